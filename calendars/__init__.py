@@ -1,0 +1,1 @@
+"""Change-freeze calendars ship as package data."""

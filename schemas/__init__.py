@@ -1,0 +1,1 @@
+"""Event and command contracts of forewarn: each payload is defined once, here."""

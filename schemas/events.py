@@ -1,0 +1,186 @@
+"""Events: facts, in the past tense. Only the scheduler publishes window events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from .base import Impact, Payload, UtcTime, WindowState, utcnow
+
+
+class Component(Payload):
+    """A (site, role) pair the public sees, such as STO1 Compute."""
+
+    site: str = Field(examples=["STO1"])
+    role: str = Field(examples=["compute"])
+
+
+class WindowView(Payload):
+    """A window as it stands after a change; every lifecycle event carries one."""
+
+    id: str = Field(examples=["mw-7k2q9x4d"])
+    title: str
+    description: str = ""
+    impact: Impact
+    state: WindowState
+    start: UtcTime
+    end: UtcTime
+    revision: int = Field(ge=1, description="Raised on every change; the iCalendar SEQUENCE.")
+    hosts: list[str] = Field(description="Host names the window covers, sorted.")
+    components: list[Component]
+    requested_by: str = ""
+
+
+class WindowEvent(Payload):
+    """Common shape of lifecycle events."""
+
+    window: WindowView
+    command_id: str | None = Field(
+        default=None, description="The command that caused it; none for timer transitions."
+    )
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
+class WindowScheduled(WindowEvent):
+    """A booking was accepted and stored."""
+
+
+class WindowRescheduled(WindowEvent):
+    """A scheduled window moved to new times."""
+
+    previous_start: UtcTime
+    previous_end: UtcTime
+
+
+class WindowExtended(WindowEvent):
+    """A window's end moved later."""
+
+    previous_end: UtcTime
+    by: timedelta
+
+
+class WindowStarted(WindowEvent):
+    """A window began. `late` is set when it started after its time."""
+
+    late: bool = False
+    late_by: timedelta = timedelta(0)
+
+
+class WindowCompleted(WindowEvent):
+    """A window ended, at its end time or early on request."""
+
+    early: bool = False
+
+
+class WindowCancelled(WindowEvent):
+    """A window was called off."""
+
+    reason: str
+
+
+class Reason(Payload):
+    """Why a command was refused: the field at fault and what is wrong."""
+
+    field: str = Field(examples=["hosts.nodeset"])
+    message: str = Field(examples=["sto1-cmp-99 is not in the inventory"])
+
+
+class WindowRejected(Payload):
+    """A command was refused; nothing changed."""
+
+    command_id: str = Field(description="Empty when the command could not even be read.")
+    command: str = Field(examples=["BookWindow"])
+    window_id: str | None = None
+    reasons: list[Reason] = Field(min_length=1)
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
+class ImpactCause(StrEnum):
+    """The lifecycle change an impact resolution answers."""
+
+    SCHEDULED = "scheduled"
+    RESCHEDULED = "rescheduled"
+    EXTENDED = "extended"
+    CANCELLED = "cancelled"
+
+
+class Contact(Payload):
+    """A person or mailbox to notify for a tenant."""
+
+    email: EmailStr
+    name: str = ""
+    mode: Literal["invite", "notice"] = Field(
+        default="invite",
+        description="invite: a calendar request for people; notice: the VEVENT only, for automation.",
+    )
+
+
+class AffectedResource(Payload):
+    """One of a tenant's resources on an affected host."""
+
+    id: str
+    name: str
+    kind: str
+    host: str
+
+
+class TenantImpact(Payload):
+    """What one tenant loses, and who to tell."""
+
+    tenant_id: str
+    name: str
+    timezone: str
+    locale: str
+    contacts: list[Contact]
+    resources: list[AffectedResource]
+    impact: Impact
+
+
+class ComponentImpact(Payload):
+    """Public counts for one component: no tenant data."""
+
+    site: str
+    role: str
+    hosts: int
+    resources: int
+
+
+class ImpactResolved(Payload):
+    """Which tenants a window revision affects.
+
+    Large windows are split into parts so each message stays below the
+    server's payload limit; every part carries the same public summary.
+    """
+
+    window: WindowView
+    cause: ImpactCause
+    components: list[ComponentImpact]
+    tenant_count: int
+    resource_count: int
+    tenants: list[TenantImpact]
+    part: int = Field(default=1, ge=1)
+    parts: int = Field(default=1, ge=1)
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
+class DeadLettered(Payload):
+    """A message a consumer could not use, kept with the reason."""
+
+    id: str = Field(description="Stable id: stream and sequence of the original message.")
+    subject: str
+    consumer: str
+    reason: str
+    stream_seq: int | None = None
+    payload: str = Field(description="The original payload, cut at 64 KiB.")
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
+class WindowDue(Payload):
+    """A window's start or end time arrived: the body of a durable timer."""
+
+    window_id: str
+    edge: Literal["start", "end"]
+    at: UtcTime = Field(description="The time the timer was set for.")

@@ -1,0 +1,54 @@
+"""Every NATS subject forewarn uses, named once.
+
+The hierarchy is dotted so wildcards work: `maint.>` is the whole stream,
+`maint.window.>` every lifecycle event, `maint.cmd.>` every command.
+"""
+
+from __future__ import annotations
+
+STREAM = "MAINT"
+ALL = "maint.>"
+
+# Commands (imperative): the CLI sends them, the scheduler obeys or rejects.
+COMMANDS = "maint.cmd.>"
+BOOK = "maint.cmd.book"
+RESCHEDULE = "maint.cmd.reschedule"
+EXTEND = "maint.cmd.extend"
+CANCEL = "maint.cmd.cancel"
+COMPLETE = "maint.cmd.complete"
+
+# Window lifecycle events (past tense): only the scheduler publishes them.
+WINDOW_EVENTS = "maint.window.>"
+SCHEDULED = "maint.window.scheduled"
+REJECTED = "maint.window.rejected"
+RESCHEDULED = "maint.window.rescheduled"
+EXTENDED = "maint.window.extended"
+STARTED = "maint.window.started"
+COMPLETED = "maint.window.completed"
+CANCELLED = "maint.window.cancelled"
+
+IMPACT_RESOLVED = "maint.impact.resolved"
+
+# Durable timers. A schedule message waits on maint.timer.<window>.<edge>;
+# when due, the server stores its body on maint.due.<window>.<edge>.
+TIMER_PREFIX = "maint.timer"
+DUE = "maint.due.>"
+
+# Messages a consumer could not use, with the reason.
+DEAD_LETTERS = "maint.dlq.>"
+DEAD_LETTER_PREFIX = "maint.dlq"
+
+
+def timer(window_id: str, edge: str) -> str:
+    """Subject holding the schedule for a window's start or end."""
+    return f"{TIMER_PREFIX}.{window_id}.{edge}"
+
+
+def due(window_id: str, edge: str) -> str:
+    """Subject a window's timer fires onto."""
+    return f"maint.due.{window_id}.{edge}"
+
+
+def dead_letter(consumer: str) -> str:
+    """Subject for messages a consumer gave up on."""
+    return f"{DEAD_LETTER_PREFIX}.{consumer}"

@@ -1,0 +1,1 @@
+"""The maintenance stream on NATS JetStream: declaration, consumers, publishing."""

@@ -1,0 +1,55 @@
+"""Building the broker every service and the CLI connect with."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from faststream.nats import NatsBroker, NatsUserPassword
+from nats.js.errors import NotFoundError
+
+from forewarn.schemas import subjects
+
+from ..config import CommonSettings
+from .reliability import Reliability
+
+log = logging.getLogger("forewarn.bus")
+
+
+def build_broker(
+    settings: CommonSettings, *, name: str, reliable: bool = True, **options: Any
+) -> NatsBroker:
+    """A broker for one process; by default it reconnects forever, so a NATS restart heals itself."""
+    security = None
+    if settings.nats_user and settings.nats_password:
+        security = NatsUserPassword(settings.nats_user, settings.nats_password.get_secret_value())
+    options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 1} | options
+    return NatsBroker(
+        settings.servers,
+        name=f"forewarn-{name}",
+        security=security,
+        **options,
+        middlewares=[Reliability] if reliable else [],
+        logger=logging.getLogger(f"forewarn.{name}"),
+        # Per-message "Received"/"Processed" lines only at debug level.
+        log_level=logging.DEBUG,
+    )
+
+
+async def wait_for_stream(broker: NatsBroker, *, timeout: float = 120.0) -> None:
+    """Wait until the scheduler has declared the stream; other services never declare it."""
+    js = broker.config.connection_state.stream
+    deadline = asyncio.get_running_loop().time() + timeout
+    announced = False
+    while True:
+        try:
+            await js.stream_info(subjects.STREAM)
+            return
+        except NotFoundError:
+            if not announced:
+                log.info("waiting for stream %s (the scheduler creates it)", subjects.STREAM)
+                announced = True
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"stream {subjects.STREAM} does not exist: start the scheduler") from None
+            await asyncio.sleep(0.5)

@@ -1,0 +1,132 @@
+"""What happens when a handler fails: retry what may succeed, dead-letter what never will."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from faststream import BaseMiddleware
+from faststream.exceptions import AckMessage, NackMessage
+from pydantic import ValidationError
+
+from forewarn.schemas import subjects
+from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
+
+log = logging.getLogger("forewarn.bus")
+
+# Seconds before the n-th redelivery of a failed message (then the last value).
+BACKOFF = (1, 2, 5, 10, 30, 60)
+PAYLOAD_KEEP = 64 * 1024
+
+
+class Malformed(Exception):
+    """A message that can never be processed, whatever the retries."""
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        super().__init__("; ".join(f"{r.field}: {r.message}" for r in reasons))
+        self.reasons = reasons
+
+
+def reasons_of(exc: ValidationError) -> list[Reason]:
+    """Pydantic's errors as (field, message) pairs a person can act on."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"] if p not in ("body", "cmd", "event", "due")]
+        out.append(Reason(field=".".join(loc) or "payload", message=err["msg"]))
+    return out or [Reason(field="payload", message=str(exc))]
+
+
+def backoff(delivered: int) -> float:
+    """Delay before the next attempt, growing with the attempts so far."""
+    return float(BACKOFF[min(max(delivered, 1), len(BACKOFF)) - 1])
+
+
+class Reliability(BaseMiddleware):
+    """Retries failures with back-off; rejects malformed input to the dead letters.
+
+    A malformed message is acknowledged only after its dead letter (and, for a
+    command, its WindowRejected) is stored in the stream, so even that path
+    loses nothing; and it never blocks the messages behind it.
+    """
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        try:
+            return await call_next(msg)
+        except (ValidationError, Malformed) as exc:
+            reasons = reasons_of(exc) if isinstance(exc, ValidationError) else exc.reasons
+            await self._reject(msg, reasons)
+            raise AckMessage() from exc
+        except (AckMessage, NackMessage):
+            raise
+        except Exception as exc:
+            delivered = _metadata(msg).num_delivered if _metadata(msg) else 1
+            delay = backoff(delivered)
+            log.warning("%s failed (attempt %s), retrying in %ss: %r", _subject(msg), delivered, delay, exc)
+            raise NackMessage(delay=delay) from exc
+
+    async def _reject(self, msg: Any, reasons: list[Reason]) -> None:
+        broker = self.context.get("broker")
+        meta = _metadata(msg)
+        subject = _subject(msg)
+        consumer = meta.consumer if meta else "core"
+        seq = meta.sequence.stream if meta else None
+        raw = bytes(msg.body or b"")
+        reason = "; ".join(f"{r.field}: {r.message}" for r in reasons)
+        log.error("rejected %s message on %s: %s", consumer, subject, reason)
+        letter_id = f"{subjects.STREAM}.{seq}" if seq is not None else f"{consumer}.{hash(raw)}"
+        letter = DeadLettered(
+            id=letter_id,
+            subject=subject,
+            consumer=consumer,
+            reason=reason,
+            stream_seq=seq,
+            payload=raw[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
+        )
+        await broker.publish(
+            letter, subjects.dead_letter(consumer), stream=subjects.STREAM,
+            headers={"Nats-Msg-Id": f"dlq.{letter_id}"}, timeout=5.0,
+        )
+        if subject.startswith(subjects.COMMANDS[:-1]):
+            command_id = _command_id(raw)
+            rejection = WindowRejected(
+                command_id=command_id,
+                command=_COMMAND_NAMES.get(subject, subject),
+                reasons=reasons,
+            )
+            await broker.publish(
+                rejection, subjects.REJECTED, stream=subjects.STREAM,
+                headers={"Nats-Msg-Id": f"rejected.{command_id or letter_id}"}, timeout=5.0,
+            )
+            reply_to = (msg.headers or {}).get("reply_to")
+            if reply_to:
+                await broker.publish(rejection, reply_to)
+
+
+_COMMAND_NAMES = {
+    subjects.BOOK: "BookWindow",
+    subjects.RESCHEDULE: "RescheduleWindow",
+    subjects.EXTEND: "ExtendWindow",
+    subjects.CANCEL: "CancelWindow",
+    subjects.COMPLETE: "CompleteWindow",
+}
+
+
+def _command_id(raw: bytes) -> str:
+    """The sender's command id if the payload is readable enough to hold one."""
+    try:
+        value = json.loads(raw).get("command_id", "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else ""
+
+
+def _metadata(msg: Any) -> Any:
+    try:
+        return msg.raw_message.metadata
+    except Exception:  # core NATS messages have no JetStream metadata
+        return None
+
+
+def _subject(msg: Any) -> str:
+    return getattr(msg.raw_message, "subject", "?")

@@ -1,0 +1,119 @@
+"""What every CLI command shares: the console, errors, times and the bus."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from faststream.nats import NatsBroker
+from pydantic import ValidationError
+from rich.console import Console
+
+from ..bus.broker import build_broker
+from ..config import CommonSettings
+from ..durations import parse_duration
+
+console = Console()
+err = Console(stderr=True)
+
+# Exit codes: 2 for anything the user can fix in the command line or input
+# (as with any Unix tool), 1 for an environment that is not ready.
+EXIT_INPUT = 2
+EXIT_ENV = 1
+
+
+class Abort(Exception):
+    """A problem to show the user as one clear message, without a traceback."""
+
+    def __init__(self, message: str, *, code: int = EXIT_INPUT, payload: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.payload = payload
+
+
+def fail(field: str, reason: str) -> NoReturn:
+    """Stop with an input error naming the field."""
+    raise Abort(f"{field}: {reason}", payload={"error": f"{field}: {reason}", "reasons": [{"field": field, "message": reason}]})
+
+
+def fail_validation(exc: ValidationError, names: dict[str, str]) -> NoReturn:
+    """Stop with pydantic's errors, each named by its command-line option."""
+    reasons = []
+    for error in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in error["loc"])
+        reasons.append({"field": names.get(loc, loc), "message": error["msg"]})
+    text = "; ".join(f"{r['field']}: {r['message']}" for r in reasons)
+    raise Abort(text, payload={"error": "invalid command", "reasons": reasons})
+
+
+def report(exc: Abort, *, as_json: bool) -> NoReturn:
+    """Print an Abort for a person or a script, and exit with its code."""
+    if as_json:
+        print(json.dumps(exc.payload or {"error": str(exc), "reasons": []}))
+    else:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(exc.code)
+
+
+_RELATIVE = re.compile(r"^\+\s*(.+)$")
+
+
+def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None = None) -> datetime:
+    """ISO 8601 with an offset, a naive time with --tz, or '+30m' from now."""
+    if match := _RELATIVE.match(text.strip()):
+        try:
+            return (now or datetime.now(UTC)) + parse_duration(match.group(1))
+        except ValueError as exc:
+            fail(option, str(exc))
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(option, f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T22:00+01:00, or +30m)")
+    if value.tzinfo is None:
+        if not tz:
+            fail(option, f"{text!r} has no time zone: add an offset (e.g. +01:00) or pass --tz Europe/Stockholm")
+        value = value.replace(tzinfo=zone(tz))
+    return value.astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    """An IANA zone, or an input error naming --tz."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("--tz", f"{name!r} is not an IANA time zone (e.g. Europe/Stockholm)")
+
+
+def duration(option: str, text: str):  # noqa: ANN201
+    """A positive duration, or an input error naming the option."""
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        fail(option, str(exc))
+    if value.total_seconds() <= 0:
+        fail(option, f"{text!r} must be longer than zero")
+    return value
+
+
+@asynccontextmanager
+async def connected(settings: CommonSettings) -> AsyncIterator[NatsBroker]:
+    """A broker connected to the stack, or one clear line on where it tried."""
+    broker = build_broker(
+        settings, name="cli", reliable=False, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=3
+    )
+    try:
+        await broker.connect()
+    except Exception as exc:  # nats raises several kinds; all mean the same to the user
+        where = ", ".join(settings.servers)
+        hint = "start the stack with `forewarn up`" if not settings.nats_url else "check FOREWARN_NATS_URL"
+        raise Abort(f"cannot reach NATS at {where} ({type(exc).__name__}): {hint}", code=EXIT_ENV) from None
+    try:
+        yield broker
+    finally:
+        await broker.stop()

@@ -1,0 +1,66 @@
+"""`forewarn inventory`: load and inspect sites, hosts, tenants and resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..config import CommonSettings
+from ..db import create_db_engine, create_tables
+from ..inventory.load import InventoryError, load_inventory
+from ..inventory.summary import summarize, tenant_count
+from .common import Abort, console, report
+from .render import dump
+
+app = typer.Typer(help="Load and inspect the inventory.", no_args_is_help=True)
+
+
+@app.command("load")
+def load(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON with sites, hosts, tenants and resources.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Upsert an inventory file in one transaction: all of it, or none."""
+    engine = create_db_engine(CommonSettings().db_url)
+    create_tables(engine)
+    try:
+        counts = load_inventory(engine=engine, path=file)
+    except InventoryError as exc:
+        shown = exc.problems[:50]
+        more = f"\n  … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
+        report(
+            Abort(
+                f"{file} was not loaded (nothing changed):\n  " + "\n  ".join(shown) + more,
+                payload={"error": f"{file} was not loaded", "reasons": exc.problems},
+            ),
+            as_json=as_json,
+        )
+    if as_json:
+        dump(counts)
+    else:
+        console.print(f"[green]✓[/] loaded {file}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@app.command("show")
+def show(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Summarise the inventory by site and role."""
+    engine = create_db_engine(CommonSettings().db_url)
+    create_tables(engine)
+    rows = summarize(engine, site=site)
+    if as_json:
+        dump(rows)
+        return
+    if not rows:
+        console.print("The inventory is empty. Load one with `forewarn inventory load examples/inventory.yaml`.")
+        return
+    table = Table("Site", "Role", "Hosts", "Resources", "Tenants", header_style="bold")
+    for r in rows:
+        table.add_row(f"{r['site']} ({r['site_name']})", r["role"], str(r["hosts"]), str(r["resources"]), str(r["tenants"]))
+    table.caption = f"{tenant_count(engine)} tenants in all"
+    console.print(table)

@@ -1,0 +1,31 @@
+"""The `forewarn` command."""
+
+from __future__ import annotations
+
+import typer
+
+from . import inventory, query, stack, windows
+
+app = typer.Typer(
+    name="forewarn",
+    help="Maintenance windows and the customers they affect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(windows.book)
+app.command()(windows.reschedule)
+app.command()(windows.extend)
+app.command()(windows.cancel)
+app.command()(windows.complete)
+app.command("list")(query.list_windows)
+app.command()(query.show)
+app.command()(query.tail)
+app.command()(stack.up)
+app.command()(stack.run)
+app.add_typer(inventory.app, name="inventory")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,150 @@
+"""Looking at windows: list, show and tail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from nats.js.api import DeliverPolicy
+from rich.table import Table
+from sqlalchemy import select
+from sqlmodel import Session
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import WindowState
+
+from ..config import CommonSettings
+from ..db import create_db_engine, create_tables
+from ..impact.resolve import resolve_hosts
+from ..inventory.models import Tenant
+from ..scheduler.lifecycle import hosts_of, view
+from ..scheduler.models import Window, WindowEventRecord
+from ..scheduler.selectors import fold
+from .common import Abort, connected, console, report
+from .render import dump, print_window, when, window_json
+
+STATES = [s.value for s in WindowState]
+
+
+def _engine():  # noqa: ANN202
+    engine = create_db_engine(CommonSettings().db_url)
+    create_tables(engine)
+    return engine
+
+
+def list_windows(
+    state: Annotated[list[str] | None, typer.Option(help=f"Only these states: {', '.join(STATES)}.")] = None,
+    site: Annotated[list[str] | None, typer.Option(help="Only windows touching this site.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List windows, soonest first."""
+    try:
+        bad = [s for s in state or [] if s not in STATES]
+        if bad:
+            raise Abort(f"--state: {', '.join(bad)} is not one of {', '.join(STATES)}")
+    except Abort as exc:
+        report(exc, as_json=as_json)
+    with Session(_engine()) as session:
+        query = select(Window).order_by(Window.start)
+        if state:
+            query = query.where(Window.state.in_(state))
+        windows = [w for w in session.scalars(query) if not site or set(site) & set(w.sites)]
+        if as_json:
+            dump([window_json(view(w, hosts_of(session, w.id)).model_dump(mode="json"), []) | {"sites": w.sites} for w in windows])
+            return
+        table = Table("ID", "Status", "When", "Impact", "Sites", "Title", header_style="bold")
+        for w in windows:
+            table.add_row(w.id, w.state, when(w.start, w.end), w.impact, ",".join(w.sites), w.title)
+        console.print(table if windows else "No windows yet. Book one with `forewarn book`.")
+
+
+def show(
+    window_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one window: its hosts, affected tenants and timeline."""
+    with Session(_engine()) as session:
+        window = session.get(Window, window_id)
+        if window is None:
+            report(Abort(f"ID: no window {window_id} (see `forewarn list`)"), as_json=as_json)
+        hosts = hosts_of(session, window.id)
+        found = resolve_hosts(session.connection(), hosts)
+        names = dict(session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(list(found.resources)))).all())
+        tenants = [{"id": t, "name": names.get(t, t), "resources": len(found.resources[t])} for t in sorted(found.resources)]
+        timeline = [
+            {"at": r.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "event": r.kind, "revision": r.revision,
+             "detail": _detail(r)}
+            for r in session.scalars(
+                select(WindowEventRecord).where(WindowEventRecord.window_id == window.id).order_by(WindowEventRecord.revision)
+            )
+        ]
+        data = view(window, hosts).model_dump(mode="json")
+    if as_json:
+        dump(window_json(data, tenants, affected=tenants, sites=window.sites, timeline=timeline))
+        return
+    print_window(data, tenants, headline=f"Window [bold]{window.id}[/]")
+    table = Table("At (UTC)", "Event", "Rev", "Detail", header_style="bold", title="Timeline")
+    for item in timeline:
+        table.add_row(item["at"].replace("T", " ").rstrip("Z"), item["event"], str(item["revision"]), item["detail"])
+    console.print(table)
+
+
+def _detail(record: WindowEventRecord) -> str:
+    event = json.loads(record.payload)
+    if record.kind == "rescheduled":
+        return f"moved from {event['previous_start'][:16].replace('T', ' ')}"
+    if record.kind == "extended":
+        return f"end moved from {event['previous_end'][:16].replace('T', ' ')}"
+    if record.kind == "cancelled":
+        return event["reason"]
+    if record.kind == "started" and event.get("late"):
+        return f"started late by {event['late_by']}"
+    if record.kind == "completed" and event.get("early"):
+        return "completed early"
+    return ""
+
+
+def tail(
+    from_start: Annotated[bool, typer.Option("--from-start", help="Replay the stream from its start.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Print the live event stream until interrupted."""
+
+    async def go() -> None:
+        async with connected(CommonSettings()) as broker:
+            js = broker.config.connection_state.stream
+            policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
+            sub = await js.subscribe(subjects.ALL, ordered_consumer=True, deliver_policy=policy)
+            async for msg in sub.messages:
+                if msg.subject.startswith(subjects.TIMER_PREFIX):
+                    continue
+                _print_event(msg.subject, msg.data, as_json=as_json)
+
+    try:
+        asyncio.run(go())
+    except Abort as exc:
+        report(exc, as_json=as_json)
+    except KeyboardInterrupt:
+        pass
+
+
+def _print_event(subject: str, data: bytes, *, as_json: bool) -> None:
+    try:
+        event = json.loads(data)
+    except ValueError:
+        event = {"raw": data[:200].decode("utf-8", "replace")}
+    if as_json:
+        print(json.dumps({"subject": subject, "event": event}), flush=True)
+        return
+    window = event.get("window") or {}
+    at = (event.get("occurred_at") or "")[:19].replace("T", " ")
+    summary = window.get("id") or event.get("window_id") or event.get("command_id") or ""
+    if subject == subjects.IMPACT_RESOLVED:
+        summary += f" {event.get('tenant_count')} tenants, {event.get('resource_count')} resources"
+    elif subject == subjects.REJECTED:
+        summary += " " + "; ".join(f"{r['field']}: {r['message']}" for r in event.get("reasons", []))
+    elif window:
+        summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {fold(window.get('hosts', []))}"
+    console.print(f"[dim]{at}[/] [bold]{subject}[/] {summary}", highlight=False)

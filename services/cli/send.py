@@ -1,0 +1,99 @@
+"""Sending a command to the scheduler and waiting for its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+from faststream.nats import NatsBroker
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import Payload
+from forewarn.schemas.events import ImpactResolved
+
+from .common import EXIT_ENV, EXIT_INPUT, Abort, err
+
+
+@dataclass
+class Answer:
+    """The scheduler's answer, and the impact resolved for the new revision."""
+
+    event: dict
+    impact: list[ImpactResolved] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return "reasons" in self.event
+
+
+async def send(
+    broker: NatsBroker, subject: str, command: Payload, *, timeout: float, impact_timeout: float = 0
+) -> Answer:
+    """Store the command in the stream, wait for the scheduler, then for the impact."""
+    parts: dict[int, ImpactResolved] = {}
+    wanted: dict[str, object] = {}
+    complete = asyncio.Event()
+
+    async def collect(msg) -> None:  # noqa: ANN001
+        try:
+            result = ImpactResolved.model_validate_json(msg.data)
+        except ValueError:
+            return
+        window = result.window
+        if window.id == wanted.get("id") and window.revision == wanted.get("revision"):
+            parts[result.part] = result
+            if len(parts) == result.parts:
+                complete.set()
+
+    # Subscribe before sending, so a fast impact resolver cannot be missed.
+    sub = await broker._connection.subscribe(subjects.IMPACT_RESOLVED, cb=collect) if impact_timeout else None
+    try:
+        with err.status("Waiting for the scheduler…", spinner="dots"):
+            try:
+                reply = await broker.request(
+                    command, subject, stream=subjects.STREAM,
+                    headers={"Nats-Msg-Id": command.command_id}, timeout=timeout,
+                )
+            except NoRespondersError:
+                raise Abort(
+                    f"stream {subjects.STREAM} does not exist yet: start the scheduler (`forewarn up`)",
+                    code=EXIT_ENV,
+                ) from None
+            except (TimeoutError, NatsTimeout):
+                raise Abort(
+                    f"the command {command.command_id} is stored, but the scheduler did not answer within "
+                    f"{timeout:.0f}s; it will be applied when the scheduler runs (see `forewarn list`)",
+                    code=EXIT_ENV,
+                ) from None
+        event = json.loads(reply.body)
+        answer = Answer(event)
+        if answer.rejected or not sub:
+            return answer
+        wanted.update(id=event["window"]["id"], revision=event["window"]["revision"])
+        with err.status("Resolving the affected tenants…", spinner="dots"):
+            try:
+                await asyncio.wait_for(complete.wait(), impact_timeout)
+            except TimeoutError:
+                err.print(
+                    f"[yellow]note:[/] no impact resolution within {impact_timeout:.0f}s "
+                    "(is the impact resolver running?)"
+                )
+        answer.impact = [parts[i] for i in sorted(parts)]
+        return answer
+    finally:
+        if sub:
+            await sub.unsubscribe()
+
+
+def rejection(answer: Answer) -> Abort:
+    """The scheduler's refusal as a CLI error: every reason, exit code 2."""
+    reasons = answer.event["reasons"]
+    lines = "\n".join(f"  • {r['field']}: {r['message']}" for r in reasons)
+    return Abort(
+        f"{answer.event.get('command', 'command')} rejected:\n{lines}",
+        code=EXIT_INPUT,
+        payload={"error": "rejected", "reasons": reasons},
+    )

@@ -1,0 +1,56 @@
+"""`forewarn up` and `forewarn run`: the services, embedded or one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from ..bus.embedded import EmbeddedNats
+from ..config import EMBEDDED_NATS_PORT, CommonSettings
+from ..runtime import AVAILABLE, SERVICES, serve
+from .common import EXIT_ENV, console, err
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def up(
+    log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+) -> None:
+    """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
+    _logging(log_level)
+    settings = CommonSettings()
+    nats = None
+    if not settings.nats_url:
+        nats = EmbeddedNats(settings.data_dir, EMBEDDED_NATS_PORT)
+        try:
+            nats.start()
+        except (RuntimeError, FileNotFoundError) as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(EXIT_ENV) from None
+        console.print(f"embedded nats-server on [bold]{nats.url}[/] (JetStream in {settings.data_dir / 'jetstream'})")
+    console.print(f"database: {settings.db_url}")
+    try:
+        asyncio.run(serve(list(AVAILABLE), ready=lambda: console.print("[green]✓[/] forewarn is up; Ctrl-C stops it")))
+    finally:
+        if nats:
+            nats.stop()
+
+
+def run(
+    service: Annotated[str, typer.Argument(help=f"One of {', '.join(SERVICES)}.")],
+    log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+) -> None:
+    """Run one service alone (as compose and scale-out do)."""
+    if service not in SERVICES:
+        err.print(f"[bold red]error:[/] SERVICE: {service!r} is not one of {', '.join(SERVICES)}")
+        raise typer.Exit(2)
+    if service not in AVAILABLE:
+        err.print(f"[bold red]error:[/] SERVICE: {service} is not part of this release yet")
+        raise typer.Exit(2)
+    _logging(log_level)
+    asyncio.run(serve([service]))

@@ -1,0 +1,57 @@
+"""Settings shared by every service; each service extends them once.
+
+All settings come from the environment with the FOREWARN_ prefix, so the same
+variables configure `forewarn up`, `forewarn run SERVICE` and compose.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The embedded nats-server listens here when FOREWARN_NATS_URL is unset, and
+# the CLI looks here too; not 4222, so a system NATS on the same host is left alone.
+EMBEDDED_NATS_PORT = 4290
+
+
+class CommonSettings(BaseSettings):
+    """What every forewarn process needs: the bus, the store and who we are."""
+
+    model_config = SettingsConfigDict(env_prefix="FOREWARN_", extra="ignore")
+
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS server URL(s), comma-separated. Unset: the embedded server.",
+    )
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL. Unset: SQLite in the data dir."
+    )
+    data_dir: Path = Field(default=Path(".forewarn"), description="Embedded state lives here.")
+    provider: str = Field(
+        default="cloud.example.net",
+        description="The operator's domain, used in ids and calendar UIDs.",
+        pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+    )
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def servers(self) -> list[str]:
+        """The NATS servers to connect to."""
+        if self.nats_url:
+            return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        return [f"nats://127.0.0.1:{EMBEDDED_NATS_PORT}"]
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'forewarn.db'}"

@@ -1,0 +1,43 @@
+"""The impact resolver's subscribers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.nats import NatsRouter
+
+from forewarn.schemas import subjects
+from forewarn.schemas.events import (
+    ImpactCause,
+    WindowCancelled,
+    WindowExtended,
+    WindowRescheduled,
+    WindowScheduled,
+)
+
+from ..bus.stream import durable, maintenance_stream
+from .service import ImpactResolver
+
+
+def impact_router(get: Callable[[], ImpactResolver], *, workers: int = 1) -> NatsRouter:
+    """Subscribers for the window changes that need their impact resolved."""
+    router = NatsRouter()
+    stream = maintenance_stream(declare=False)
+
+    @router.subscriber(subjects.SCHEDULED, **durable("impact-scheduled", stream, workers=workers))
+    async def resolve_scheduled(event: WindowScheduled) -> None:
+        await get().resolve(event.window, ImpactCause.SCHEDULED)
+
+    @router.subscriber(subjects.RESCHEDULED, **durable("impact-rescheduled", stream, workers=workers))
+    async def resolve_rescheduled(event: WindowRescheduled) -> None:
+        await get().resolve(event.window, ImpactCause.RESCHEDULED)
+
+    @router.subscriber(subjects.EXTENDED, **durable("impact-extended", stream, workers=workers))
+    async def resolve_extended(event: WindowExtended) -> None:
+        await get().resolve(event.window, ImpactCause.EXTENDED)
+
+    @router.subscriber(subjects.CANCELLED, **durable("impact-cancelled", stream, workers=workers))
+    async def resolve_cancelled(event: WindowCancelled) -> None:
+        await get().resolve(event.window, ImpactCause.CANCELLED)
+
+    return router

@@ -1,0 +1,54 @@
+"""The impact resolver: for each window change, who is affected."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from faststream.nats import NatsBroker
+from sqlalchemy import Engine
+
+from forewarn.schemas import subjects
+from forewarn.schemas.events import ImpactCause, ImpactResolved, WindowView
+
+from ..bus.publish import Outgoing, publish_all
+from ..bus.stream import MAX_PAYLOAD
+from ..config import CommonSettings
+from .resolve import resolve_impact
+
+log = logging.getLogger("forewarn.impact")
+
+
+class ImpactSettings(CommonSettings):
+    """FOREWARN_* variables read by the impact resolver."""
+
+
+class ImpactResolver:
+    """Holds the resolver's resources; built once at start-up."""
+
+    def __init__(self, settings: ImpactSettings, engine: Engine, broker: NatsBroker) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+
+    async def resolve(self, window: WindowView, cause: ImpactCause) -> list[ImpactResolved]:
+        """Resolve and publish ImpactResolved for this window revision."""
+        server_max = self.broker._connection.max_payload if self.broker._connection else MAX_PAYLOAD
+        results = await asyncio.to_thread(
+            resolve_impact, self.engine, window, cause, max_bytes=min(server_max, MAX_PAYLOAD)
+        )
+        outgoing = [
+            Outgoing(
+                subjects.IMPACT_RESOLVED,
+                f"impact.{window.id}.r{window.revision}.p{r.part}of{r.parts}",
+                r.model_dump_json().encode(),
+            )
+            for r in results
+        ]
+        await publish_all(self.broker, outgoing, timeout=self.settings.publish_timeout)
+        first = results[0]
+        log.info(
+            "window %s r%s (%s): %s tenants, %s resources, in %s part(s)",
+            window.id, window.revision, cause, first.tenant_count, first.resource_count, len(results),
+        )
+        return results

@@ -1,0 +1,189 @@
+"""Read an inventory file and upsert it in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from ..db import transaction
+from .models import Host, Resource, ResourceKind, Site, Tenant, TenantContact
+
+LOCALES = ("en", "sv", "nb")
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Stockholm)") from None
+    return value
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SiteIn(_Record):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str
+
+    _tz = field_validator("timezone")(_zone)
+
+
+class HostIn(_Record):
+    name: str = Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+    site: str
+    role: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")
+    tags: list[str] = Field(default_factory=list)
+
+
+class ContactIn(_Record):
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    mode: Literal["invite", "notice"] = "invite"
+
+
+class TenantIn(_Record):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str
+    locale: Literal["en", "sv", "nb"] = "en"
+    contacts: list[ContactIn] = Field(default_factory=list)
+
+    _tz = field_validator("timezone")(_zone)
+
+
+class ResourceIn(_Record):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    kind: ResourceKind
+    host: str
+    tenant: str
+
+
+class InventoryError(Exception):
+    """An inventory file that cannot be loaded; every problem is listed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+SECTIONS: dict[str, type[_Record]] = {
+    "sites": SiteIn,
+    "hosts": HostIn,
+    "tenants": TenantIn,
+    "resources": ResourceIn,
+}
+KEYS = {"sites": "code", "hosts": "name", "tenants": "id", "resources": "id"}
+
+
+def read_inventory(path: Path) -> dict[str, list]:
+    """Parse and validate a YAML or JSON inventory file, naming every bad record."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InventoryError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise InventoryError([f"{path}: expected a mapping with {', '.join(SECTIONS)}"])
+    unknown = sorted(set(data) - set(SECTIONS))
+    problems = [f"{path}: unknown section {name!r} (expected {', '.join(SECTIONS)})" for name in unknown]
+    parsed: dict[str, list] = {}
+    for section, model in SECTIONS.items():
+        rows = data.get(section) or []
+        if not isinstance(rows, list):
+            problems.append(f"{path}: {section}: expected a list")
+            continue
+        parsed[section] = []
+        for index, row in enumerate(rows):
+            label = _label(path, section, index, row)
+            try:
+                parsed[section].append(model.model_validate(row))
+            except ValidationError as exc:
+                problems.extend(f"{label}: {_field(err)}: {err['msg']}" for err in exc.errors())
+        counts = Counter(getattr(r, KEYS[section]) for r in parsed[section])
+        problems.extend(
+            f"{path}: {section}: {KEYS[section]} {key!r} appears {n} times"
+            for key, n in counts.items() if n > 1
+        )
+    if problems:
+        raise InventoryError(problems)
+    return parsed
+
+
+def _label(path: Path, section: str, index: int, row: object) -> str:
+    key = row.get(KEYS[section]) if isinstance(row, dict) else None
+    return f"{path}: {section}[{index}]" + (f" ({key})" if key else "")
+
+
+def _field(err: dict) -> str:
+    return ".".join(str(part) for part in err["loc"]) or "record"
+
+
+def _check_references(path: Path, session: Session, inv: dict[str, list]) -> list[str]:
+    """Hosts need known sites, resources known hosts and tenants: in the file or the store."""
+    def known(model: type[SQLModel], key: str, fresh: list) -> set[str]:
+        column = getattr(model, key)
+        return {getattr(r, key) for r in fresh} | set(session.scalars(select(column)))
+
+    problems = []
+    sites = known(Site, "code", inv["sites"])
+    for i, host in enumerate(inv["hosts"]):
+        if host.site not in sites:
+            problems.append(f"{path}: hosts[{i}] ({host.name}): site: {host.site!r} is not a known site")
+    hosts = known(Host, "name", inv["hosts"])
+    tenants = known(Tenant, "id", inv["tenants"])
+    for i, res in enumerate(inv["resources"]):
+        if res.host not in hosts:
+            problems.append(f"{path}: resources[{i}] ({res.id}): host: {res.host!r} is not a known host")
+        if res.tenant not in tenants:
+            problems.append(
+                f"{path}: resources[{i}] ({res.id}): tenant: {res.tenant!r} is not a known tenant"
+            )
+    return problems
+
+
+def _upsert(session: Session, model: type[SQLModel], rows: list[dict], key: str) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    for start in range(0, len(rows), 500):
+        stmt = insert(table).values(rows[start : start + 500])
+        updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=updates))
+
+
+def load_inventory(*, engine: Engine, path: Path) -> dict[str, int]:
+    """Validate the file, then upsert all of it in one transaction; return counts."""
+    inv = read_inventory(path)
+    with transaction(engine) as session:
+        problems = _check_references(path, session, inv)
+        if problems:
+            raise InventoryError(problems)
+        _upsert(session, Site, [s.model_dump() for s in inv["sites"]], "code")
+        _upsert(session, Host, [h.model_dump() for h in inv["hosts"]], "name")
+        _upsert(session, Tenant, [t.model_dump(exclude={"contacts"}) for t in inv["tenants"]], "id")
+        for tenant in inv["tenants"]:
+            # A tenant's contact list is replaced whole, so removing one works too.
+            session.execute(delete(TenantContact).where(TenantContact.tenant_id == tenant.id))
+            session.add_all(
+                TenantContact(tenant_id=tenant.id, **c.model_dump()) for c in tenant.contacts
+            )
+        _upsert(session, Resource, [r.model_dump(mode="json") for r in inv["resources"]], "id")
+    return {section: len(rows) for section, rows in inv.items()}

@@ -1,0 +1,91 @@
+"""Running services: one per process (`forewarn run`), or all in one (`forewarn up`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from faststream.nats import NatsBroker, NatsRouter
+
+from .bus.broker import build_broker, wait_for_stream
+from .config import CommonSettings
+from .db import create_db_engine, create_tables
+from .impact.app import impact_router
+from .impact.service import ImpactResolver, ImpactSettings
+from .scheduler.app import scheduler_router
+from .scheduler.service import Scheduler
+from .scheduler.settings import SchedulerSettings
+
+log = logging.getLogger("forewarn")
+
+# Services in start order: the scheduler first, since it declares the stream.
+SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
+AVAILABLE = ("scheduler", "impact")
+
+
+class Stack:
+    """The services of one process sharing one broker, built at start-up."""
+
+    def __init__(self, names: list[str]) -> None:
+        unknown = [n for n in names if n not in AVAILABLE]
+        if unknown:
+            raise ValueError(f"service(s) {', '.join(unknown)} not available; choose from {', '.join(AVAILABLE)}")
+        self.names = [n for n in SERVICES if n in names]
+        self.settings = CommonSettings()
+        self.broker: NatsBroker = build_broker(self.settings, name="+".join(self.names))
+        self.running: dict[str, Any] = {}
+        for name in self.names:
+            self.broker.include_router(self._router(name))
+
+    def _get(self, name: str) -> Callable[[], Any]:
+        return lambda: self.running[name]
+
+    def _router(self, name: str) -> NatsRouter:
+        if name == "scheduler":
+            return scheduler_router(self._get(name), replicas=self.settings.stream_replicas)
+        return impact_router(self._get(name))
+
+    def _build(self, name: str) -> Any:
+        engine = self.engine
+        if name == "scheduler":
+            return Scheduler(SchedulerSettings(), engine, self.broker)
+        return ImpactResolver(ImpactSettings(), engine, self.broker)
+
+    async def start(self) -> None:
+        """Connect, build every service's resources, then start consuming."""
+        self.engine = create_db_engine(self.settings.db_url)
+        await asyncio.to_thread(create_tables, self.engine)
+        for name in self.names:
+            self.running[name] = self._build(name)
+        await self.broker.connect()
+        if "scheduler" not in self.names:
+            await wait_for_stream(self.broker)
+        await self.broker.start()
+        log.info("running %s on %s", ", ".join(self.names), ", ".join(self.settings.servers))
+
+    async def stop(self) -> None:
+        """Stop consuming and close connections; unacked messages will be redelivered."""
+        with suppress(Exception):
+            await self.broker.stop()
+        self.engine.dispose()
+
+
+async def serve(names: list[str], *, ready: Callable[[], None] | None = None) -> None:
+    """Run services until SIGINT or SIGTERM."""
+    stack = Stack(names)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await stack.start()
+    if ready:
+        ready()
+    try:
+        await stopping.wait()
+    finally:
+        log.info("stopping %s", ", ".join(stack.names))
+        await stack.stop()

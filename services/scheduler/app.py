@@ -1,0 +1,47 @@
+"""The scheduler's subscribers: thin handlers over Scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.nats import NatsRouter
+
+from forewarn.schemas import subjects
+from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from forewarn.schemas.events import WindowDue
+
+from ..bus.stream import durable, maintenance_stream
+from .service import Scheduler
+
+
+def scheduler_router(get: Callable[[], Scheduler], *, replicas: int = 1) -> NatsRouter:
+    """Subscribers for commands and timers; `get()` returns the running Scheduler."""
+    router = NatsRouter()
+    # The scheduler owns the stream: the only component that declares it.
+    stream = maintenance_stream(replicas=replicas, declare=True)
+
+    @router.subscriber(subjects.BOOK, **durable("scheduler-book", stream), title="BookWindow")
+    async def book_window(cmd: BookWindow) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.RESCHEDULE, **durable("scheduler-reschedule", stream), title="RescheduleWindow")
+    async def reschedule_window(cmd: RescheduleWindow) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.EXTEND, **durable("scheduler-extend", stream), title="ExtendWindow")
+    async def extend_window(cmd: ExtendWindow) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.CANCEL, **durable("scheduler-cancel", stream), title="CancelWindow")
+    async def cancel_window(cmd: CancelWindow) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.COMPLETE, **durable("scheduler-complete", stream), title="CompleteWindow")
+    async def complete_window(cmd: CompleteWindow) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.DUE, **durable("scheduler-due", stream), title="WindowDue")
+    async def start_or_end_window(due: WindowDue) -> None:
+        await get().fire(due)
+
+    return router

@@ -1,0 +1,289 @@
+"""The window state machine: commands and timers in, events out.
+
+Every function here runs inside one database transaction and returns the
+events to publish; the same transaction stores them as the window's timeline,
+keyed by their Nats-Msg-Id, so a redelivery can republish exactly them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import Impact, Payload, WindowState
+from forewarn.schemas.commands import (
+    BookWindow,
+    CancelWindow,
+    CompleteWindow,
+    ExtendWindow,
+    RescheduleWindow,
+)
+from forewarn.schemas.events import (
+    Component,
+    Reason,
+    WindowCancelled,
+    WindowCompleted,
+    WindowExtended,
+    WindowRejected,
+    WindowRescheduled,
+    WindowScheduled,
+    WindowStarted,
+    WindowView,
+)
+
+from ..bus.publish import Outgoing
+from .models import Window, WindowEventRecord, WindowHost
+from .rules import Rules, check_freezes, check_overlap, check_times
+from .selectors import select_hosts
+
+# A timer that fires this late means the scheduler was not there to see it.
+LATE_AFTER = timedelta(seconds=60)
+
+SUBJECT_OF: dict[type[Payload], str] = {
+    WindowScheduled: subjects.SCHEDULED,
+    WindowRejected: subjects.REJECTED,
+    WindowRescheduled: subjects.RESCHEDULED,
+    WindowExtended: subjects.EXTENDED,
+    WindowStarted: subjects.STARTED,
+    WindowCompleted: subjects.COMPLETED,
+    WindowCancelled: subjects.CANCELLED,
+}
+
+
+class Rejected(Exception):
+    """A command broke a rule; nothing was changed."""
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        super().__init__("; ".join(f"{r.field}: {r.message}" for r in reasons))
+        self.reasons = reasons
+
+
+def window_id_for(command_id: str) -> str:
+    """A short, stable window id derived from the booking command's id."""
+    digest = hashlib.sha256(command_id.encode()).digest()
+    return "mw-" + base64.b32encode(digest).decode().lower()[:8]
+
+
+def recorded(session: Session, cause: str) -> list[Outgoing]:
+    """Events already produced for a command or timer: its redelivery republishes them."""
+    rows = session.scalars(
+        select(WindowEventRecord).where(WindowEventRecord.cause == cause).order_by(WindowEventRecord.revision)
+    )
+    return [Outgoing(r.subject, r.msg_id, r.payload.encode()) for r in rows]
+
+
+def record(session: Session, cause: str, event: Payload, *, window: Window | None) -> Outgoing:
+    """Store an event in the timeline and return it for publishing."""
+    subject = SUBJECT_OF[type(event)]
+    kind = subject.rsplit(".", 1)[-1]
+    if window is not None:
+        msg_id = f"{window.id}.r{window.revision}.{kind}"
+    else:
+        msg_id = f"rejected.{cause}"
+    body = event.model_dump_json()
+    session.add(WindowEventRecord(
+        msg_id=msg_id,
+        window_id=window.id if window else getattr(event, "window_id", None),
+        cause=cause,
+        subject=subject,
+        kind=kind,
+        revision=window.revision if window else 0,
+        payload=body,
+    ))
+    return Outgoing(subject, msg_id, body.encode())
+
+
+def reject(session: Session, command: Payload, reasons: list[Reason]) -> Outgoing:
+    """Record and return the rejection of a command."""
+    command_id = getattr(command, "command_id", "")
+    event = WindowRejected(
+        command_id=command_id,
+        command=type(command).__name__,
+        window_id=getattr(command, "window_id", None),
+        reasons=reasons,
+    )
+    return record(session, command_id, event, window=None)
+
+
+def hosts_of(session: Session, window_id: str) -> list[str]:
+    return list(session.scalars(select(WindowHost.host).where(WindowHost.window_id == window_id).order_by(WindowHost.host)))
+
+
+def view(window: Window, hosts: list[str]) -> WindowView:
+    """The public shape of a stored window."""
+    return WindowView(
+        id=window.id,
+        title=window.title,
+        description=window.description,
+        impact=Impact(window.impact),
+        state=WindowState(window.state),
+        start=window.start,
+        end=window.end,
+        revision=window.revision,
+        hosts=hosts,
+        components=[Component(**c) for c in window.components],
+        requested_by=window.requested_by,
+    )
+
+
+def _bump(window: Window, now: datetime, **changes: object) -> None:
+    for name, value in changes.items():
+        setattr(window, name, value)
+    window.revision += 1
+    window.updated_at = now
+
+
+def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+    """Validate a booking and store the window, or raise Rejected."""
+    hosts, reasons = select_hosts(session, cmd.hosts)
+    reasons += check_times(rules, cmd.start, cmd.end, now=now)
+    reasons += check_freezes(rules, cmd.start, cmd.end)
+    names = [h.name for h in hosts]
+    if names and not cmd.allow_overlap:
+        reasons += check_overlap(session, names, cmd.start, cmd.end)
+    if reasons:
+        raise Rejected(reasons)
+    components = sorted({(h.site, h.role) for h in hosts})
+    window = Window(
+        id=window_id_for(cmd.command_id),
+        title=cmd.title,
+        description=cmd.description,
+        impact=cmd.impact.value,
+        state=WindowState.SCHEDULED.value,
+        start=cmd.start,
+        end=cmd.end,
+        components=[{"site": s, "role": r} for s, r in components],
+        sites=sorted({s for s, _ in components}),
+        requested_by=cmd.requested_by,
+        command_id=cmd.command_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(window)
+    session.flush()
+    session.add_all(WindowHost(window_id=window.id, host=name) for name in names)
+    event = WindowScheduled(window=view(window, names), command_id=cmd.command_id, occurred_at=now)
+    return [record(session, cmd.command_id, event, window=window)]
+
+
+def _load(session: Session, window_id: str, *, field: str = "window_id") -> Window:
+    window = session.get(Window, window_id, with_for_update=True)
+    if window is None:
+        raise Rejected([Reason(field=field, message=f"no window {window_id} (see `forewarn list`)")])
+    return window
+
+
+def _require(window: Window, *states: WindowState, action: str) -> None:
+    if window.state not in {s.value for s in states}:
+        allowed = " or ".join(s.value for s in states)
+        raise Rejected([Reason(
+            field="window_id",
+            message=f"cannot {action} window {window.id}: it is {window.state}, not {allowed}",
+        )])
+
+
+def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+    """Move a scheduled window; the same rules as a booking apply."""
+    window = _load(session, cmd.window_id)
+    _require(window, WindowState.SCHEDULED, action="reschedule")
+    hosts = hosts_of(session, window.id)
+    reasons = check_times(rules, cmd.start, cmd.end, now=now) + check_freezes(rules, cmd.start, cmd.end)
+    reasons += check_overlap(session, hosts, cmd.start, cmd.end, exclude=window.id)
+    if reasons:
+        raise Rejected(reasons)
+    previous = (window.start, window.end)
+    _bump(window, now, start=cmd.start, end=cmd.end)
+    event = WindowRescheduled(
+        window=view(window, hosts), command_id=cmd.command_id, occurred_at=now,
+        previous_start=previous[0], previous_end=previous[1],
+    )
+    return [record(session, cmd.command_id, event, window=window)]
+
+
+def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+    """Push the end of a scheduled or running window later."""
+    window = _load(session, cmd.window_id)
+    _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="extend")
+    hosts = hosts_of(session, window.id)
+    new_end = window.end + cmd.by
+    reasons = []
+    if new_end - window.start > rules.max_duration:
+        reasons.append(Reason(field="by", message=f"the window would last {new_end - window.start}, longer than {rules.max_duration}"))
+    reasons += check_freezes(rules, window.end, new_end)
+    reasons += check_overlap(session, hosts, window.end, new_end, exclude=window.id)
+    if reasons:
+        raise Rejected(reasons)
+    previous_end = window.end
+    _bump(window, now, end=new_end)
+    event = WindowExtended(
+        window=view(window, hosts), command_id=cmd.command_id, occurred_at=now,
+        previous_end=previous_end, by=cmd.by,
+    )
+    return [record(session, cmd.command_id, event, window=window)]
+
+
+def cancel(session: Session, cmd: CancelWindow, *, now: datetime) -> list[Outgoing]:
+    """Call off a window that has not ended."""
+    window = _load(session, cmd.window_id)
+    _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="cancel")
+    _bump(window, now, state=WindowState.CANCELLED.value)
+    event = WindowCancelled(
+        window=view(window, hosts_of(session, window.id)), command_id=cmd.command_id,
+        occurred_at=now, reason=cmd.reason,
+    )
+    return [record(session, cmd.command_id, event, window=window)]
+
+
+def complete(session: Session, cmd: CompleteWindow, *, now: datetime) -> list[Outgoing]:
+    """End a running window early."""
+    window = _load(session, cmd.window_id)
+    _require(window, WindowState.IN_PROGRESS, action="complete")
+    _bump(window, now, state=WindowState.COMPLETED.value)
+    event = WindowCompleted(
+        window=view(window, hosts_of(session, window.id)), command_id=cmd.command_id,
+        occurred_at=now, early=now < window.end,
+    )
+    return [record(session, cmd.command_id, event, window=window)]
+
+
+def timer_cause(window_id: str, edge: str) -> str:
+    """The cause key of a timer transition: each edge happens once per window."""
+    return f"timer:{window_id}:{edge}"
+
+
+def start_due(session: Session, window_id: str, *, now: datetime, cause: str | None = None) -> list[Outgoing]:
+    """The start timer fired: start the window, late if the scheduler missed its time."""
+    window = session.get(Window, window_id, with_for_update=True)
+    # A timer for a window moved later, cancelled or unknown is stale: ignore it.
+    if window is None or window.state != WindowState.SCHEDULED.value or window.start > now + CLOCK_GRACE:
+        return []
+    late_by = max(now - window.start, timedelta(0))
+    _bump(window, now, state=WindowState.IN_PROGRESS.value)
+    event = WindowStarted(
+        window=view(window, hosts_of(session, window.id)), occurred_at=now,
+        late=late_by > LATE_AFTER, late_by=late_by,
+    )
+    return [record(session, cause or timer_cause(window.id, "start"), event, window=window)]
+
+
+def end_due(session: Session, window_id: str, *, now: datetime) -> list[Outgoing]:
+    """The end timer fired: complete the window (starting it first if that was missed)."""
+    window = session.get(Window, window_id, with_for_update=True)
+    if window is None or not WindowState(window.state).live or window.end > now + CLOCK_GRACE:
+        return []
+    cause = timer_cause(window.id, "end")
+    # Both edges passed unseen: say it started (late), then that it completed;
+    # both belong to this timer, so a redelivery republishes both.
+    out = start_due(session, window_id, now=now, cause=cause) if window.state == WindowState.SCHEDULED.value else []
+    _bump(window, now, state=WindowState.COMPLETED.value)
+    event = WindowCompleted(window=view(window, hosts_of(session, window.id)), occurred_at=now)
+    return [*out, record(session, cause, event, window=window)]
+
+
+# Timers have one-second granularity; a due message may arrive a moment early.
+CLOCK_GRACE = timedelta(seconds=2)

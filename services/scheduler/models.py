@@ -1,0 +1,65 @@
+"""Scheduler tables: windows, the hosts they hold, and the events they produced."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from forewarn.schemas.base import utcnow
+
+from ..db import UtcDateTime
+
+
+def _utc_column(**kwargs) -> Column:
+    return Column(UtcDateTime(), **kwargs)
+
+
+class Window(SQLModel, table=True):
+    """A maintenance window and its current revision."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    impact: str = Field(max_length=32)
+    state: str = Field(index=True, max_length=16)
+    start: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+    end: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+    revision: int = 1
+    components: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    requested_by: str = Field(default="", max_length=200)
+    command_id: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class WindowHost(SQLModel, table=True):
+    """One host held by one window; the overlap check searches by host."""
+
+    __tablename__ = "window_host"
+    __table_args__ = (Index("ix_window_host_host", "host"),)
+
+    window_id: str = Field(foreign_key="window.id", primary_key=True, max_length=32)
+    host: str = Field(primary_key=True, max_length=253)
+
+
+class WindowEventRecord(SQLModel, table=True):
+    """Every event the scheduler published: the window's timeline and its outbox.
+
+    Written in the same transaction as the change, and published after commit;
+    a redelivered command or timer republishes these rows with the same
+    Nats-Msg-Id, so the stream stores each event once.
+    """
+
+    __tablename__ = "window_event"
+
+    msg_id: str = Field(primary_key=True, max_length=128)
+    window_id: str | None = Field(default=None, index=True, max_length=32)
+    cause: str = Field(index=True, max_length=128, description="command id or timer key")
+    subject: str = Field(max_length=128)
+    kind: str = Field(max_length=32)
+    revision: int = 0
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    occurred_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))

@@ -1,0 +1,90 @@
+"""Turn a booking's host selectors into inventory hosts, or say what did not match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ClusterShell.NodeSet import NodeSet, NodeSetException
+from sqlalchemy import select
+from sqlmodel import Session
+
+from forewarn.schemas.commands import HostSelector
+from forewarn.schemas.events import Reason
+
+from ..inventory.models import Host, Site
+
+MAX_HOSTS = 100_000
+_CHUNK = 900  # stays under every driver's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedHost:
+    name: str
+    site: str
+    role: str
+
+
+def fold(names: list[str]) -> str:
+    """Host names folded back to node-set syntax, for messages."""
+    return str(NodeSet.fromlist(names))
+
+
+def select_hosts(session: Session, selector: HostSelector) -> tuple[list[SelectedHost], list[Reason]]:
+    """Hosts matching every selector given, sorted by name, and the reasons none may."""
+    reasons: list[Reason] = []
+    rows = None
+    if selector.nodeset:
+        try:
+            nodes = NodeSet(selector.nodeset)
+        except NodeSetException as exc:
+            return [], [Reason(field="hosts.nodeset", message=f"cannot parse {selector.nodeset!r}: {exc}")]
+        if len(nodes) > MAX_HOSTS:
+            return [], [Reason(field="hosts.nodeset", message=f"{len(nodes)} hosts is more than {MAX_HOSTS}")]
+        names = list(nodes)
+        rows = []
+        for start in range(0, len(names), _CHUNK):
+            chunk = names[start : start + _CHUNK]
+            rows.extend(session.execute(select(Host.name, Host.site, Host.role, Host.tags).where(Host.name.in_(chunk))))
+        unknown = sorted(set(names) - {row.name for row in rows})
+        if unknown:
+            reasons.append(Reason(
+                field="hosts.nodeset",
+                message=f"{len(unknown)} host(s) not in the inventory: {fold(unknown)} "
+                "(see `forewarn inventory show`)",
+            ))
+    if selector.sites:
+        known = set(session.scalars(select(Site.code)))
+        missing = sorted(set(selector.sites) - known)
+        if missing:
+            reasons.append(Reason(
+                field="hosts.sites",
+                message=f"unknown site(s) {', '.join(missing)}; known: {', '.join(sorted(known)) or 'none'}",
+            ))
+    if rows is None:
+        query = select(Host.name, Host.site, Host.role, Host.tags)
+        if selector.sites:
+            query = query.where(Host.site.in_(selector.sites))
+        if selector.roles:
+            query = query.where(Host.role.in_(selector.roles))
+        rows = list(session.execute(query))
+    hosts = [
+        SelectedHost(row.name, row.site, row.role)
+        for row in rows
+        if (not selector.sites or row.site in selector.sites)
+        and (not selector.roles or row.role in selector.roles)
+        and all(tag in (row.tags or []) for tag in selector.tags)
+    ]
+    if selector.roles:
+        known_roles = set(session.scalars(select(Host.role).distinct()))
+        missing = sorted(set(selector.roles) - known_roles)
+        if missing:
+            reasons.append(Reason(
+                field="hosts.roles",
+                message=f"unknown role(s) {', '.join(missing)}; known: {', '.join(sorted(known_roles))}",
+            ))
+    if selector.tags and not any(all(t in (r.tags or []) for t in selector.tags) for r in rows):
+        reasons.append(Reason(field="hosts.tags", message=f"no host carries tag(s) {', '.join(selector.tags)}"))
+    if not hosts and not reasons:
+        reasons.append(Reason(field="hosts", message="the selectors together match no host"))
+    hosts.sort(key=lambda h: h.name)
+    return (hosts if not reasons else []), reasons

@@ -1,0 +1,144 @@
+"""The scheduler: applies commands and timers to windows, then publishes what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from faststream.nats import NatsBroker, Schedule
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import Payload, WindowState, utcnow
+from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from forewarn.schemas.events import WindowDue
+
+from ..bus.publish import Outgoing, publish, publish_all
+from ..db import transaction
+from . import lifecycle
+from .freezes import FreezeCalendar
+from .models import Window
+from .rules import Rules
+from .settings import SchedulerSettings
+
+log = logging.getLogger("forewarn.scheduler")
+
+
+class Scheduler:
+    """Holds the scheduler's resources; built once at start-up."""
+
+    def __init__(self, settings: SchedulerSettings, engine: Engine, broker: NatsBroker) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+        self.rules = Rules(
+            min_lead=settings.min_lead,
+            max_duration=settings.max_duration,
+            freezes=FreezeCalendar.from_dir(settings.freeze_dir),
+        )
+        self.clock: Callable[[], datetime] = utcnow
+
+    async def obey(self, command: Payload) -> bytes:
+        """Apply a command; publish its events and timers; return the answer for the sender."""
+        outgoing = await asyncio.to_thread(self._apply_command, command)
+        await self._publish(outgoing, getattr(command, "window_id", None) or _window_of(outgoing))
+        return outgoing[0].payload
+
+    async def fire(self, due: WindowDue) -> None:
+        """A timer fired: start or complete the window if it is still due."""
+        outgoing = await asyncio.to_thread(self._apply_due, due)
+        await self._publish(outgoing, due.window_id)
+
+    async def _publish(self, outgoing: list[Outgoing], window_id: str | None) -> None:
+        await publish_all(self.broker, outgoing, timeout=self.settings.publish_timeout)
+        if window_id:
+            await self.sync_timers(window_id)
+
+    def _apply_command(self, command: Payload) -> list[Outgoing]:
+        apply = _APPLY[type(command)]
+        with transaction(self.engine) as session:
+            _serialize(session)
+            done = lifecycle.recorded(session, command.command_id)
+            if done:
+                log.info("command %s was already applied; republishing its events", command.command_id)
+                return done
+            try:
+                return apply(session, command, rules=self.rules, now=self.clock())
+            except lifecycle.Rejected as rejected:
+                log.info("rejected %s %s: %s", type(command).__name__, command.command_id, rejected)
+                return [lifecycle.reject(session, command, rejected.reasons)]
+
+    def _apply_due(self, due: WindowDue) -> list[Outgoing]:
+        cause = lifecycle.timer_cause(due.window_id, due.edge)
+        with transaction(self.engine) as session:
+            _serialize(session)
+            done = lifecycle.recorded(session, cause)
+            if done:
+                return done
+            transition = lifecycle.start_due if due.edge == "start" else lifecycle.end_due
+            out = transition(session, due.window_id, now=self.clock())
+        for event in out:
+            if event.subject == subjects.STARTED and b'"late":true' in event.payload:
+                log.warning("window %s started late: the scheduler was down at its start", due.window_id)
+        return out
+
+    async def sync_timers(self, window_id: str) -> None:
+        """Make the stream's timers match the window: set while due, purge once past."""
+        window = await asyncio.to_thread(self._get, window_id)
+        if window is None:
+            return
+        state = WindowState(window.state)
+        for edge, at in (("start", window.start), ("end", window.end)):
+            wanted = state is WindowState.SCHEDULED or (state is WindowState.IN_PROGRESS and edge == "end")
+            if wanted:
+                await self._set_timer(window, edge, at)
+            else:
+                await self._purge_timer(window.id, edge)
+
+    async def _set_timer(self, window: Window, edge: str, at: datetime) -> None:
+        # Timers have one-second granularity: round up so a timer never fires early.
+        fire_at = at.replace(microsecond=0) + (timedelta(seconds=1) if at.microsecond else timedelta(0))
+        body = WindowDue(window_id=window.id, edge=edge, at=at).model_dump_json().encode()
+        out = Outgoing(subjects.timer(window.id, edge), f"timer.{window.id}.{edge}.r{window.revision}", body)
+        # A new schedule on the same timer subject replaces the old one.
+        await publish(
+            self.broker, out, timeout=self.settings.publish_timeout,
+            schedule=Schedule(fire_at, subjects.due(window.id, edge)),
+        )
+
+    async def _purge_timer(self, window_id: str, edge: str) -> None:
+        js = self.broker.config.connection_state.stream
+        try:
+            await js.purge_stream(subjects.STREAM, subject=subjects.timer(window_id, edge))
+        except NotFoundError:
+            pass
+
+    def _get(self, window_id: str) -> Window | None:
+        with Session(self.engine) as session:
+            return session.get(Window, window_id)
+
+
+def _serialize(session: Session) -> None:
+    # Overlap checks read other windows: on PostgreSQL, take one lock per
+    # transaction so two schedulers cannot both accept clashing windows.
+    # SQLite serialises writers by itself.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+
+
+def _window_of(outgoing: list[Outgoing]) -> str | None:
+    first = outgoing[0].msg_id if outgoing else ""
+    return first.split(".", 1)[0] if first.startswith("mw-") else None
+
+
+_APPLY: dict[type[Payload], Callable[..., list[Outgoing]]] = {
+    BookWindow: lifecycle.book,
+    RescheduleWindow: lifecycle.reschedule,
+    ExtendWindow: lifecycle.extend,
+    CancelWindow: lambda session, cmd, rules, now: lifecycle.cancel(session, cmd, now=now),
+    CompleteWindow: lambda session, cmd, rules, now: lifecycle.complete(session, cmd, now=now),
+}

@@ -1,0 +1,1 @@
+"""Templates (emails) ship as package data."""

@@ -1,0 +1,101 @@
+"""Shared fixtures: a real nats-server per session, and a database per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+from forewarn.services.bus.embedded import nats_server_binary
+from forewarn.services.bus.stream import MAX_PAYLOAD
+from forewarn.services.db import create_db_engine, create_tables
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")
+
+
+class NatsServer:
+    """A nats-server child process with JetStream in a temporary folder."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        ports = self.workdir / "ports"
+        ports.mkdir(exist_ok=True)
+        for stale in ports.glob("*.ports"):
+            stale.unlink()
+        config = self.workdir / "nats.conf"
+        config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(config), "-a", "127.0.0.1", "-p", "-1", "-js",
+             "-sd", str(self.workdir / "js"), "--ports_file_dir", str(ports)],
+            stdout=subprocess.DEVNULL, stderr=(self.workdir / "server.log").open("ab"),
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = list(ports.glob("*.ports"))
+            if found and found[0].stat().st_size:
+                self.url = json.loads(found[0].read_text())["nats"][0]
+                return
+            time.sleep(0.02)
+        raise RuntimeError("nats-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path_factory.mktemp("nats"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def _database_params() -> list:
+    pg = pytest.param(
+        "postgres",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="FOREWARN_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped"
+        ),
+    )
+    return ["sqlite", pg]
+
+
+@pytest.fixture(params=_database_params())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or PostgreSQL emptied before the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'forewarn.db'}"
+        return
+    engine = create_db_engine(PG_URL)
+    create_tables(engine)
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+    yield PG_URL
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(db_url)
+    create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def example_inventory() -> Path:
+    return EXAMPLES / "inventory.yaml"
