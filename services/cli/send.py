@@ -33,20 +33,24 @@ async def send(
     broker: NatsBroker, subject: str, command: Payload, *, timeout: float, impact_timeout: float = 0
 ) -> Answer:
     """Store the command in the stream, wait for the scheduler, then for the impact."""
-    parts: dict[int, ImpactResolved] = {}
-    wanted: dict[str, object] = {}
+    # Every ImpactResolved seen, by (window, revision): the resolver may answer
+    # before the scheduler's reply has told us which window to look for.
+    seen: dict[tuple[str, int], dict[int, ImpactResolved]] = {}
+    wanted: list[tuple[str, int]] = []
     complete = asyncio.Event()
+
+    def check() -> None:
+        parts = seen.get(wanted[0], {}) if wanted else {}
+        if parts and len(parts) == next(iter(parts.values())).parts:
+            complete.set()
 
     async def collect(msg) -> None:  # noqa: ANN001
         try:
             result = ImpactResolved.model_validate_json(msg.data)
         except ValueError:
             return
-        window = result.window
-        if window.id == wanted.get("id") and window.revision == wanted.get("revision"):
-            parts[result.part] = result
-            if len(parts) == result.parts:
-                complete.set()
+        seen.setdefault((result.window.id, result.window.revision), {})[result.part] = result
+        check()
 
     # Subscribe before sending, so a fast impact resolver cannot be missed.
     sub = await broker._connection.subscribe(subjects.IMPACT_RESOLVED, cb=collect) if impact_timeout else None
@@ -72,7 +76,8 @@ async def send(
         answer = Answer(event)
         if answer.rejected or not sub:
             return answer
-        wanted.update(id=event["window"]["id"], revision=event["window"]["revision"])
+        wanted.append((event["window"]["id"], event["window"]["revision"]))
+        check()
         with err.status("Resolving the affected tenants…", spinner="dots"):
             try:
                 await asyncio.wait_for(complete.wait(), impact_timeout)
@@ -81,6 +86,7 @@ async def send(
                     f"[yellow]note:[/] no impact resolution within {impact_timeout:.0f}s "
                     "(is the impact resolver running?)"
                 )
+        parts = seen.get(wanted[0], {})
         answer.impact = [parts[i] for i in sorted(parts)]
         return answer
     finally:

@@ -41,8 +41,9 @@ from .models import Window, WindowEventRecord, WindowHost
 from .rules import Rules, check_freezes, check_overlap, check_times
 from .selectors import select_hosts
 
-# A timer that fires this late means the scheduler was not there to see it.
-LATE_AFTER = timedelta(seconds=60)
+# Timers fire within a second; a start this much later means the scheduler
+# was not there to see it.
+LATE_AFTER = timedelta(seconds=5)
 
 SUBJECT_OF: dict[type[Payload], str] = {
     WindowScheduled: subjects.SCHEDULED,

@@ -1,0 +1,100 @@
+"""The real stack: services in this process, the CLI as a child process, real NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from forewarn.schemas import subjects
+from forewarn.services.db import create_db_engine, create_tables
+from forewarn.services.inventory.load import load_inventory
+from forewarn.services.runtime import Stack
+
+FOREWARN = str(Path(sys.executable).with_name("forewarn"))
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+async def run_cli(*args: str, timeout: float = 60) -> Result:
+    """Run `forewarn ARGS` as a user would, with this test's environment."""
+    proc = await asyncio.create_subprocess_exec(
+        FOREWARN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=os.environ | {"COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return Result(proc.returncode, out.decode(), err.decode())
+
+
+@pytest.fixture
+async def js(nats_server) -> AsyncIterator:  # noqa: ANN001
+    """A JetStream context on an emptied server: each test gets a fresh stream."""
+    nc = await nats.connect(nats_server.url)
+    jsc = nc.jetstream()
+    try:
+        await jsc.delete_stream(subjects.STREAM)
+    except NotFoundError:
+        pass
+    yield jsc
+    await nc.close()
+
+
+@pytest.fixture
+def env(nats_server, db_url, tmp_path, monkeypatch, example_inventory):  # noqa: ANN001, ANN201
+    """Environment for the services and the CLI, with the example inventory loaded."""
+    monkeypatch.setenv("FOREWARN_NATS_URL", nats_server.url)
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    monkeypatch.setenv("FOREWARN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FOREWARN_FREEZE_DIR", str(Path(__file__).resolve().parents[2] / "calendars"))
+    engine = create_db_engine(db_url)
+    create_tables(engine)
+    load_inventory(engine=engine, path=example_inventory)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+async def stack(env, js) -> AsyncIterator[Stack]:  # noqa: ANN001
+    """Scheduler and impact resolver running on the real server."""
+    running = Stack(["scheduler", "impact"])
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def stream_messages(jsc, subject: str) -> list:  # noqa: ANN001
+    """Every message currently stored on a subject (wildcards allowed)."""
+    info = await jsc.stream_info(subjects.STREAM, subjects_filter=subject)
+    if not info.state.subjects:
+        return []
+    sub = await jsc.subscribe(subject, ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)
+    total = sum(info.state.subjects.values())
+    msgs = [await sub.next_msg(timeout=5) for _ in range(total)]
+    await sub.unsubscribe()
+    return msgs
+
+
+async def eventually(check, timeout: float = 20.0, interval: float = 0.1):  # noqa: ANN001, ANN201
+    """Poll an async or plain check until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,159 @@
+"""The window state machine against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import Impact
+from forewarn.schemas.commands import (
+    BookWindow,
+    CancelWindow,
+    CompleteWindow,
+    ExtendWindow,
+    HostSelector,
+    RescheduleWindow,
+)
+from forewarn.services.db import transaction
+from forewarn.services.inventory.load import load_inventory
+from forewarn.services.scheduler import lifecycle
+from forewarn.services.scheduler.freezes import FreezeCalendar
+from forewarn.services.scheduler.rules import Rules
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+CALENDARS = Path(__file__).resolve().parents[2] / "calendars"
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar.from_dir(CALENDARS))
+
+
+@pytest.fixture
+def loaded(engine, example_inventory):  # noqa: ANN001, ANN201
+    load_inventory(engine=engine, path=example_inventory)
+    return engine
+
+
+def _book(n: int = 1, **changes) -> BookWindow:
+    fields = dict(
+        command_id=f"cmd-book-{n:04d}", title="Ubuntu migration", impact=Impact.OUTAGE,
+        start=NOW + timedelta(hours=1), end=NOW + timedelta(hours=3),
+        hosts=HostSelector(nodeset="sto1-cmp-[01-04]"),
+    )
+    return BookWindow(**(fields | changes))
+
+
+def _apply(engine, fn, cmd, **kw):  # noqa: ANN001, ANN202
+    with transaction(engine) as session:
+        return fn(session, cmd, now=kw.pop("now", NOW), **kw)
+
+
+def _reasons(engine, fn, cmd, **kw) -> list[str]:  # noqa: ANN001
+    with pytest.raises(lifecycle.Rejected) as caught:
+        _apply(engine, fn, cmd, **kw)
+    return [f"{r.field}: {r.message}" for r in caught.value.reasons]
+
+
+def test_book_then_full_lifecycle(loaded, rules) -> None:
+    [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    event = json.loads(out.payload)
+    wid = event["window"]["id"]
+    assert out.subject == subjects.SCHEDULED and out.msg_id == f"{wid}.r1.scheduled"
+    assert event["window"]["hosts"] == [f"sto1-cmp-0{i}" for i in range(1, 5)]
+    assert event["window"]["components"] == [{"schema_version": 1, "site": "STO1", "role": "compute"}]
+
+    [out] = _apply(loaded, lifecycle.reschedule, RescheduleWindow(
+        command_id="cmd-resched-1", window_id=wid, start=NOW + timedelta(hours=2), end=NOW + timedelta(hours=4)
+    ), rules=rules)
+    assert out.subject == subjects.RESCHEDULED and json.loads(out.payload)["window"]["revision"] == 2
+
+    [out] = _apply(loaded, lifecycle.extend, ExtendWindow(command_id="cmd-extend-1", window_id=wid, by=timedelta(minutes=30)), rules=rules)
+    assert json.loads(out.payload)["window"]["end"].startswith("2026-11-28T16:30")
+
+    with transaction(loaded) as s:
+        assert lifecycle.start_due(s, wid, now=NOW + timedelta(hours=1)) == []  # not yet due: stale timer
+    with transaction(loaded) as s:
+        [started] = lifecycle.start_due(s, wid, now=NOW + timedelta(hours=2))
+    assert json.loads(started.payload)["late"] is False
+    with transaction(loaded) as s:
+        [done] = lifecycle.end_due(s, wid, now=NOW + timedelta(hours=4, minutes=30))
+    body = json.loads(done.payload)
+    assert done.subject == subjects.COMPLETED and body["window"]["state"] == "completed" and body["window"]["revision"] == 5
+
+
+def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
+    first = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    with transaction(loaded) as s:
+        again = lifecycle.recorded(s, "cmd-book-0001")
+    assert again == first
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"hosts": HostSelector(nodeset="sto1-cmp-[15-19]")}, "hosts.nodeset: 3 host(s) not in the inventory: sto1-cmp-[17-19]"),
+        ({"hosts": HostSelector(sites=["STO9"])}, "hosts.sites: unknown site(s) STO9"),
+        ({"hosts": HostSelector(roles=["storage"])}, "hosts.roles: unknown role(s) storage"),
+        ({"hosts": HostSelector(tags=["rack-z"])}, "hosts.tags: no host carries tag(s) rack-z"),
+        ({"hosts": HostSelector(nodeset="sto1-cmp-[01-")}, "hosts.nodeset: cannot parse"),
+        ({"end": NOW + timedelta(minutes=30)}, "end: must be after the start"),
+        ({"start": NOW - timedelta(hours=1)}, "start: 2026-11-28 11:00Z is in the past"),
+        ({"end": NOW + timedelta(days=30)}, "end: the window lasts"),
+        ({"start": datetime(2026, 12, 24, 10, tzinfo=UTC), "end": datetime(2026, 12, 24, 12, tzinfo=UTC)},
+         "start: the window falls in the change freeze 'Christmas and New Year change freeze'"),
+    ],
+)
+def test_booking_rules(loaded, rules, changes, expected) -> None:
+    reasons = _reasons(loaded, lifecycle.book, _book(**changes), rules=rules)
+    assert any(r.startswith(expected) for r in reasons), reasons
+
+
+def test_minimum_lead(loaded) -> None:
+    strict = Rules(min_lead=timedelta(hours=48), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
+    reasons = _reasons(loaded, lifecycle.book, _book(), rules=strict)
+    assert reasons[0].startswith("start: must be at least 2 days, 0:00:00 ahead")
+
+
+def test_overlap_is_refused_unless_allowed(loaded, rules) -> None:
+    _apply(loaded, lifecycle.book, _book(1), rules=rules)
+    clash = _book(2, hosts=HostSelector(nodeset="sto1-cmp-[03-06]"))
+    [reason] = _reasons(loaded, lifecycle.book, clash, rules=rules)
+    assert reason.startswith("hosts: overlaps live window mw-") and "on sto1-cmp-[03-04]" in reason
+    assert _apply(loaded, lifecycle.book, _book(3, hosts=clash.hosts, allow_overlap=True), rules=rules)
+    # Other hosts, or other times, do not clash.
+    assert _apply(loaded, lifecycle.book, _book(4, hosts=HostSelector(nodeset="sto1-cmp-[09-10]")), rules=rules)
+    later = {"start": NOW + timedelta(hours=3), "end": NOW + timedelta(hours=4)}
+    assert _apply(loaded, lifecycle.book, _book(5, **later), rules=rules)
+
+
+def test_illegal_transitions_are_refused_with_a_reason(loaded, rules) -> None:
+    [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    wid = json.loads(out.payload)["window"]["id"]
+    [reason] = _reasons(loaded, lifecycle.complete, CompleteWindow(command_id="cmd-complete-1", window_id=wid))
+    assert reason == f"window_id: cannot complete window {wid}: it is scheduled, not in_progress"
+    _apply(loaded, lifecycle.cancel, CancelWindow(command_id="cmd-cancel-1", window_id=wid, reason="vendor delay"))
+    [reason] = _reasons(loaded, lifecycle.reschedule, RescheduleWindow(
+        command_id="cmd-resched-2", window_id=wid, start=NOW + timedelta(hours=5), end=NOW + timedelta(hours=6)
+    ), rules=rules)
+    assert "it is cancelled, not scheduled" in reason
+    [reason] = _reasons(loaded, lifecycle.cancel, CancelWindow(command_id="cmd-cancel-2", window_id="mw-nothere", reason="x"))
+    assert reason == "window_id: no window mw-nothere (see `forewarn list`)"
+
+
+def test_missed_start_and_end_start_late_then_complete(loaded, rules) -> None:
+    [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    wid = json.loads(out.payload)["window"]["id"]
+    with transaction(loaded) as s:
+        started, completed = lifecycle.end_due(s, wid, now=NOW + timedelta(hours=5))
+    started = json.loads(started.payload)
+    assert started["late"] is True and started["late_by"] == "PT4H"
+    assert json.loads(completed.payload)["window"]["state"] == "completed"
+    with transaction(loaded) as s:
+        assert [o.subject for o in lifecycle.recorded(s, lifecycle.timer_cause(wid, "end"))] == [
+            subjects.STARTED, subjects.COMPLETED,
+        ]

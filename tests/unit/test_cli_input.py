@@ -1,0 +1,66 @@
+"""Every CLI input error: exit code 2, the field named, no traceback, nothing sent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from forewarn.services.cli.main import app
+
+BOOK = ["book", "--title", "t", "--impact", "outage", "--hosts", "sto1-cmp-01"]
+
+
+@pytest.fixture(autouse=True)
+def no_stack(monkeypatch) -> None:  # noqa: ANN001
+    # Point at a port nobody listens on: an input error must be found before any connection.
+    monkeypatch.setenv("FOREWARN_NATS_URL", "nats://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "reason"),
+    [
+        ([*BOOK, "--start", "tomorrow", "--duration", "1h"], "--start", "is not an ISO 8601 time"),
+        ([*BOOK, "--start", "2026-12-01T22:00", "--duration", "1h"], "--start", "has no time zone"),
+        ([*BOOK, "--start", "2026-12-01T22:00", "--tz", "Mars/Base", "--duration", "1h"], "--tz", "is not an IANA time zone"),
+        ([*BOOK, "--start", "+1h", "--duration", "soon"], "--duration", "is not a duration"),
+        ([*BOOK, "--start", "+1h", "--duration", "0s"], "--duration", "must be longer than zero"),
+        ([*BOOK, "--start", "+1h"], "--end", "give either --end or --duration"),
+        ([*BOOK, "--start", "+1h", "--end", "+2h", "--duration", "1h"], "--end", "give either --end or --duration"),
+        ([*BOOK, "--start", "+1h", "--end", "later"], "--end", "is not an ISO 8601 time"),
+        (["book", "--title", "t", "--impact", "meltdown", "--hosts", "h", "--start", "+1h", "--duration", "1h"], "--impact", "is not one of"),
+        (["book", "--title", "t", "--impact", "outage", "--start", "+1h", "--duration", "1h"], "--hosts", "select hosts"),
+        (["book", "--title", "", "--impact", "outage", "--hosts", "h", "--start", "+1h", "--duration", "1h"], "--title", "at least 1 character"),
+        (["book", "--title", "x" * 201, "--impact", "outage", "--hosts", "h", "--start", "+1h", "--duration", "1h"], "--title", "at most 200"),
+        (["extend", "mw-abcdefgh", "--by", "forever"], "--by", "is not a duration"),
+        (["extend", "not-an-id", "--by", "30m"], "ID", "should match pattern"),
+        (["cancel", "mw-abcdefgh", "--reason", ""], "--reason", "at least 1 character"),
+        (["reschedule", "mw-abcdefgh", "--start", "+1h"], "--end", "give either --end or --duration"),
+        (["list", "--state", "sleeping"], "--state", "is not one of"),
+    ],
+)
+def test_input_errors_exit_2_and_name_the_field(args, field, reason) -> None:  # noqa: ANN001
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"{field}: " in result.output and reason in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_json_errors_are_machine_readable() -> None:
+    result = CliRunner().invoke(app, [*BOOK, "--start", "tomorrow", "--duration", "1h", "--json"])
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["reasons"][0]["field"] == "--start" and "error" in data
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, [*BOOK, "--colour", "red"])
+    assert result.exit_code == 2 and "--colour" in result.output
+
+
+def test_unreachable_nats_is_one_clear_line() -> None:
+    result = CliRunner().invoke(app, [*BOOK, "--start", "+1h", "--duration", "1h"])
+    assert result.exit_code == 1
+    assert "cannot reach NATS at nats://127.0.0.1:9" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
