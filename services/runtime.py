@@ -33,7 +33,9 @@ class Stack:
     def __init__(self, names: list[str]) -> None:
         unknown = [n for n in names if n not in AVAILABLE]
         if unknown:
-            raise ValueError(f"service(s) {', '.join(unknown)} not available; choose from {', '.join(AVAILABLE)}")
+            raise ValueError(
+                f"service(s) {', '.join(unknown)} not available; choose from {', '.join(AVAILABLE)}"
+            )
         self.names = [n for n in SERVICES if n in names]
         self.settings = CommonSettings()
         self.broker: NatsBroker = build_broker(self.settings, name="+".join(self.names))

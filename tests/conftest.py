@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import SQLModel
-
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.bus.stream import MAX_PAYLOAD
 from forewarn.services.db import create_db_engine, create_tables
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")
@@ -38,9 +37,22 @@ class NatsServer:
         config = self.workdir / "nats.conf"
         config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config), "-a", "127.0.0.1", "-p", "-1", "-js",
-             "-sd", str(self.workdir / "js"), "--ports_file_dir", str(ports)],
-            stdout=subprocess.DEVNULL, stderr=(self.workdir / "server.log").open("ab"),
+            [
+                nats_server_binary(),
+                "-c",
+                str(config),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                "-1",
+                "-js",
+                "-sd",
+                str(self.workdir / "js"),
+                "--ports_file_dir",
+                str(ports),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.workdir / "server.log").open("ab"),
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -7,9 +7,8 @@ import logging
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsUserPassword
-from nats.js.errors import NotFoundError
-
 from forewarn.schemas import subjects
+from nats.js.errors import NotFoundError
 
 from ..config import CommonSettings
 from .reliability import Reliability
@@ -17,9 +16,7 @@ from .reliability import Reliability
 log = logging.getLogger("forewarn.bus")
 
 
-def build_broker(
-    settings: CommonSettings, *, name: str, reliable: bool = True, **options: Any
-) -> NatsBroker:
+def build_broker(settings: CommonSettings, *, name: str, reliable: bool = True, **options: Any) -> NatsBroker:
     """A broker for one process; by default it reconnects forever, so a NATS restart heals itself."""
     security = None
     if settings.nats_user and settings.nats_password:

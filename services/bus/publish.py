@@ -7,13 +7,17 @@ from dataclasses import dataclass
 import nats.errors
 import stamina
 from faststream.nats import NatsBroker, PubAck, Schedule
-from nats.js.errors import ServiceUnavailableError
-
 from forewarn.schemas import subjects
+from nats.js.errors import ServiceUnavailableError
 
 # A leader election in a cluster takes a few seconds; a restarting server a
 # little longer. Retrying with the same Nats-Msg-Id can never store twice.
-_TRANSIENT = (nats.errors.TimeoutError, nats.errors.NoRespondersError, ServiceUnavailableError, nats.errors.ConnectionReconnectingError)
+_TRANSIENT = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    ServiceUnavailableError,
+    nats.errors.ConnectionReconnectingError,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,9 @@ from typing import Any
 
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, NackMessage
-from pydantic import ValidationError
-
 from forewarn.schemas import subjects
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
+from pydantic import ValidationError
 
 log = logging.getLogger("forewarn.bus")
 
@@ -84,8 +83,11 @@ class Reliability(BaseMiddleware):
             payload=raw[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
         )
         await broker.publish(
-            letter, subjects.dead_letter(consumer), stream=subjects.STREAM,
-            headers={"Nats-Msg-Id": f"dlq.{letter_id}"}, timeout=5.0,
+            letter,
+            subjects.dead_letter(consumer),
+            stream=subjects.STREAM,
+            headers={"Nats-Msg-Id": f"dlq.{letter_id}"},
+            timeout=5.0,
         )
         if subject.startswith(subjects.COMMANDS[:-1]):
             command_id = _command_id(raw)
@@ -95,8 +97,11 @@ class Reliability(BaseMiddleware):
                 reasons=reasons,
             )
             await broker.publish(
-                rejection, subjects.REJECTED, stream=subjects.STREAM,
-                headers={"Nats-Msg-Id": f"rejected.{command_id or letter_id}"}, timeout=5.0,
+                rejection,
+                subjects.REJECTED,
+                stream=subjects.STREAM,
+                headers={"Nats-Msg-Id": f"rejected.{command_id or letter_id}"},
+                timeout=5.0,
             )
             reply_to = (msg.headers or {}).get("reply_to")
             if reply_to:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -39,7 +40,10 @@ class Abort(Exception):
 
 def fail(field: str, reason: str) -> NoReturn:
     """Stop with an input error naming the field."""
-    raise Abort(f"{field}: {reason}", payload={"error": f"{field}: {reason}", "reasons": [{"field": field, "message": reason}]})
+    raise Abort(
+        f"{field}: {reason}",
+        payload={"error": f"{field}: {reason}", "reasons": [{"field": field, "message": reason}]},
+    )
 
 
 def fail_validation(exc: ValidationError, names: dict[str, str]) -> NoReturn:
@@ -57,7 +61,7 @@ def report(exc: Abort, *, as_json: bool) -> NoReturn:
     if as_json:
         print(json.dumps(exc.payload or {"error": str(exc), "reasons": []}))
     else:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.code)
 
 
@@ -77,7 +81,10 @@ def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None =
         fail(option, f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T22:00+01:00, or +30m)")
     if value.tzinfo is None:
         if not tz:
-            fail(option, f"{text!r} has no time zone: add an offset (e.g. +01:00) or pass --tz Europe/Stockholm")
+            fail(
+                option,
+                f"{text!r} has no time zone: add an offset (e.g. +01:00) or pass --tz Europe/Stockholm",
+            )
         value = value.replace(tzinfo=zone(tz))
     return value.astimezone(UTC)
 
@@ -90,7 +97,7 @@ def zone(name: str) -> ZoneInfo:
         fail("--tz", f"{name!r} is not an IANA time zone (e.g. Europe/Stockholm)")
 
 
-def duration(option: str, text: str):  # noqa: ANN201
+def duration(option: str, text: str):
     """A positive duration, or an input error naming the option."""
     try:
         value = parse_duration(text)
@@ -105,14 +112,21 @@ def duration(option: str, text: str):  # noqa: ANN201
 async def connected(settings: CommonSettings) -> AsyncIterator[NatsBroker]:
     """A broker connected to the stack, or one clear line on where it tried."""
     broker = build_broker(
-        settings, name="cli", reliable=False, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=3
+        settings,
+        name="cli",
+        reliable=False,
+        allow_reconnect=False,
+        max_reconnect_attempts=0,
+        connect_timeout=3,
     )
     try:
-        await broker.connect()
+        # nats-py can wait forever on a refused first connection: bound it.
+        await asyncio.wait_for(broker.connect(), timeout=5)
     except Exception as exc:  # nats raises several kinds; all mean the same to the user
         where = ", ".join(settings.servers)
         hint = "start the stack with `forewarn up`" if not settings.nats_url else "check FOREWARN_NATS_URL"
-        raise Abort(f"cannot reach NATS at {where} ({type(exc).__name__}): {hint}", code=EXIT_ENV) from None
+        why = "no answer within 5s" if isinstance(exc, TimeoutError) else type(exc).__name__
+        raise Abort(f"cannot reach NATS at {where} ({why}): {hint}", code=EXIT_ENV) from None
     try:
         yield broker
     finally:

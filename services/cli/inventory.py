@@ -57,10 +57,18 @@ def show(
         dump(rows)
         return
     if not rows:
-        console.print("The inventory is empty. Load one with `forewarn inventory load examples/inventory.yaml`.")
+        console.print(
+            "The inventory is empty. Load one with `forewarn inventory load examples/inventory.yaml`."
+        )
         return
     table = Table("Site", "Role", "Hosts", "Resources", "Tenants", header_style="bold")
     for r in rows:
-        table.add_row(f"{r['site']} ({r['site_name']})", r["role"], str(r["hosts"]), str(r["resources"]), str(r["tenants"]))
+        table.add_row(
+            f"{r['site']} ({r['site_name']})",
+            r["role"],
+            str(r["hosts"]),
+            str(r["resources"]),
+            str(r["tenants"]),
+        )
     table.caption = f"{tenant_count(engine)} tenants in all"
     console.print(table)

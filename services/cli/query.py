@@ -7,13 +7,12 @@ import json
 from typing import Annotated
 
 import typer
+from forewarn.schemas import subjects
+from forewarn.schemas.base import WindowState
 from nats.js.api import DeliverPolicy
 from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import Session
-
-from forewarn.schemas import subjects
-from forewarn.schemas.base import WindowState
 
 from ..config import CommonSettings
 from ..db import create_db_engine, create_tables
@@ -28,7 +27,7 @@ from .render import dump, print_window, when, window_json
 STATES = [s.value for s in WindowState]
 
 
-def _engine():  # noqa: ANN202
+def _engine():
     engine = create_db_engine(CommonSettings().db_url)
     create_tables(engine)
     return engine
@@ -52,7 +51,13 @@ def list_windows(
             query = query.where(Window.state.in_(state))
         windows = [w for w in session.scalars(query) if not site or set(site) & set(w.sites)]
         if as_json:
-            dump([window_json(view(w, hosts_of(session, w.id)).model_dump(mode="json"), []) | {"sites": w.sites} for w in windows])
+            dump(
+                [
+                    window_json(view(w, hosts_of(session, w.id)).model_dump(mode="json"), [])
+                    | {"sites": w.sites}
+                    for w in windows
+                ]
+            )
             return
         table = Table("ID", "Status", "When", "Impact", "Sites", "Title", header_style="bold")
         for w in windows:
@@ -71,13 +76,24 @@ def show(
             report(Abort(f"ID: no window {window_id} (see `forewarn list`)"), as_json=as_json)
         hosts = hosts_of(session, window.id)
         found = resolve_hosts(session.connection(), hosts)
-        names = dict(session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(list(found.resources)))).all())
-        tenants = [{"id": t, "name": names.get(t, t), "resources": len(found.resources[t])} for t in sorted(found.resources)]
+        names = dict(
+            session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(list(found.resources)))).all()
+        )
+        tenants = [
+            {"id": t, "name": names.get(t, t), "resources": len(found.resources[t])}
+            for t in sorted(found.resources)
+        ]
         timeline = [
-            {"at": r.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "event": r.kind, "revision": r.revision,
-             "detail": _detail(r)}
+            {
+                "at": r.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "event": r.kind,
+                "revision": r.revision,
+                "detail": _detail(r),
+            }
             for r in session.scalars(
-                select(WindowEventRecord).where(WindowEventRecord.window_id == window.id).order_by(WindowEventRecord.revision)
+                select(WindowEventRecord)
+                .where(WindowEventRecord.window_id == window.id)
+                .order_by(WindowEventRecord.revision)
             )
         ]
         data = view(window, hosts).model_dump(mode="json")
@@ -87,7 +103,9 @@ def show(
     print_window(data, tenants, headline=f"Window [bold]{window.id}[/]")
     table = Table("At (UTC)", "Event", "Rev", "Detail", header_style="bold", title="Timeline")
     for item in timeline:
-        table.add_row(item["at"].replace("T", " ").rstrip("Z"), item["event"], str(item["revision"]), item["detail"])
+        table.add_row(
+            item["at"].replace("T", " ").rstrip("Z"), item["event"], str(item["revision"]), item["detail"]
+        )
     console.print(table)
 
 
@@ -107,7 +125,9 @@ def _detail(record: WindowEventRecord) -> str:
 
 
 def tail(
-    from_start: Annotated[bool, typer.Option("--from-start", help="Replay the stream from its start.")] = False,
+    from_start: Annotated[
+        bool, typer.Option("--from-start", help="Replay the stream from its start.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print the live event stream until interrupted."""
@@ -146,5 +166,6 @@ def _print_event(subject: str, data: bytes, *, as_json: bool) -> None:
     elif subject == subjects.REJECTED:
         summary += " " + "; ".join(f"{r['field']}: {r['message']}" for r in event.get("reasons", []))
     elif window:
-        summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {fold(window.get('hosts', []))}"
+        hosts = fold(window.get("hosts", []))
+        summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {hosts}"
     console.print(f"[dim]{at}[/] [bold]{subject}[/] {summary}", highlight=False)

@@ -7,12 +7,11 @@ import json
 from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
-
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload
 from forewarn.schemas.events import ImpactResolved
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 
 from .common import EXIT_ENV, EXIT_INPUT, Abort, err
 
@@ -44,7 +43,7 @@ async def send(
         if parts and len(parts) == next(iter(parts.values())).parts:
             complete.set()
 
-    async def collect(msg) -> None:  # noqa: ANN001
+    async def collect(msg) -> None:
         try:
             result = ImpactResolved.model_validate_json(msg.data)
         except ValueError:
@@ -58,8 +57,11 @@ async def send(
         with err.status("Waiting for the scheduler…", spinner="dots"):
             try:
                 reply = await broker.request(
-                    command, subject, stream=subjects.STREAM,
-                    headers={"Nats-Msg-Id": command.command_id}, timeout=timeout,
+                    command,
+                    subject,
+                    stream=subjects.STREAM,
+                    headers={"Nats-Msg-Id": command.command_id},
+                    timeout=timeout,
                 )
             except NoRespondersError:
                 raise Abort(

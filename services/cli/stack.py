@@ -32,10 +32,14 @@ def up(
         except (RuntimeError, FileNotFoundError) as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(EXIT_ENV) from None
-        console.print(f"embedded nats-server on [bold]{nats.url}[/] (JetStream in {settings.data_dir / 'jetstream'})")
+        console.print(
+            f"embedded nats-server on [bold]{nats.url}[/] (JetStream in {settings.data_dir / 'jetstream'})"
+        )
     console.print(f"database: {settings.db_url}")
     try:
-        asyncio.run(serve(list(AVAILABLE), ready=lambda: console.print("[green]✓[/] forewarn is up; Ctrl-C stops it")))
+        asyncio.run(
+            serve(list(AVAILABLE), ready=lambda: console.print("[green]✓[/] forewarn is up; Ctrl-C stops it"))
+        )
     finally:
         if nats:
             nats.stop()

@@ -9,8 +9,6 @@ import uuid
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, Payload
 from forewarn.schemas.commands import (
@@ -21,16 +19,24 @@ from forewarn.schemas.commands import (
     HostSelector,
     RescheduleWindow,
 )
+from pydantic import ValidationError
 
 from ..config import CommonSettings
 from .common import Abort, connected, duration, fail, fail_validation, parse_time, report
 from .render import dump, print_window, window_json
-from .send import send, rejection
+from .send import rejection, send
 
 IMPACTS = ("outage", "degraded", "reduced-redundancy", "no-impact")
 OPTION_OF = {
-    "title": "--title", "description": "--description", "impact": "--impact", "start": "--start",
-    "end": "--end", "hosts": "--hosts", "hosts.nodeset": "--hosts", "window_id": "ID", "by": "--by",
+    "title": "--title",
+    "description": "--description",
+    "impact": "--impact",
+    "start": "--start",
+    "end": "--end",
+    "hosts": "--hosts",
+    "hosts.nodeset": "--hosts",
+    "window_id": "ID",
+    "by": "--by",
     "reason": "--reason",
 }
 
@@ -58,9 +64,11 @@ def _run(
 ) -> None:
     settings = CommonSettings()
 
-    async def go():  # noqa: ANN202
+    async def go():
         async with connected(settings) as broker:
-            return await send(broker, subject, command, timeout=timeout, impact_timeout=timeout if impact else 0)
+            return await send(
+                broker, subject, command, timeout=timeout, impact_timeout=timeout if impact else 0
+            )
 
     try:
         answer = asyncio.run(go())
@@ -82,7 +90,9 @@ def book(
     start: Annotated[str, typer.Option(help="ISO 8601 with offset, a naive time with --tz, or +30m.")],
     end: Annotated[str | None, typer.Option(help="End time; or give --duration.")] = None,
     for_: Annotated[str | None, typer.Option("--duration", help="Length, e.g. 2h or 1h30m.")] = None,
-    hosts: Annotated[str | None, typer.Option(help="Hosts in node-set syntax, e.g. sto1-cmp-[01-08].")] = None,
+    hosts: Annotated[
+        str | None, typer.Option(help="Hosts in node-set syntax, e.g. sto1-cmp-[01-08].")
+    ] = None,
     site: Annotated[list[str] | None, typer.Option(help="Only hosts at this site (repeatable).")] = None,
     role: Annotated[list[str] | None, typer.Option(help="Only hosts with this role (repeatable).")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only hosts with this tag (repeatable).")] = None,
@@ -105,10 +115,18 @@ def book(
         try:
             selector = HostSelector(nodeset=hosts, sites=site or [], roles=role or [], tags=tag or [])
         except ValidationError as exc:
-            fail_validation(exc, {"nodeset": "--hosts", "sites": "--site", "roles": "--role", "tags": "--tag"})
+            fail_validation(
+                exc, {"nodeset": "--hosts", "sites": "--site", "roles": "--role", "tags": "--tag"}
+            )
         command = _build(
-            BookWindow, title=title, description=description, impact=Impact.parse(impact),
-            start=start_at, end=end_at, hosts=selector, allow_overlap=allow_overlap,
+            BookWindow,
+            title=title,
+            description=description,
+            impact=Impact.parse(impact),
+            start=start_at,
+            end=end_at,
+            hosts=selector,
+            allow_overlap=allow_overlap,
         )
     except Abort as exc:
         report(exc, as_json=as_json)

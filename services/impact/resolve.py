@@ -6,8 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, select
-
 from forewarn.schemas.events import (
     AffectedResource,
     ComponentImpact,
@@ -17,6 +15,7 @@ from forewarn.schemas.events import (
     TenantImpact,
     WindowView,
 )
+from sqlalchemy import Connection, Engine, select
 
 from ..inventory.models import Host, Resource, Tenant, TenantContact
 
@@ -43,7 +42,9 @@ def _rows(conn: Connection, hosts: list[str]) -> Iterator[tuple]:
     """Each affected host with each resource on it (or none), chunk by chunk."""
     for start in range(0, len(hosts), _CHUNK):
         query = (
-            select(Host.name, Host.site, Host.role, Resource.id, Resource.name, Resource.kind, Resource.tenant)
+            select(
+                Host.name, Host.site, Host.role, Resource.id, Resource.name, Resource.kind, Resource.tenant
+            )
             .outerjoin(Resource, Resource.host == Host.name)
             .where(Host.name.in_(hosts[start : start + _CHUNK]))
         )
@@ -72,7 +73,9 @@ def _tenants(conn: Connection, ids: list[str]) -> Iterator[tuple[Tenant, list[Co
         contacts: dict[str, list[Contact]] = defaultdict(list)
         query = select(TenantContact).where(TenantContact.tenant_id.in_(chunk)).order_by(TenantContact.id)
         for row in conn.execute(query):
-            contacts[row.tenant_id].append(Contact.model_construct(email=row.email, name=row.name, mode=row.mode))
+            contacts[row.tenant_id].append(
+                Contact.model_construct(email=row.email, name=row.name, mode=row.mode)
+            )
         for row in conn.execute(select(Tenant).where(Tenant.id.in_(chunk)).order_by(Tenant.id)):
             yield row, contacts[row.id]
 
@@ -85,8 +88,13 @@ def resolve_impact(
         found = resolve_hosts(conn, window.hosts)
         tenants = [
             TenantImpact.model_construct(
-                tenant_id=t.id, name=t.name, timezone=t.timezone, locale=t.locale,
-                contacts=contacts, resources=found.resources[t.id], impact=window.impact,
+                tenant_id=t.id,
+                name=t.name,
+                timezone=t.timezone,
+                locale=t.locale,
+                contacts=contacts,
+                resources=found.resources[t.id],
+                impact=window.impact,
             )
             for t, contacts in _tenants(conn, sorted(found.resources))
         ]
@@ -97,8 +105,14 @@ def resolve_impact(
     parts = _split(tenants, budget=max(max_bytes - 64 * 1024 - len(window.hosts) * 40, 64 * 1024))
     return [
         ImpactResolved(
-            window=window, cause=cause, components=components, tenant_count=len(tenants),
-            resource_count=found.resource_count, tenants=part, part=i, parts=len(parts),
+            window=window,
+            cause=cause,
+            components=components,
+            tenant_count=len(tenants),
+            resource_count=found.resource_count,
+            tenants=part,
+            part=i,
+            parts=len(parts),
         )
         for i, part in enumerate(parts, start=1)
     ]
@@ -108,7 +122,11 @@ def _split(tenants: list[TenantImpact], *, budget: int) -> list[list[TenantImpac
     parts: list[list[TenantImpact]] = [[]]
     size = 0
     for tenant in tenants:
-        cost = _BYTES_PER_TENANT + _BYTES_PER_RESOURCE * len(tenant.resources) + _BYTES_PER_CONTACT * len(tenant.contacts)
+        cost = (
+            _BYTES_PER_TENANT
+            + _BYTES_PER_RESOURCE * len(tenant.resources)
+            + _BYTES_PER_CONTACT * len(tenant.contacts)
+        )
         if parts[-1] and size + cost > budget:
             parts.append([])
             size = 0

@@ -6,10 +6,9 @@ import asyncio
 import logging
 
 from faststream.nats import NatsBroker
-from sqlalchemy import Engine
-
 from forewarn.schemas import subjects
 from forewarn.schemas.events import ImpactCause, ImpactResolved, WindowView
+from sqlalchemy import Engine
 
 from ..bus.publish import Outgoing, publish_all
 from ..bus.stream import MAX_PAYLOAD
@@ -49,6 +48,11 @@ class ImpactResolver:
         first = results[0]
         log.info(
             "window %s r%s (%s): %s tenants, %s resources, in %s part(s)",
-            window.id, window.revision, cause, first.tenant_count, first.resource_count, len(results),
+            window.id,
+            window.revision,
+            cause,
+            first.tenant_count,
+            first.resource_count,
+            len(results),
         )
         return results

@@ -118,7 +118,8 @@ def read_inventory(path: Path) -> dict[str, list]:
         counts = Counter(getattr(r, KEYS[section]) for r in parsed[section])
         problems.extend(
             f"{path}: {section}: {KEYS[section]} {key!r} appears {n} times"
-            for key, n in counts.items() if n > 1
+            for key, n in counts.items()
+            if n > 1
         )
     if problems:
         raise InventoryError(problems)
@@ -136,6 +137,7 @@ def _field(err: dict) -> str:
 
 def _check_references(path: Path, session: Session, inv: dict[str, list]) -> list[str]:
     """Hosts need known sites, resources known hosts and tenants: in the file or the store."""
+
     def known(model: type[SQLModel], key: str, fresh: list) -> set[str]:
         column = getattr(model, key)
         return {getattr(r, key) for r in fresh} | set(session.scalars(select(column)))
@@ -182,8 +184,6 @@ def load_inventory(*, engine: Engine, path: Path) -> dict[str, int]:
         for tenant in inv["tenants"]:
             # A tenant's contact list is replaced whole, so removing one works too.
             session.execute(delete(TenantContact).where(TenantContact.tenant_id == tenant.id))
-            session.add_all(
-                TenantContact(tenant_id=tenant.id, **c.model_dump()) for c in tenant.contacts
-            )
+            session.add_all(TenantContact(tenant_id=tenant.id, **c.model_dump()) for c in tenant.contacts)
         _upsert(session, Resource, [r.model_dump(mode="json") for r in inv["resources"]], "id")
     return {section: len(rows) for section, rows in inv.items()}

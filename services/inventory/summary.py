@@ -12,7 +12,9 @@ def summarize(engine: Engine, *, site: str | None = None) -> list[dict]:
     """Hosts, resources and tenants for each (site, role)."""
     query = (
         select(
-            Host.site, Site.name, Host.role,
+            Host.site,
+            Site.name,
+            Host.role,
             func.count(func.distinct(Host.name)),
             func.count(Resource.id),
             func.count(func.distinct(Resource.tenant)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from faststream.nats import NatsRouter
-
 from forewarn.schemas import subjects
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue
@@ -24,7 +23,9 @@ def scheduler_router(get: Callable[[], Scheduler], *, replicas: int = 1) -> Nats
     async def book_window(cmd: BookWindow) -> bytes:
         return await get().obey(cmd)
 
-    @router.subscriber(subjects.RESCHEDULE, **durable("scheduler-reschedule", stream), title="RescheduleWindow")
+    @router.subscriber(
+        subjects.RESCHEDULE, **durable("scheduler-reschedule", stream), title="RescheduleWindow"
+    )
     async def reschedule_window(cmd: RescheduleWindow) -> bytes:
         return await get().obey(cmd)
 

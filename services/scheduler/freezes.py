@@ -42,12 +42,14 @@ class FreezeCalendar:
         found = []
         for source, calendar in self._calendars:
             for event in recurring_ical_events.of(calendar).between(start, end):
-                found.append(Freeze(
-                    summary=str(event.get("SUMMARY", "change freeze")),
-                    start=_utc(event.decoded("DTSTART")),
-                    end=_utc(event.decoded("DTEND")),
-                    source=source,
-                ))
+                found.append(
+                    Freeze(
+                        summary=str(event.get("SUMMARY", "change freeze")),
+                        start=_utc(event.decoded("DTSTART")),
+                        end=_utc(event.decoded("DTEND")),
+                        source=source,
+                    )
+                )
         return sorted(found, key=lambda f: f.start)
 
 

@@ -11,9 +11,6 @@ import base64
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session
-
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, Payload, WindowState
 from forewarn.schemas.commands import (
@@ -35,6 +32,8 @@ from forewarn.schemas.events import (
     WindowStarted,
     WindowView,
 )
+from sqlalchemy import select
+from sqlmodel import Session
 
 from ..bus.publish import Outgoing
 from .models import Window, WindowEventRecord, WindowHost
@@ -82,20 +81,20 @@ def record(session: Session, cause: str, event: Payload, *, window: Window | Non
     """Store an event in the timeline and return it for publishing."""
     subject = SUBJECT_OF[type(event)]
     kind = subject.rsplit(".", 1)[-1]
-    if window is not None:
-        msg_id = f"{window.id}.r{window.revision}.{kind}"
-    else:
-        msg_id = f"rejected.{cause}"
+    # Lifecycle events are keyed by window revision, rejections by their command.
+    msg_id = f"{window.id}.r{window.revision}.{kind}" if window is not None else f"rejected.{cause}"
     body = event.model_dump_json()
-    session.add(WindowEventRecord(
-        msg_id=msg_id,
-        window_id=window.id if window else getattr(event, "window_id", None),
-        cause=cause,
-        subject=subject,
-        kind=kind,
-        revision=window.revision if window else 0,
-        payload=body,
-    ))
+    session.add(
+        WindowEventRecord(
+            msg_id=msg_id,
+            window_id=window.id if window else getattr(event, "window_id", None),
+            cause=cause,
+            subject=subject,
+            kind=kind,
+            revision=window.revision if window else 0,
+            payload=body,
+        )
+    )
     return Outgoing(subject, msg_id, body.encode())
 
 
@@ -112,7 +111,11 @@ def reject(session: Session, command: Payload, reasons: list[Reason]) -> Outgoin
 
 
 def hosts_of(session: Session, window_id: str) -> list[str]:
-    return list(session.scalars(select(WindowHost.host).where(WindowHost.window_id == window_id).order_by(WindowHost.host)))
+    return list(
+        session.scalars(
+            select(WindowHost.host).where(WindowHost.window_id == window_id).order_by(WindowHost.host)
+        )
+    )
 
 
 def view(window: Window, hosts: list[str]) -> WindowView:
@@ -182,10 +185,14 @@ def _load(session: Session, window_id: str, *, field: str = "window_id") -> Wind
 def _require(window: Window, *states: WindowState, action: str) -> None:
     if window.state not in {s.value for s in states}:
         allowed = " or ".join(s.value for s in states)
-        raise Rejected([Reason(
-            field="window_id",
-            message=f"cannot {action} window {window.id}: it is {window.state}, not {allowed}",
-        )])
+        raise Rejected(
+            [
+                Reason(
+                    field="window_id",
+                    message=f"cannot {action} window {window.id}: it is {window.state}, not {allowed}",
+                )
+            ]
+        )
 
 
 def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
@@ -200,8 +207,11 @@ def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: da
     previous = (window.start, window.end)
     _bump(window, now, start=cmd.start, end=cmd.end)
     event = WindowRescheduled(
-        window=view(window, hosts), command_id=cmd.command_id, occurred_at=now,
-        previous_start=previous[0], previous_end=previous[1],
+        window=view(window, hosts),
+        command_id=cmd.command_id,
+        occurred_at=now,
+        previous_start=previous[0],
+        previous_end=previous[1],
     )
     return [record(session, cmd.command_id, event, window=window)]
 
@@ -214,7 +224,12 @@ def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) 
     new_end = window.end + cmd.by
     reasons = []
     if new_end - window.start > rules.max_duration:
-        reasons.append(Reason(field="by", message=f"the window would last {new_end - window.start}, longer than {rules.max_duration}"))
+        reasons.append(
+            Reason(
+                field="by",
+                message=f"the window would last {new_end - window.start}, longer than {rules.max_duration}",
+            )
+        )
     reasons += check_freezes(rules, window.end, new_end)
     reasons += check_overlap(session, hosts, window.end, new_end, exclude=window.id)
     if reasons:
@@ -222,8 +237,11 @@ def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) 
     previous_end = window.end
     _bump(window, now, end=new_end)
     event = WindowExtended(
-        window=view(window, hosts), command_id=cmd.command_id, occurred_at=now,
-        previous_end=previous_end, by=cmd.by,
+        window=view(window, hosts),
+        command_id=cmd.command_id,
+        occurred_at=now,
+        previous_end=previous_end,
+        by=cmd.by,
     )
     return [record(session, cmd.command_id, event, window=window)]
 
@@ -234,8 +252,10 @@ def cancel(session: Session, cmd: CancelWindow, *, now: datetime) -> list[Outgoi
     _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="cancel")
     _bump(window, now, state=WindowState.CANCELLED.value)
     event = WindowCancelled(
-        window=view(window, hosts_of(session, window.id)), command_id=cmd.command_id,
-        occurred_at=now, reason=cmd.reason,
+        window=view(window, hosts_of(session, window.id)),
+        command_id=cmd.command_id,
+        occurred_at=now,
+        reason=cmd.reason,
     )
     return [record(session, cmd.command_id, event, window=window)]
 
@@ -246,8 +266,10 @@ def complete(session: Session, cmd: CompleteWindow, *, now: datetime) -> list[Ou
     _require(window, WindowState.IN_PROGRESS, action="complete")
     _bump(window, now, state=WindowState.COMPLETED.value)
     event = WindowCompleted(
-        window=view(window, hosts_of(session, window.id)), command_id=cmd.command_id,
-        occurred_at=now, early=now < window.end,
+        window=view(window, hosts_of(session, window.id)),
+        command_id=cmd.command_id,
+        occurred_at=now,
+        early=now < window.end,
     )
     return [record(session, cmd.command_id, event, window=window)]
 
@@ -266,8 +288,10 @@ def start_due(session: Session, window_id: str, *, now: datetime, cause: str | N
     late_by = max(now - window.start, timedelta(0))
     _bump(window, now, state=WindowState.IN_PROGRESS.value)
     event = WindowStarted(
-        window=view(window, hosts_of(session, window.id)), occurred_at=now,
-        late=late_by > LATE_AFTER, late_by=late_by,
+        window=view(window, hosts_of(session, window.id)),
+        occurred_at=now,
+        late=late_by > LATE_AFTER,
+        late_by=late_by,
     )
     return [record(session, cause or timer_cause(window.id, "start"), event, window=window)]
 
@@ -280,7 +304,11 @@ def end_due(session: Session, window_id: str, *, now: datetime) -> list[Outgoing
     cause = timer_cause(window.id, "end")
     # Both edges passed unseen: say it started (late), then that it completed;
     # both belong to this timer, so a redelivery republishes both.
-    out = start_due(session, window_id, now=now, cause=cause) if window.state == WindowState.SCHEDULED.value else []
+    out = (
+        start_due(session, window_id, now=now, cause=cause)
+        if window.state == WindowState.SCHEDULED.value
+        else []
+    )
     _bump(window, now, state=WindowState.COMPLETED.value)
     event = WindowCompleted(window=view(window, hosts_of(session, window.id)), occurred_at=now)
     return [*out, record(session, cause, event, window=window)]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session
-
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.events import Reason
+from sqlalchemy import select
+from sqlmodel import Session
 
 from .freezes import FreezeCalendar
 from .models import Window, WindowHost
@@ -37,17 +36,21 @@ def check_times(rules: Rules, start: datetime, end: datetime, *, now: datetime) 
     if start < now - CLOCK_SKEW:
         reasons.append(Reason(field="start", message=f"{start:%Y-%m-%d %H:%M}Z is in the past"))
     elif rules.min_lead and start < now + rules.min_lead - CLOCK_SKEW:
-        reasons.append(Reason(
-            field="start",
-            message=f"must be at least {rules.min_lead} ahead (FOREWARN_MIN_LEAD); earliest "
-            f"{now + rules.min_lead:%Y-%m-%d %H:%M}Z",
-        ))
+        reasons.append(
+            Reason(
+                field="start",
+                message=f"must be at least {rules.min_lead} ahead (FOREWARN_MIN_LEAD); earliest "
+                f"{now + rules.min_lead:%Y-%m-%d %H:%M}Z",
+            )
+        )
     if end - start > rules.max_duration:
-        reasons.append(Reason(
-            field="end",
-            message=f"the window lasts {end - start}, longer than {rules.max_duration} "
-            "(FOREWARN_MAX_DURATION); split it into several windows",
-        ))
+        reasons.append(
+            Reason(
+                field="end",
+                message=f"the window lasts {end - start}, longer than {rules.max_duration} "
+                "(FOREWARN_MAX_DURATION); split it into several windows",
+            )
+        )
     return reasons
 
 

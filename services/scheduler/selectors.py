@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ClusterShell.NodeSet import NodeSet, NodeSetException
-from sqlalchemy import select
-from sqlmodel import Session
-
 from forewarn.schemas.commands import HostSelector
 from forewarn.schemas.events import Reason
+from sqlalchemy import select
+from sqlmodel import Session
 
 from ..inventory.models import Host, Site
 
@@ -44,22 +43,31 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
         rows = []
         for start in range(0, len(names), _CHUNK):
             chunk = names[start : start + _CHUNK]
-            rows.extend(session.execute(select(Host.name, Host.site, Host.role, Host.tags).where(Host.name.in_(chunk))))
+            rows.extend(
+                session.execute(
+                    select(Host.name, Host.site, Host.role, Host.tags).where(Host.name.in_(chunk))
+                )
+            )
         unknown = sorted(set(names) - {row.name for row in rows})
         if unknown:
-            reasons.append(Reason(
-                field="hosts.nodeset",
-                message=f"{len(unknown)} host(s) not in the inventory: {fold(unknown)} "
-                "(see `forewarn inventory show`)",
-            ))
+            reasons.append(
+                Reason(
+                    field="hosts.nodeset",
+                    message=f"{len(unknown)} host(s) not in the inventory: {fold(unknown)} "
+                    "(see `forewarn inventory show`)",
+                )
+            )
     if selector.sites:
         known = set(session.scalars(select(Site.code)))
         missing = sorted(set(selector.sites) - known)
         if missing:
-            reasons.append(Reason(
-                field="hosts.sites",
-                message=f"unknown site(s) {', '.join(missing)}; known: {', '.join(sorted(known)) or 'none'}",
-            ))
+            reasons.append(
+                Reason(
+                    field="hosts.sites",
+                    message=f"unknown site(s) {', '.join(missing)}; "
+                    f"known: {', '.join(sorted(known)) or 'none'}",
+                )
+            )
     if rows is None:
         query = select(Host.name, Host.site, Host.role, Host.tags)
         if selector.sites:
@@ -78,12 +86,16 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
         known_roles = set(session.scalars(select(Host.role).distinct()))
         missing = sorted(set(selector.roles) - known_roles)
         if missing:
-            reasons.append(Reason(
-                field="hosts.roles",
-                message=f"unknown role(s) {', '.join(missing)}; known: {', '.join(sorted(known_roles))}",
-            ))
+            reasons.append(
+                Reason(
+                    field="hosts.roles",
+                    message=f"unknown role(s) {', '.join(missing)}; known: {', '.join(sorted(known_roles))}",
+                )
+            )
     if selector.tags and not any(all(t in (r.tags or []) for t in selector.tags) for r in rows):
-        reasons.append(Reason(field="hosts.tags", message=f"no host carries tag(s) {', '.join(selector.tags)}"))
+        reasons.append(
+            Reason(field="hosts.tags", message=f"no host carries tag(s) {', '.join(selector.tags)}")
+        )
     if not hosts and not reasons:
         reasons.append(Reason(field="hosts", message="the selectors together match no host"))
     hosts.sort(key=lambda h: h.name)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from faststream.nats import NatsBroker, Schedule
-from nats.js.errors import NotFoundError
-from sqlalchemy import Engine, text
-from sqlmodel import Session
-
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload, WindowState, utcnow
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine, text
+from sqlmodel import Session
 
 from ..bus.publish import Outgoing, publish, publish_all
 from ..db import transaction
@@ -106,16 +106,16 @@ class Scheduler:
         out = Outgoing(subjects.timer(window.id, edge), f"timer.{window.id}.{edge}.r{window.revision}", body)
         # A new schedule on the same timer subject replaces the old one.
         await publish(
-            self.broker, out, timeout=self.settings.publish_timeout,
+            self.broker,
+            out,
+            timeout=self.settings.publish_timeout,
             schedule=Schedule(fire_at, subjects.due(window.id, edge)),
         )
 
     async def _purge_timer(self, window_id: str, edge: str) -> None:
         js = self.broker.config.connection_state.stream
-        try:
+        with suppress(NotFoundError):
             await js.purge_stream(subjects.STREAM, subject=subjects.timer(window_id, edge))
-        except NotFoundError:
-            pass
 
     def _get(self, window_id: str) -> Window | None:
         with Session(self.engine) as session:

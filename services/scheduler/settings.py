@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
-
 from forewarn import calendars
+from pydantic import Field
 
 from ..config import CommonSettings
 from ..durations import Duration
@@ -16,7 +15,9 @@ from ..durations import Duration
 class SchedulerSettings(CommonSettings):
     """FOREWARN_* variables read by the scheduler."""
 
-    min_lead: Duration = Field(default=timedelta(0), description="Minimum time between booking and start, e.g. 48h.")
+    min_lead: Duration = Field(
+        default=timedelta(0), description="Minimum time between booking and start, e.g. 48h."
+    )
     max_duration: Duration = Field(default=timedelta(days=14), description="Longest window accepted.")
     freeze_dir: Path = Field(
         default=Path(calendars.__file__).parent,

@@ -6,17 +6,17 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import nats
 import pytest
-from nats.js.errors import NotFoundError
-
 from forewarn.schemas import subjects
 from forewarn.services.db import create_db_engine, create_tables
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.runtime import Stack
+from nats.js.errors import NotFoundError
 
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 
@@ -31,7 +31,10 @@ class Result:
 async def run_cli(*args: str, timeout: float = 60) -> Result:
     """Run `forewarn ARGS` as a user would, with this test's environment."""
     proc = await asyncio.create_subprocess_exec(
-        FOREWARN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        FOREWARN,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env=os.environ | {"COLUMNS": "200", "NO_COLOR": "1"},
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -39,20 +42,18 @@ async def run_cli(*args: str, timeout: float = 60) -> Result:
 
 
 @pytest.fixture
-async def js(nats_server) -> AsyncIterator:  # noqa: ANN001
+async def js(nats_server) -> AsyncIterator:
     """A JetStream context on an emptied server: each test gets a fresh stream."""
     nc = await nats.connect(nats_server.url)
     jsc = nc.jetstream()
-    try:
+    with suppress(NotFoundError):
         await jsc.delete_stream(subjects.STREAM)
-    except NotFoundError:
-        pass
     yield jsc
     await nc.close()
 
 
 @pytest.fixture
-def env(nats_server, db_url, tmp_path, monkeypatch, example_inventory):  # noqa: ANN001, ANN201
+def env(nats_server, db_url, tmp_path, monkeypatch, example_inventory):
     """Environment for the services and the CLI, with the example inventory loaded."""
     monkeypatch.setenv("FOREWARN_NATS_URL", nats_server.url)
     monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
@@ -66,7 +67,7 @@ def env(nats_server, db_url, tmp_path, monkeypatch, example_inventory):  # noqa:
 
 
 @pytest.fixture
-async def stack(env, js) -> AsyncIterator[Stack]:  # noqa: ANN001
+async def stack(env, js) -> AsyncIterator[Stack]:
     """Scheduler and impact resolver running on the real server."""
     running = Stack(["scheduler", "impact"])
     await running.start()
@@ -74,7 +75,7 @@ async def stack(env, js) -> AsyncIterator[Stack]:  # noqa: ANN001
     await running.stop()
 
 
-async def stream_messages(jsc, subject: str) -> list:  # noqa: ANN001
+async def stream_messages(jsc, subject: str) -> list:
     """Every message currently stored on a subject (wildcards allowed)."""
     info = await jsc.stream_info(subjects.STREAM, subjects_filter=subject)
     if not info.state.subjects:
@@ -86,7 +87,7 @@ async def stream_messages(jsc, subject: str) -> list:  # noqa: ANN001
     return msgs
 
 
-async def eventually(check, timeout: float = 20.0, interval: float = 0.1):  # noqa: ANN001, ANN201
+async def eventually(check, timeout: float = 20.0, interval: float = 0.1):
     """Poll an async or plain check until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -7,30 +7,39 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlmodel import Session
-
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.runtime import Stack
 from forewarn.services.scheduler.models import Window
+from sqlalchemy import func, select
+from sqlmodel import Session
 
 from .conftest import eventually, run_cli, stream_messages
 
 pytestmark = pytest.mark.integration
 
 
-def _state(engine, window_id: str) -> str | None:  # noqa: ANN001
+def _state(engine, window_id: str) -> str | None:
     with Session(engine) as session:
         window = session.get(Window, window_id)
         return window.state if window else None
 
 
-async def test_booking_goes_scheduled_in_progress_completed(stack, env, js) -> None:  # noqa: ANN001
+async def test_booking_goes_scheduled_in_progress_completed(stack, env, js) -> None:
     result = await run_cli(
-        "book", "--title", "STO1 compute: Ubuntu migration, rolling reboot", "--impact", "outage",
-        "--start", "+2s", "--duration", "2s", "--hosts", "sto1-cmp-[01-04]", "--json",
+        "book",
+        "--title",
+        "STO1 compute: Ubuntu migration, rolling reboot",
+        "--impact",
+        "outage",
+        "--start",
+        "+2s",
+        "--duration",
+        "2s",
+        "--hosts",
+        "sto1-cmp-[01-04]",
+        "--json",
     )
     assert result.code == 0, result.err
     booked = json.loads(result.out)
@@ -55,11 +64,27 @@ async def test_booking_goes_scheduled_in_progress_completed(stack, env, js) -> N
     assert all(r["host"].startswith("sto1-cmp-0") for t in resolved["tenants"] for r in t["resources"])
 
 
-async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:  # noqa: ANN001
-    booked = json.loads((await run_cli(
-        "book", "--title", "GPU swap", "--impact", "degraded", "--start", "+2h", "--duration", "1h",
-        "--site", "STO2", "--role", "gpu", "--json",
-    )).out)
+async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:
+    booked = json.loads(
+        (
+            await run_cli(
+                "book",
+                "--title",
+                "GPU swap",
+                "--impact",
+                "degraded",
+                "--start",
+                "+2h",
+                "--duration",
+                "1h",
+                "--site",
+                "STO2",
+                "--role",
+                "gpu",
+                "--json",
+            )
+        ).out
+    )
     wid = booked["id"]
     assert booked["hosts"] == [f"sto2-gpu-h100-0{i}" for i in range(1, 5)]
     moved = await run_cli("reschedule", wid, "--start", "+3h", "--duration", "1h", "--json")
@@ -80,21 +105,33 @@ async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:  #
 def _command(n: int) -> BookWindow:
     start = datetime.now(UTC) + timedelta(hours=1)
     return BookWindow(
-        command_id=f"dup-test-{n:04d}", title="dedup", impact=Impact.NO_IMPACT,
-        start=start, end=start + timedelta(hours=1), hosts=HostSelector(nodeset="osl2-cmp-01"),
+        command_id=f"dup-test-{n:04d}",
+        title="dedup",
+        impact=Impact.NO_IMPACT,
+        start=start,
+        end=start + timedelta(hours=1),
+        hosts=HostSelector(nodeset="osl2-cmp-01"),
     )
 
 
-async def test_duplicate_book_window_gives_one_window(stack, env, js) -> None:  # noqa: ANN001
+async def test_duplicate_book_window_gives_one_window(stack, env, js) -> None:
     cmd = _command(1)
-    first = await stack.broker.publish(cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id})
-    again = await stack.broker.publish(cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id})
+    first = await stack.broker.publish(
+        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id}
+    )
+    again = await stack.broker.publish(
+        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id}
+    )
     assert not first.duplicate and again.duplicate
     # Past the dedup window the server would store it again: the scheduler must still apply it once.
-    await stack.broker.publish(cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id + "-late"})
+    await stack.broker.publish(
+        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id + "-late"}
+    )
+
     async def two_processed() -> bool:
         info = await js.consumer_info(subjects.STREAM, "scheduler-book")
         return info.ack_floor.stream_seq >= 2 and info.num_pending == 0 and info.num_ack_pending == 0
+
     await eventually(two_processed)
     with Session(env) as session:
         assert session.scalar(select(func.count()).select_from(Window)) == 1
@@ -106,14 +143,25 @@ async def test_duplicate_book_window_gives_one_window(stack, env, js) -> None:  
     [
         (b"{not json", "payload"),
         (b'{"schema_version": 2}', "schema_version"),
-        (json.dumps({**json.loads(_command(9).model_dump_json()), "start": "2026-12-01T22:00:00"}).encode(), "start"),
+        (
+            json.dumps(
+                {**json.loads(_command(9).model_dump_json()), "start": "2026-12-01T22:00:00"}
+            ).encode(),
+            "start",
+        ),
         (json.dumps({**json.loads(_command(9).model_dump_json()), "colour": "red"}).encode(), "colour"),
     ],
 )
-async def test_malformed_command_is_rejected_and_the_next_one_processed(stack, env, js, payload, reason) -> None:  # noqa: ANN001
-    await stack.broker.publish(payload, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": "bad-1"})
+async def test_malformed_command_is_rejected_and_the_next_one_processed(
+    stack, env, js, payload, reason
+) -> None:
+    await stack.broker.publish(
+        payload, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": "bad-1"}
+    )
     good = _command(2)
-    await stack.broker.publish(good, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": good.command_id})
+    await stack.broker.publish(
+        good, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": good.command_id}
+    )
     await eventually(lambda: _count_windows(env) == 1)
     [rejected] = await eventually(lambda: stream_messages(js, subjects.REJECTED))
     body = json.loads(rejected.data)
@@ -124,16 +172,28 @@ async def test_malformed_command_is_rejected_and_the_next_one_processed(stack, e
     assert letter["subject"] == subjects.BOOK and letter["reason"] and letter["stream_seq"] == 1
 
 
-def _count_windows(engine) -> int:  # noqa: ANN001
+def _count_windows(engine) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(Window))
 
 
-async def test_window_due_while_the_scheduler_was_down_starts_late(env, js) -> None:  # noqa: ANN001
+async def test_window_due_while_the_scheduler_was_down_starts_late(env, js) -> None:
     stack = Stack(["scheduler", "impact"])
     await stack.start()
-    booked = await run_cli("book", "--title", "late", "--impact", "outage", "--start", "+2s",
-                           "--duration", "1h", "--hosts", "sto1-gpu-a2-01", "--json")
+    booked = await run_cli(
+        "book",
+        "--title",
+        "late",
+        "--impact",
+        "outage",
+        "--start",
+        "+2s",
+        "--duration",
+        "1h",
+        "--hosts",
+        "sto1-gpu-a2-01",
+        "--json",
+    )
     wid = json.loads(booked.out)["id"]
     await stack.stop()
     await asyncio.sleep(9)  # the start passes while no scheduler runs; the timer fires anyway

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import (
@@ -30,30 +29,35 @@ CALENDARS = Path(__file__).resolve().parents[2] / "calendars"
 
 @pytest.fixture
 def rules() -> Rules:
-    return Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar.from_dir(CALENDARS))
+    return Rules(
+        min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar.from_dir(CALENDARS)
+    )
 
 
 @pytest.fixture
-def loaded(engine, example_inventory):  # noqa: ANN001, ANN201
+def loaded(engine, example_inventory):
     load_inventory(engine=engine, path=example_inventory)
     return engine
 
 
 def _book(n: int = 1, **changes) -> BookWindow:
     fields = dict(
-        command_id=f"cmd-book-{n:04d}", title="Ubuntu migration", impact=Impact.OUTAGE,
-        start=NOW + timedelta(hours=1), end=NOW + timedelta(hours=3),
+        command_id=f"cmd-book-{n:04d}",
+        title="Ubuntu migration",
+        impact=Impact.OUTAGE,
+        start=NOW + timedelta(hours=1),
+        end=NOW + timedelta(hours=3),
         hosts=HostSelector(nodeset="sto1-cmp-[01-04]"),
     )
     return BookWindow(**(fields | changes))
 
 
-def _apply(engine, fn, cmd, **kw):  # noqa: ANN001, ANN202
+def _apply(engine, fn, cmd, **kw):
     with transaction(engine) as session:
         return fn(session, cmd, now=kw.pop("now", NOW), **kw)
 
 
-def _reasons(engine, fn, cmd, **kw) -> list[str]:  # noqa: ANN001
+def _reasons(engine, fn, cmd, **kw) -> list[str]:
     with pytest.raises(lifecycle.Rejected) as caught:
         _apply(engine, fn, cmd, **kw)
     return [f"{r.field}: {r.message}" for r in caught.value.reasons]
@@ -67,12 +71,25 @@ def test_book_then_full_lifecycle(loaded, rules) -> None:
     assert event["window"]["hosts"] == [f"sto1-cmp-0{i}" for i in range(1, 5)]
     assert event["window"]["components"] == [{"schema_version": 1, "site": "STO1", "role": "compute"}]
 
-    [out] = _apply(loaded, lifecycle.reschedule, RescheduleWindow(
-        command_id="cmd-resched-1", window_id=wid, start=NOW + timedelta(hours=2), end=NOW + timedelta(hours=4)
-    ), rules=rules)
+    [out] = _apply(
+        loaded,
+        lifecycle.reschedule,
+        RescheduleWindow(
+            command_id="cmd-resched-1",
+            window_id=wid,
+            start=NOW + timedelta(hours=2),
+            end=NOW + timedelta(hours=4),
+        ),
+        rules=rules,
+    )
     assert out.subject == subjects.RESCHEDULED and json.loads(out.payload)["window"]["revision"] == 2
 
-    [out] = _apply(loaded, lifecycle.extend, ExtendWindow(command_id="cmd-extend-1", window_id=wid, by=timedelta(minutes=30)), rules=rules)
+    [out] = _apply(
+        loaded,
+        lifecycle.extend,
+        ExtendWindow(command_id="cmd-extend-1", window_id=wid, by=timedelta(minutes=30)),
+        rules=rules,
+    )
     assert json.loads(out.payload)["window"]["end"].startswith("2026-11-28T16:30")
 
     with transaction(loaded) as s:
@@ -83,7 +100,11 @@ def test_book_then_full_lifecycle(loaded, rules) -> None:
     with transaction(loaded) as s:
         [done] = lifecycle.end_due(s, wid, now=NOW + timedelta(hours=4, minutes=30))
     body = json.loads(done.payload)
-    assert done.subject == subjects.COMPLETED and body["window"]["state"] == "completed" and body["window"]["revision"] == 5
+    assert (
+        done.subject == subjects.COMPLETED
+        and body["window"]["state"] == "completed"
+        and body["window"]["revision"] == 5
+    )
 
 
 def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
@@ -96,7 +117,10 @@ def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"hosts": HostSelector(nodeset="sto1-cmp-[15-19]")}, "hosts.nodeset: 3 host(s) not in the inventory: sto1-cmp-[17-19]"),
+        (
+            {"hosts": HostSelector(nodeset="sto1-cmp-[15-19]")},
+            "hosts.nodeset: 3 host(s) not in the inventory: sto1-cmp-[17-19]",
+        ),
         ({"hosts": HostSelector(sites=["STO9"])}, "hosts.sites: unknown site(s) STO9"),
         ({"hosts": HostSelector(roles=["storage"])}, "hosts.roles: unknown role(s) storage"),
         ({"hosts": HostSelector(tags=["rack-z"])}, "hosts.tags: no host carries tag(s) rack-z"),
@@ -104,8 +128,10 @@ def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
         ({"end": NOW + timedelta(minutes=30)}, "end: must be after the start"),
         ({"start": NOW - timedelta(hours=1)}, "start: 2026-11-28 11:00Z is in the past"),
         ({"end": NOW + timedelta(days=30)}, "end: the window lasts"),
-        ({"start": datetime(2026, 12, 24, 10, tzinfo=UTC), "end": datetime(2026, 12, 24, 12, tzinfo=UTC)},
-         "start: the window falls in the change freeze 'Christmas and New Year change freeze'"),
+        (
+            {"start": datetime(2026, 12, 24, 10, tzinfo=UTC), "end": datetime(2026, 12, 24, 12, tzinfo=UTC)},
+            "start: the window falls in the change freeze 'Christmas and New Year change freeze'",
+        ),
     ],
 )
 def test_booking_rules(loaded, rules, changes, expected) -> None:
@@ -126,7 +152,9 @@ def test_overlap_is_refused_unless_allowed(loaded, rules) -> None:
     assert reason.startswith("hosts: overlaps live window mw-") and "on sto1-cmp-[03-04]" in reason
     assert _apply(loaded, lifecycle.book, _book(3, hosts=clash.hosts, allow_overlap=True), rules=rules)
     # Other hosts, or other times, do not clash.
-    assert _apply(loaded, lifecycle.book, _book(4, hosts=HostSelector(nodeset="sto1-cmp-[09-10]")), rules=rules)
+    assert _apply(
+        loaded, lifecycle.book, _book(4, hosts=HostSelector(nodeset="sto1-cmp-[09-10]")), rules=rules
+    )
     later = {"start": NOW + timedelta(hours=3), "end": NOW + timedelta(hours=4)}
     assert _apply(loaded, lifecycle.book, _book(5, **later), rules=rules)
 
@@ -134,14 +162,30 @@ def test_overlap_is_refused_unless_allowed(loaded, rules) -> None:
 def test_illegal_transitions_are_refused_with_a_reason(loaded, rules) -> None:
     [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
     wid = json.loads(out.payload)["window"]["id"]
-    [reason] = _reasons(loaded, lifecycle.complete, CompleteWindow(command_id="cmd-complete-1", window_id=wid))
+    [reason] = _reasons(
+        loaded, lifecycle.complete, CompleteWindow(command_id="cmd-complete-1", window_id=wid)
+    )
     assert reason == f"window_id: cannot complete window {wid}: it is scheduled, not in_progress"
-    _apply(loaded, lifecycle.cancel, CancelWindow(command_id="cmd-cancel-1", window_id=wid, reason="vendor delay"))
-    [reason] = _reasons(loaded, lifecycle.reschedule, RescheduleWindow(
-        command_id="cmd-resched-2", window_id=wid, start=NOW + timedelta(hours=5), end=NOW + timedelta(hours=6)
-    ), rules=rules)
+    _apply(
+        loaded,
+        lifecycle.cancel,
+        CancelWindow(command_id="cmd-cancel-1", window_id=wid, reason="vendor delay"),
+    )
+    [reason] = _reasons(
+        loaded,
+        lifecycle.reschedule,
+        RescheduleWindow(
+            command_id="cmd-resched-2",
+            window_id=wid,
+            start=NOW + timedelta(hours=5),
+            end=NOW + timedelta(hours=6),
+        ),
+        rules=rules,
+    )
     assert "it is cancelled, not scheduled" in reason
-    [reason] = _reasons(loaded, lifecycle.cancel, CancelWindow(command_id="cmd-cancel-2", window_id="mw-nothere", reason="x"))
+    [reason] = _reasons(
+        loaded, lifecycle.cancel, CancelWindow(command_id="cmd-cancel-2", window_id="mw-nothere", reason="x")
+    )
     assert reason == "window_id: no window mw-nothere (see `forewarn list`)"
 
 
@@ -155,5 +199,6 @@ def test_missed_start_and_end_start_late_then_complete(loaded, rules) -> None:
     assert json.loads(completed.payload)["window"]["state"] == "completed"
     with transaction(loaded) as s:
         assert [o.subject for o in lifecycle.recorded(s, lifecycle.timer_cause(wid, "end"))] == [
-            subjects.STARTED, subjects.COMPLETED,
+            subjects.STARTED,
+            subjects.COMPLETED,
         ]

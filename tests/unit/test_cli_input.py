@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from forewarn.services.cli.main import app
+from typer.testing import CliRunner
 
 BOOK = ["book", "--title", "t", "--impact", "outage", "--hosts", "sto1-cmp-01"]
 
 
 @pytest.fixture(autouse=True)
-def no_stack(monkeypatch) -> None:  # noqa: ANN001
+def no_stack(monkeypatch) -> None:
     # Point at a port nobody listens on: an input error must be found before any connection.
     monkeypatch.setenv("FOREWARN_NATS_URL", "nats://127.0.0.1:9")
 
@@ -23,16 +22,76 @@ def no_stack(monkeypatch) -> None:  # noqa: ANN001
     [
         ([*BOOK, "--start", "tomorrow", "--duration", "1h"], "--start", "is not an ISO 8601 time"),
         ([*BOOK, "--start", "2026-12-01T22:00", "--duration", "1h"], "--start", "has no time zone"),
-        ([*BOOK, "--start", "2026-12-01T22:00", "--tz", "Mars/Base", "--duration", "1h"], "--tz", "is not an IANA time zone"),
+        (
+            [*BOOK, "--start", "2026-12-01T22:00", "--tz", "Mars/Base", "--duration", "1h"],
+            "--tz",
+            "is not an IANA time zone",
+        ),
         ([*BOOK, "--start", "+1h", "--duration", "soon"], "--duration", "is not a duration"),
         ([*BOOK, "--start", "+1h", "--duration", "0s"], "--duration", "must be longer than zero"),
         ([*BOOK, "--start", "+1h"], "--end", "give either --end or --duration"),
-        ([*BOOK, "--start", "+1h", "--end", "+2h", "--duration", "1h"], "--end", "give either --end or --duration"),
+        (
+            [*BOOK, "--start", "+1h", "--end", "+2h", "--duration", "1h"],
+            "--end",
+            "give either --end or --duration",
+        ),
         ([*BOOK, "--start", "+1h", "--end", "later"], "--end", "is not an ISO 8601 time"),
-        (["book", "--title", "t", "--impact", "meltdown", "--hosts", "h", "--start", "+1h", "--duration", "1h"], "--impact", "is not one of"),
-        (["book", "--title", "t", "--impact", "outage", "--start", "+1h", "--duration", "1h"], "--hosts", "select hosts"),
-        (["book", "--title", "", "--impact", "outage", "--hosts", "h", "--start", "+1h", "--duration", "1h"], "--title", "at least 1 character"),
-        (["book", "--title", "x" * 201, "--impact", "outage", "--hosts", "h", "--start", "+1h", "--duration", "1h"], "--title", "at most 200"),
+        (
+            [
+                "book",
+                "--title",
+                "t",
+                "--impact",
+                "meltdown",
+                "--hosts",
+                "h",
+                "--start",
+                "+1h",
+                "--duration",
+                "1h",
+            ],
+            "--impact",
+            "is not one of",
+        ),
+        (
+            ["book", "--title", "t", "--impact", "outage", "--start", "+1h", "--duration", "1h"],
+            "--hosts",
+            "select hosts",
+        ),
+        (
+            [
+                "book",
+                "--title",
+                "",
+                "--impact",
+                "outage",
+                "--hosts",
+                "h",
+                "--start",
+                "+1h",
+                "--duration",
+                "1h",
+            ],
+            "--title",
+            "at least 1 character",
+        ),
+        (
+            [
+                "book",
+                "--title",
+                "x" * 201,
+                "--impact",
+                "outage",
+                "--hosts",
+                "h",
+                "--start",
+                "+1h",
+                "--duration",
+                "1h",
+            ],
+            "--title",
+            "at most 200",
+        ),
         (["extend", "mw-abcdefgh", "--by", "forever"], "--by", "is not a duration"),
         (["extend", "not-an-id", "--by", "30m"], "ID", "should match pattern"),
         (["cancel", "mw-abcdefgh", "--reason", ""], "--reason", "at least 1 character"),
@@ -40,7 +99,7 @@ def no_stack(monkeypatch) -> None:  # noqa: ANN001
         (["list", "--state", "sleeping"], "--state", "is not one of"),
     ],
 )
-def test_input_errors_exit_2_and_name_the_field(args, field, reason) -> None:  # noqa: ANN001
+def test_input_errors_exit_2_and_name_the_field(args, field, reason) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert f"{field}: " in result.output and reason in result.output, result.output

@@ -1,0 +1,95 @@
+"""Write the JSON Schema of every payload and the AsyncAPI document into schemas/.
+
+Run `python -m forewarn.schemas.export` after changing a contract; a test
+fails while the checked-in files differ from what the code produces.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from . import subjects
+from .base import Payload
+from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from .events import (
+    DeadLettered,
+    ImpactResolved,
+    WindowCancelled,
+    WindowCompleted,
+    WindowDue,
+    WindowExtended,
+    WindowRejected,
+    WindowRescheduled,
+    WindowScheduled,
+    WindowStarted,
+)
+
+HERE = Path(__file__).resolve().parent
+
+# Every payload on the bus, with the subject it travels on.
+PAYLOADS: dict[type[Payload], str] = {
+    BookWindow: subjects.BOOK,
+    RescheduleWindow: subjects.RESCHEDULE,
+    ExtendWindow: subjects.EXTEND,
+    CancelWindow: subjects.CANCEL,
+    CompleteWindow: subjects.COMPLETE,
+    WindowScheduled: subjects.SCHEDULED,
+    WindowRejected: subjects.REJECTED,
+    WindowRescheduled: subjects.RESCHEDULED,
+    WindowExtended: subjects.EXTENDED,
+    WindowStarted: subjects.STARTED,
+    WindowCompleted: subjects.COMPLETED,
+    WindowCancelled: subjects.CANCELLED,
+    ImpactResolved: subjects.IMPACT_RESOLVED,
+    WindowDue: "maint.due.{window}.{edge}",
+    DeadLettered: "maint.dlq.{consumer}",
+}
+
+
+def json_schemas() -> dict[str, str]:
+    """File name to JSON Schema text, one per payload."""
+    return {
+        f"json/{model.__name__}.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
+        for model in PAYLOADS
+    }
+
+
+def asyncapi() -> str:
+    """The AsyncAPI document of the whole system, from the services' own subscribers."""
+    from faststream.specification import AsyncAPI
+    from forewarn.services.docs import documented_broker
+
+    spec = AsyncAPI(
+        documented_broker(),
+        title="forewarn",
+        version="1",
+        description="Maintenance windows and customer notifications on NATS JetStream.",
+    )
+    document = json.loads(spec.to_specification().to_json())
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def exports() -> dict[str, str]:
+    """Every generated file, relative to schemas/."""
+    return json_schemas() | {"asyncapi.json": asyncapi()}
+
+
+def main() -> None:
+    """Write the exports; with --check, exit 1 if any file is stale."""
+    stale = []
+    for name, text in exports().items():
+        path = HERE / name
+        if "--check" in sys.argv:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+            continue
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    if stale:
+        sys.exit("stale schema exports: " + ", ".join(stale) + " (run `make schemas`)")
+
+
+if __name__ == "__main__":
+    main()
