@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -17,7 +18,6 @@ from sqlmodel import Session
 from ..config import CommonSettings
 from ..db import create_db_engine, create_tables
 from ..impact.resolve import resolve_hosts
-from ..inventory.models import Tenant
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowEventRecord
 from ..scheduler.selectors import fold
@@ -75,13 +75,10 @@ def show(
         if window is None:
             report(Abort(f"ID: no window {window_id} (see `forewarn list`)"), as_json=as_json)
         hosts = hosts_of(session, window.id)
-        found = resolve_hosts(session.connection(), hosts)
-        names = dict(
-            session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(list(found.resources)))).all()
-        )
+        found = resolve_hosts(session.connection(), hosts).tenants
         tenants = [
-            {"id": t, "name": names.get(t, t), "resources": len(found.resources[t])}
-            for t in sorted(found.resources)
+            {"id": t, "name": found[t]["name"], "resources": len(found[t]["resources"])}
+            for t in sorted(found)
         ]
         timeline = [
             {
@@ -140,7 +137,7 @@ def tail(
             async for msg in sub.messages:
                 if msg.subject.startswith(subjects.TIMER_PREFIX):
                     continue
-                _print_event(msg.subject, msg.data, as_json=as_json)
+                _print_event(msg.subject, msg.data, msg.metadata.timestamp, as_json=as_json)
 
     try:
         asyncio.run(go())
@@ -150,16 +147,16 @@ def tail(
         pass
 
 
-def _print_event(subject: str, data: bytes, *, as_json: bool) -> None:
+def _print_event(subject: str, data: bytes, stored: datetime, *, as_json: bool) -> None:
     try:
         event = json.loads(data)
     except ValueError:
         event = {"raw": data[:200].decode("utf-8", "replace")}
     if as_json:
-        print(json.dumps({"subject": subject, "event": event}), flush=True)
+        print(json.dumps({"subject": subject, "stored_at": stored.isoformat(), "event": event}), flush=True)
         return
     window = event.get("window") or {}
-    at = (event.get("occurred_at") or "")[:19].replace("T", " ")
+    at = f"{stored:%Y-%m-%d %H:%M:%S}"
     summary = window.get("id") or event.get("window_id") or event.get("command_id") or ""
     if subject == subjects.IMPACT_RESOLVED:
         summary += f" {event.get('tenant_count')} tenants, {event.get('resource_count')} resources"
@@ -168,4 +165,4 @@ def _print_event(subject: str, data: bytes, *, as_json: bool) -> None:
     elif window:
         hosts = fold(window.get("hosts", []))
         summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {hosts}"
-    console.print(f"[dim]{at}[/] [bold]{subject}[/] {summary}", highlight=False)
+    console.print(f"[dim]{at}[/] [bold]{subject}[/] {summary}", highlight=False, soft_wrap=True)

@@ -7,13 +7,13 @@ import logging
 
 from faststream.nats import NatsBroker
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactCause, ImpactResolved, WindowView
+from forewarn.schemas.events import ImpactCause, WindowView
 from sqlalchemy import Engine
 
 from ..bus.publish import Outgoing, publish_all
 from ..bus.stream import MAX_PAYLOAD
 from ..config import CommonSettings
-from .resolve import resolve_impact
+from .resolve import ImpactMessage, resolve_impact
 
 log = logging.getLogger("forewarn.impact")
 
@@ -30,7 +30,7 @@ class ImpactResolver:
         self.engine = engine
         self.broker = broker
 
-    async def resolve(self, window: WindowView, cause: ImpactCause) -> list[ImpactResolved]:
+    async def resolve(self, window: WindowView, cause: ImpactCause) -> list[ImpactMessage]:
         """Resolve and publish ImpactResolved for this window revision."""
         server_max = self.broker._connection.max_payload if self.broker._connection else MAX_PAYLOAD
         results = await asyncio.to_thread(
@@ -40,7 +40,7 @@ class ImpactResolver:
             Outgoing(
                 subjects.IMPACT_RESOLVED,
                 f"impact.{window.id}.r{window.revision}.p{r.part}of{r.parts}",
-                r.model_dump_json().encode(),
+                r.body,
             )
             for r in results
         ]

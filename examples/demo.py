@@ -1,0 +1,152 @@
+"""`make demo`: load the example cloud, start the stack, book a window and watch it run.
+
+Everything runs on embedded defaults in a fresh data folder, and every process
+it starts is stopped before it exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+ROOT = Path(__file__).resolve().parent.parent
+FOREWARN = str(Path(sys.executable).with_name("forewarn"))
+console = Console()
+
+
+def forewarn(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as an operator would, echoing the command line."""
+    console.print(f"\n[bold cyan]$ forewarn {' '.join(args)}[/]")
+    result = subprocess.run([FOREWARN, *args], text=True, capture_output=True)
+    sys.stdout.write(result.stdout)
+    sys.stdout.write(result.stderr)
+    if check and result.returncode != 0:
+        raise SystemExit(f"forewarn {args[0]} failed with exit code {result.returncode}")
+    return result
+
+
+def wait_until_up(up: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    assert up.stdout is not None
+    for line in up.stdout:
+        sys.stdout.write("  │ " + line)
+        if "forewarn is up" in line:
+            return
+        if time.monotonic() > deadline:
+            break
+    raise SystemExit("the stack did not come up; see the lines above")
+
+
+def watch(window_id: str, end: datetime) -> None:
+    """A progress bar until the window has completed."""
+    total = max((end - datetime.now(UTC)).total_seconds() + 3, 1)
+    seen = None
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("scheduled", total=total)
+        started = time.monotonic()
+        while True:
+            state = json.loads(
+                subprocess.run(
+                    [FOREWARN, "show", window_id, "--json"], text=True, capture_output=True, check=True
+                ).stdout
+            )["status"]
+            if state != seen:
+                progress.console.print(f"  {datetime.now(UTC):%H:%M:%S} UTC  window is [bold]{state}[/]")
+                seen = state
+            progress.update(task, description=state, completed=time.monotonic() - started)
+            if state in ("completed", "cancelled"):
+                return
+            if time.monotonic() - started > total + 60:
+                raise SystemExit("the window did not complete in time")
+            time.sleep(1)
+
+
+def main() -> None:
+    data = Path(tempfile.mkdtemp(prefix="forewarn-demo-"))
+    os.environ["FOREWARN_DATA_DIR"] = str(data)
+    os.environ.pop("FOREWARN_NATS_URL", None)
+    os.environ.pop("FOREWARN_DATABASE_URL", None)
+    console.rule("[bold]forewarn demo")
+    console.print(f"data folder: {data}")
+    forewarn("inventory", "load", str(ROOT / "examples" / "inventory.yaml"))
+    forewarn("inventory", "show")
+
+    console.print("\n[bold cyan]$ forewarn up[/]  (in the background)")
+    up = subprocess.Popen([FOREWARN, "up"], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tail = None
+    try:
+        wait_until_up(up)
+        tail_log = (data / "tail.log").open("w")
+        tail = subprocess.Popen(
+            [FOREWARN, "tail"], stdout=tail_log, stderr=subprocess.STDOUT, env=os.environ | {"COLUMNS": "200"}
+        )
+        time.sleep(1)
+
+        console.rule("A booking that breaks the rules is refused, with every reason")
+        christmas = f"{datetime.now(UTC).year}-12-24T22:00+01:00"
+        forewarn(
+            "book",
+            "--title",
+            "Kernel update",
+            "--impact",
+            "outage",
+            "--hosts",
+            "sto1-cmp-[15-18]",
+            "--start",
+            christmas,
+            "--duration",
+            "2h",
+            check=False,
+        )
+
+        console.rule("A real one: an Ubuntu migration of four STO1 compute hosts")
+        start = datetime.now(UTC) + timedelta(seconds=60)
+        booked = forewarn(
+            "book",
+            "--title",
+            "STO1 compute: Ubuntu 24.04 migration, rolling reboot",
+            "--impact",
+            "outage",
+            "--description",
+            "Hosts are drained, migrated and rebooted one at a time.",
+            "--hosts",
+            "sto1-cmp-[01-04]",
+            "--start",
+            "+60s",
+            "--duration",
+            "60s",
+        )
+        window_id = booked.stdout.split("Window ", 1)[1].split()[0]
+        console.rule(f"Watching {window_id} until it completes")
+        watch(window_id, start + timedelta(seconds=60))
+        forewarn("show", window_id)
+        console.rule("The event stream, as `forewarn tail` saw it")
+        time.sleep(1)
+    finally:
+        for proc in (tail, up):
+            if proc and proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in (tail, up):
+            if proc:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    console.print((data / "tail.log").read_text())
+    console.rule("[green]demo finished: every process stopped")
+
+
+if __name__ == "__main__":
+    main()
