@@ -10,49 +10,16 @@ import json
 import sys
 from pathlib import Path
 
-from . import subjects
-from .base import Payload
-from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
-from .events import (
-    DeadLettered,
-    ImpactResolved,
-    WindowCancelled,
-    WindowCompleted,
-    WindowDue,
-    WindowExtended,
-    WindowRejected,
-    WindowRescheduled,
-    WindowScheduled,
-    WindowStarted,
-)
+from .catalog import ALL
 
 HERE = Path(__file__).resolve().parent
-
-# Every payload on the bus, with the subject it travels on.
-PAYLOADS: dict[type[Payload], str] = {
-    BookWindow: subjects.BOOK,
-    RescheduleWindow: subjects.RESCHEDULE,
-    ExtendWindow: subjects.EXTEND,
-    CancelWindow: subjects.CANCEL,
-    CompleteWindow: subjects.COMPLETE,
-    WindowScheduled: subjects.SCHEDULED,
-    WindowRejected: subjects.REJECTED,
-    WindowRescheduled: subjects.RESCHEDULED,
-    WindowExtended: subjects.EXTENDED,
-    WindowStarted: subjects.STARTED,
-    WindowCompleted: subjects.COMPLETED,
-    WindowCancelled: subjects.CANCELLED,
-    ImpactResolved: subjects.IMPACT_RESOLVED,
-    WindowDue: "maint.due.{window}.{edge}",
-    DeadLettered: "maint.dlq.{consumer}",
-}
 
 
 def json_schemas() -> dict[str, str]:
     """File name to JSON Schema text, one per payload."""
     return {
         f"json/{model.__name__}.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
-        for model in PAYLOADS
+        for model in ALL
     }
 
 

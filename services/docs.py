@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 from faststream.nats import NatsBroker
-from forewarn.schemas import subjects
-from forewarn.schemas.events import (
-    DeadLettered,
-    ImpactResolved,
-    WindowCancelled,
-    WindowCompleted,
-    WindowExtended,
-    WindowRejected,
-    WindowRescheduled,
-    WindowScheduled,
-    WindowStarted,
-)
+from forewarn.schemas.catalog import OTHERS, WINDOW_EVENTS
+from forewarn.schemas.events import WindowDue
 
 from .impact.app import impact_router
 from .scheduler.app import scheduler_router
-
-PUBLISHED = {
-    subjects.SCHEDULED: (WindowScheduled, "scheduler"),
-    subjects.REJECTED: (WindowRejected, "scheduler"),
-    subjects.RESCHEDULED: (WindowRescheduled, "scheduler"),
-    subjects.EXTENDED: (WindowExtended, "scheduler"),
-    subjects.STARTED: (WindowStarted, "scheduler"),
-    subjects.COMPLETED: (WindowCompleted, "scheduler"),
-    subjects.CANCELLED: (WindowCancelled, "scheduler"),
-    subjects.IMPACT_RESOLVED: (ImpactResolved, "impact"),
-    f"{subjects.DEAD_LETTER_PREFIX}.*": (DeadLettered, "any consumer"),
-}
 
 
 def documented_broker() -> NatsBroker:
@@ -41,8 +19,9 @@ def documented_broker() -> NatsBroker:
 
     broker.include_router(scheduler_router(unavailable))
     broker.include_router(impact_router(unavailable))
-    for subject, (model, who) in PUBLISHED.items():
+    published = WINDOW_EVENTS | {m: s for m, s in OTHERS.items() if m is not WindowDue}  # timers: server-made
+    for model, subject in published.items():
         broker.publisher(
-            subject, schema=model, title=f"{model.__name__}", description=f"Published by the {who}."
+            subject, schema=model, title=model.__name__, description=(model.__doc__ or "").strip()
         )
     return broker

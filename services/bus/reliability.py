@@ -9,6 +9,7 @@ from typing import Any
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, NackMessage
 from forewarn.schemas import subjects
+from forewarn.schemas.catalog import COMMANDS
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
 from pydantic import ValidationError
 
@@ -93,7 +94,7 @@ class Reliability(BaseMiddleware):
             command_id = _command_id(raw)
             rejection = WindowRejected(
                 command_id=command_id,
-                command=_COMMAND_NAMES.get(subject, subject),
+                command=COMMANDS[subject].__name__ if subject in COMMANDS else subject,
                 reasons=reasons,
             )
             await broker.publish(
@@ -106,15 +107,6 @@ class Reliability(BaseMiddleware):
             reply_to = (msg.headers or {}).get("reply_to")
             if reply_to:
                 await broker.publish(rejection, reply_to)
-
-
-_COMMAND_NAMES = {
-    subjects.BOOK: "BookWindow",
-    subjects.RESCHEDULE: "RescheduleWindow",
-    subjects.EXTEND: "ExtendWindow",
-    subjects.CANCEL: "CancelWindow",
-    subjects.COMPLETE: "CompleteWindow",
-}
 
 
 def _command_id(raw: bytes) -> str:

@@ -11,8 +11,8 @@ import base64
 import hashlib
 from datetime import datetime, timedelta
 
-from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, Payload, WindowState
+from forewarn.schemas.catalog import WINDOW_EVENTS
 from forewarn.schemas.commands import (
     BookWindow,
     CancelWindow,
@@ -44,16 +44,6 @@ from .selectors import select_hosts
 # was not there to see it.
 LATE_AFTER = timedelta(seconds=5)
 
-SUBJECT_OF: dict[type[Payload], str] = {
-    WindowScheduled: subjects.SCHEDULED,
-    WindowRejected: subjects.REJECTED,
-    WindowRescheduled: subjects.RESCHEDULED,
-    WindowExtended: subjects.EXTENDED,
-    WindowStarted: subjects.STARTED,
-    WindowCompleted: subjects.COMPLETED,
-    WindowCancelled: subjects.CANCELLED,
-}
-
 
 class Rejected(Exception):
     """A command broke a rule; nothing was changed."""
@@ -79,7 +69,7 @@ def recorded(session: Session, cause: str) -> list[Outgoing]:
 
 def record(session: Session, cause: str, event: Payload, *, window: Window | None) -> Outgoing:
     """Store an event in the timeline and return it for publishing."""
-    subject = SUBJECT_OF[type(event)]
+    subject = WINDOW_EVENTS[type(event)]
     kind = subject.rsplit(".", 1)[-1]
     # Lifecycle events are keyed by window revision, rejections by their command.
     msg_id = f"{window.id}.r{window.revision}.{kind}" if window is not None else f"rejected.{cause}"

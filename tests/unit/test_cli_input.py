@@ -8,8 +8,6 @@ import pytest
 from forewarn.services.cli.main import app
 from typer.testing import CliRunner
 
-BOOK = ["book", "--title", "t", "--impact", "outage", "--hosts", "sto1-cmp-01"]
-
 
 @pytest.fixture(autouse=True)
 def no_stack(monkeypatch) -> None:
@@ -17,81 +15,38 @@ def no_stack(monkeypatch) -> None:
     monkeypatch.setenv("FOREWARN_NATS_URL", "nats://127.0.0.1:9")
 
 
+def book(*extra: str, title: str = "t", impact: str = "outage", hosts: str | None = "h") -> list[str]:
+    """`book` arguments with one thing changed."""
+    args = ["book", "--title", title, "--impact", impact, *(["--hosts", hosts] if hosts else [])]
+    return [*args, *extra]
+
+
+WINDOW = ["--start", "+1h", "--duration", "1h"]
+
+
 @pytest.mark.parametrize(
     ("args", "field", "reason"),
     [
-        ([*BOOK, "--start", "tomorrow", "--duration", "1h"], "--start", "is not an ISO 8601 time"),
-        ([*BOOK, "--start", "2026-12-01T22:00", "--duration", "1h"], "--start", "has no time zone"),
+        (book("--start", "tomorrow", "--duration", "1h"), "--start", "is not an ISO 8601 time"),
+        (book("--start", "2026-12-01T22:00", "--duration", "1h"), "--start", "has no time zone"),
         (
-            [*BOOK, "--start", "2026-12-01T22:00", "--tz", "Mars/Base", "--duration", "1h"],
+            book("--start", "2026-12-01T22:00", "--tz", "Mars/Base", "--duration", "1h"),
             "--tz",
-            "is not an IANA time zone",
+            "is not an IANA",
         ),
-        ([*BOOK, "--start", "+1h", "--duration", "soon"], "--duration", "is not a duration"),
-        ([*BOOK, "--start", "+1h", "--duration", "0s"], "--duration", "must be longer than zero"),
-        ([*BOOK, "--start", "+1h"], "--end", "give either --end or --duration"),
+        (book("--start", "+1h", "--duration", "soon"), "--duration", "is not a duration"),
+        (book("--start", "+1h", "--duration", "0s"), "--duration", "must be longer than zero"),
+        (book("--start", "+1h"), "--end", "give either --end or --duration"),
         (
-            [*BOOK, "--start", "+1h", "--end", "+2h", "--duration", "1h"],
+            book("--start", "+1h", "--end", "+2h", "--duration", "1h"),
             "--end",
             "give either --end or --duration",
         ),
-        ([*BOOK, "--start", "+1h", "--end", "later"], "--end", "is not an ISO 8601 time"),
-        (
-            [
-                "book",
-                "--title",
-                "t",
-                "--impact",
-                "meltdown",
-                "--hosts",
-                "h",
-                "--start",
-                "+1h",
-                "--duration",
-                "1h",
-            ],
-            "--impact",
-            "is not one of",
-        ),
-        (
-            ["book", "--title", "t", "--impact", "outage", "--start", "+1h", "--duration", "1h"],
-            "--hosts",
-            "select hosts",
-        ),
-        (
-            [
-                "book",
-                "--title",
-                "",
-                "--impact",
-                "outage",
-                "--hosts",
-                "h",
-                "--start",
-                "+1h",
-                "--duration",
-                "1h",
-            ],
-            "--title",
-            "at least 1 character",
-        ),
-        (
-            [
-                "book",
-                "--title",
-                "x" * 201,
-                "--impact",
-                "outage",
-                "--hosts",
-                "h",
-                "--start",
-                "+1h",
-                "--duration",
-                "1h",
-            ],
-            "--title",
-            "at most 200",
-        ),
+        (book("--start", "+1h", "--end", "later"), "--end", "is not an ISO 8601 time"),
+        (book(*WINDOW, impact="meltdown"), "--impact", "is not one of"),
+        (book(*WINDOW, hosts=None), "--hosts", "select hosts"),
+        (book(*WINDOW, title=""), "--title", "at least 1 character"),
+        (book(*WINDOW, title="x" * 201), "--title", "at most 200"),
         (["extend", "mw-abcdefgh", "--by", "forever"], "--by", "is not a duration"),
         (["extend", "not-an-id", "--by", "30m"], "ID", "should match pattern"),
         (["cancel", "mw-abcdefgh", "--reason", ""], "--reason", "at least 1 character"),
@@ -107,19 +62,19 @@ def test_input_errors_exit_2_and_name_the_field(args, field, reason) -> None:
 
 
 def test_json_errors_are_machine_readable() -> None:
-    result = CliRunner().invoke(app, [*BOOK, "--start", "tomorrow", "--duration", "1h", "--json"])
+    result = CliRunner().invoke(app, book("--start", "tomorrow", "--duration", "1h", "--json"))
     assert result.exit_code == 2
     data = json.loads(result.stdout)
     assert data["reasons"][0]["field"] == "--start" and "error" in data
 
 
 def test_unknown_option_is_a_usage_error() -> None:
-    result = CliRunner().invoke(app, [*BOOK, "--colour", "red"])
+    result = CliRunner().invoke(app, book(*WINDOW, "--colour", "red"))
     assert result.exit_code == 2 and "--colour" in result.output
 
 
 def test_unreachable_nats_is_one_clear_line() -> None:
-    result = CliRunner().invoke(app, [*BOOK, "--start", "+1h", "--duration", "1h"])
+    result = CliRunner().invoke(app, book(*WINDOW))
     assert result.exit_code == 1
     assert "cannot reach NATS at nats://127.0.0.1:9" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1

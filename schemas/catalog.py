@@ -1,0 +1,49 @@
+"""Which payload travels on which subject: the one map the services and the docs share."""
+
+from __future__ import annotations
+
+from . import subjects
+from .base import Payload
+from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from .events import (
+    DeadLettered,
+    ImpactResolved,
+    WindowCancelled,
+    WindowCompleted,
+    WindowDue,
+    WindowExtended,
+    WindowRejected,
+    WindowRescheduled,
+    WindowScheduled,
+    WindowStarted,
+)
+
+COMMANDS: dict[str, type[Payload]] = {
+    subjects.BOOK: BookWindow,
+    subjects.RESCHEDULE: RescheduleWindow,
+    subjects.EXTEND: ExtendWindow,
+    subjects.CANCEL: CancelWindow,
+    subjects.COMPLETE: CompleteWindow,
+}
+
+# Window lifecycle events: only the scheduler publishes them.
+WINDOW_EVENTS: dict[type[Payload], str] = {
+    WindowScheduled: subjects.SCHEDULED,
+    WindowRejected: subjects.REJECTED,
+    WindowRescheduled: subjects.RESCHEDULED,
+    WindowExtended: subjects.EXTENDED,
+    WindowStarted: subjects.STARTED,
+    WindowCompleted: subjects.COMPLETED,
+    WindowCancelled: subjects.CANCELLED,
+}
+
+# Every other payload, with its subject (a pattern where a token varies).
+OTHERS: dict[type[Payload], str] = {
+    ImpactResolved: subjects.IMPACT_RESOLVED,
+    WindowDue: "maint.due.*.*",
+    DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",
+}
+
+ALL: dict[type[Payload], str] = (
+    {model: subject for subject, model in COMMANDS.items()} | WINDOW_EVENTS | OTHERS
+)
