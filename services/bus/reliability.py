@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
@@ -74,7 +75,9 @@ class Reliability(BaseMiddleware):
         raw = bytes(msg.body or b"")
         reason = "; ".join(f"{r.field}: {r.message}" for r in reasons)
         log.error("rejected %s message on %s: %s", consumer, subject, reason)
-        letter_id = f"{subjects.STREAM}.{seq}" if seq is not None else f"{consumer}.{hash(raw)}"
+        # The stream sequence identifies the message; a core message has only its content.
+        digest = hashlib.sha256(raw).hexdigest()[:16]
+        letter_id = f"{subjects.STREAM}.{seq}" if seq is not None else f"{consumer}.{digest}"
         letter = DeadLettered(
             id=letter_id,
             subject=subject,

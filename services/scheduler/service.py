@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from contextlib import suppress
@@ -45,7 +46,9 @@ class Scheduler:
     async def obey(self, command: Payload) -> bytes:
         """Apply a command; publish its events and timers; return the answer for the sender."""
         outgoing = await asyncio.to_thread(self._apply_command, command)
-        await self._publish(outgoing, getattr(command, "window_id", None) or _window_of(outgoing))
+        # A booking names no window yet: its id derives from the command id.
+        window_id = getattr(command, "window_id", None) or lifecycle.window_id_for(command.command_id)
+        await self._publish(outgoing, window_id)
         return outgoing[0].payload
 
     async def fire(self, due: WindowDue) -> None:
@@ -82,7 +85,7 @@ class Scheduler:
             transition = lifecycle.start_due if due.edge == "start" else lifecycle.end_due
             out = transition(session, due.window_id, now=self.clock())
         for event in out:
-            if event.subject == subjects.STARTED and b'"late":true' in event.payload:
+            if event.subject == subjects.STARTED and json.loads(event.payload)["late"]:
                 log.warning("window %s started late: the scheduler was down at its start", due.window_id)
         return out
 
@@ -128,11 +131,6 @@ def _serialize(session: Session) -> None:
     # SQLite serialises writers by itself.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-
-
-def _window_of(outgoing: list[Outgoing]) -> str | None:
-    first = outgoing[0].msg_id if outgoing else ""
-    return first.split(".", 1)[0] if first.startswith("mw-") else None
 
 
 _APPLY: dict[type[Payload], Callable[..., list[Outgoing]]] = {
