@@ -11,6 +11,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.runtime import Stack
+from forewarn.services.scheduler.lifecycle import window_id_for
 from forewarn.services.scheduler.models import Window
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -214,3 +215,26 @@ def _iso_duration(text: str) -> timedelta:
     from pydantic import TypeAdapter
 
     return TypeAdapter(timedelta).validate_python(text)
+
+
+async def test_a_failing_handler_is_retried_and_nothing_is_lost(stack, env, js) -> None:
+    resolver = stack.running["impact"]
+    real = resolver.resolve
+    attempts = []
+
+    async def flaky(window, cause):  # noqa: ANN001, ANN202
+        attempts.append(cause)
+        if len(attempts) == 1:
+            raise ConnectionError("database went away")
+        return await real(window, cause)
+
+    resolver.resolve = flaky
+    cmd = _command(3)
+    await stack.broker.publish(
+        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id}
+    )
+    [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+    assert len(attempts) == 2, "the failed message was not redelivered"
+    assert json.loads(impact.data)["window"]["id"] == window_id_for(cmd.command_id)
+    info = await js.consumer_info(subjects.STREAM, "impact-scheduled")
+    assert info.num_ack_pending == 0 and info.num_redelivered == 0
