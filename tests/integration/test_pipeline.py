@@ -222,7 +222,7 @@ async def test_a_failing_handler_is_retried_and_nothing_is_lost(stack, env, js) 
     real = resolver.resolve
     attempts = []
 
-    async def flaky(window, cause):  # noqa: ANN001, ANN202
+    async def flaky(window, cause):
         attempts.append(cause)
         if len(attempts) == 1:
             raise ConnectionError("database went away")
