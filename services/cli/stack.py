@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated
 
 import typer
 
 from ..bus.embedded import EmbeddedNats
 from ..config import EMBEDDED_NATS_PORT, CommonSettings
+from ..logs import configure_logging
 from ..runtime import AVAILABLE, SERVICES, serve
 from .common import EXIT_ENV, console, err
-
-
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
 
 def up(
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
 ) -> None:
     """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
-    _logging(log_level)
+    configure_logging(log_level)
     settings = CommonSettings()
     nats = None
     if not settings.nats_url:
@@ -56,5 +52,5 @@ def run(
     if service not in AVAILABLE:
         err.print(f"[bold red]error:[/] SERVICE: {service} is not part of this release yet")
         raise typer.Exit(2)
-    _logging(log_level)
+    configure_logging(log_level)
     asyncio.run(serve([service]))
