@@ -26,6 +26,7 @@ def json_schemas() -> dict[str, str]:
 def asyncapi() -> str:
     """The AsyncAPI document of the whole system, from the services' own subscribers."""
     from faststream.specification import AsyncAPI
+
     from forewarn.services.docs import documented_broker
 
     spec = AsyncAPI(

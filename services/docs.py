@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from faststream.nats import NatsBroker
+
 from forewarn.schemas.catalog import OTHERS, WINDOW_EVENTS
 from forewarn.schemas.events import WindowDue
 

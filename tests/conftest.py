@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.bus.stream import MAX_PAYLOAD
 from forewarn.services.db import create_db_engine, create_tables
-from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")

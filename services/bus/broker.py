@@ -7,8 +7,9 @@ import logging
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsUserPassword
-from forewarn.schemas import subjects
 from nats.js.errors import NotFoundError
+
+from forewarn.schemas import subjects
 
 from ..config import CommonSettings
 from .reliability import Reliability

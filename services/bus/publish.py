@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import nats.errors
 import stamina
 from faststream.nats import NatsBroker, PubAck, Schedule
-from forewarn.schemas import subjects
 from nats.js.errors import ServiceUnavailableError
+
+from forewarn.schemas import subjects
 
 # A leader election in a cluster takes a few seconds; a restarting server a
 # little longer. Retrying with the same Nats-Msg-Id can never store twice.

@@ -9,10 +9,11 @@ from typing import Any
 
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, NackMessage
+from pydantic import ValidationError
+
 from forewarn.schemas import subjects
 from forewarn.schemas.catalog import COMMANDS
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
-from pydantic import ValidationError
 
 log = logging.getLogger("forewarn.bus")
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, PullSub, StorageType
-from forewarn.schemas import subjects
 from nats.js.api import AckPolicy as ServerAckPolicy
+
+from forewarn.schemas import subjects
 
 # Long enough for an operator's retried CLI call or a service restart to be
 # recognised as a repeat of the same publish.

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from forewarn.schemas import subjects
-from forewarn.schemas.base import WindowState
 from nats.js.api import DeliverPolicy
 from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import Session
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import WindowState
 
 from ..config import CommonSettings
 from ..db import create_db_engine, create_tables

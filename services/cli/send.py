@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload
 from forewarn.schemas.events import ImpactResolved
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
 
 from .common import EXIT_ENV, EXIT_INPUT, Abort, err
 

@@ -9,6 +9,8 @@ import uuid
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, Payload
 from forewarn.schemas.commands import (
@@ -19,7 +21,6 @@ from forewarn.schemas.commands import (
     HostSelector,
     RescheduleWindow,
 )
-from pydantic import ValidationError
 
 from ..config import CommonSettings
 from .common import Abort, connected, duration, fail, fail_validation, parse_time, report

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from forewarn.schemas.base import SCHEMA_VERSION, utcnow
-from forewarn.schemas.events import ImpactCause, WindowView
 from pydantic_core import to_json
 from sqlalchemy import Connection, Engine, select
+
+from forewarn.schemas.base import SCHEMA_VERSION, utcnow
+from forewarn.schemas.events import ImpactCause, WindowView
 
 from ..inventory.models import Host, Resource, Tenant, TenantContact
 

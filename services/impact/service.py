@@ -6,9 +6,10 @@ import asyncio
 import logging
 
 from faststream.nats import NatsBroker
+from sqlalchemy import Engine
+
 from forewarn.schemas import subjects
 from forewarn.schemas.events import ImpactCause, WindowView
-from sqlalchemy import Engine
 
 from ..bus.publish import Outgoing, publish_all
 from ..bus.stream import MAX_PAYLOAD

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from faststream.nats import NatsRouter
+
 from forewarn.schemas import subjects
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue

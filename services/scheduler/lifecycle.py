@@ -11,6 +11,9 @@ import base64
 import hashlib
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+from sqlmodel import Session
+
 from forewarn.schemas.base import Impact, Payload, WindowState
 from forewarn.schemas.catalog import WINDOW_EVENTS
 from forewarn.schemas.commands import (
@@ -32,8 +35,6 @@ from forewarn.schemas.events import (
     WindowStarted,
     WindowView,
 )
-from sqlalchemy import select
-from sqlmodel import Session
 
 from ..bus.publish import Outgoing
 from .models import Window, WindowEventRecord, WindowHost

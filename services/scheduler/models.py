@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from forewarn.schemas.base import utcnow
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
+
+from forewarn.schemas.base import utcnow
 
 from ..db import UtcDateTime
 

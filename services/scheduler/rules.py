@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from forewarn.schemas.base import WindowState
-from forewarn.schemas.events import Reason
 from sqlalchemy import select
 from sqlmodel import Session
+
+from forewarn.schemas.base import WindowState
+from forewarn.schemas.events import Reason
 
 from .freezes import FreezeCalendar
 from .models import Window, WindowHost

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ClusterShell.NodeSet import NodeSet, NodeSetException
-from forewarn.schemas.commands import HostSelector
-from forewarn.schemas.events import Reason
 from sqlalchemy import select
 from sqlmodel import Session
+
+from forewarn.schemas.commands import HostSelector
+from forewarn.schemas.events import Reason
 
 from ..inventory.models import Host, Site
 

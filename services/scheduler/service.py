@@ -10,13 +10,14 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from faststream.nats import NatsBroker, Schedule
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload, WindowState, utcnow
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue
-from nats.js.errors import NotFoundError
-from sqlalchemy import Engine, text
-from sqlmodel import Session
 
 from ..bus.publish import Outgoing, publish, publish_all
 from ..db import transaction

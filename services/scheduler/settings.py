@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from forewarn import calendars
 from pydantic import Field
+
+from forewarn import calendars
 
 from ..config import CommonSettings
 from ..durations import Duration

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import nats
 import pytest
+from nats.js.errors import NotFoundError
+
 from forewarn.schemas import subjects
 from forewarn.services.db import create_db_engine, create_tables
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.runtime import Stack
-from nats.js.errors import NotFoundError
 
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 

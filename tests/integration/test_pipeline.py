@@ -7,14 +7,15 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.runtime import Stack
 from forewarn.services.scheduler.lifecycle import window_id_for
 from forewarn.services.scheduler.models import Window
-from sqlalchemy import func, select
-from sqlmodel import Session
 
 from .conftest import eventually, run_cli, stream_messages
 

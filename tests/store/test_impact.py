@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+from sqlmodel import Session
+
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import Component, ImpactCause, ImpactResolved, WindowView
 from forewarn.services.impact.resolve import resolve_impact
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource
-from sqlalchemy import select
-from sqlmodel import Session
 
 
 def _window(hosts: list[str]) -> WindowView:

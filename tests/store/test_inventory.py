@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import func, select
+from sqlmodel import Session
+
 from forewarn.services.inventory.load import InventoryError, load_inventory
 from forewarn.services.inventory.models import Host, Resource, Tenant, TenantContact
 from forewarn.services.inventory.summary import summarize
-from sqlalchemy import func, select
-from sqlmodel import Session
 
 
 def _count(engine, model) -> int:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import (

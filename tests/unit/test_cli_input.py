@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from forewarn.services.cli.main import app
 from typer.testing import CliRunner
+
+from forewarn.services.cli.main import app
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
+
 from forewarn.schemas import export
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.durations import format_duration, parse_duration
 from forewarn.services.scheduler.lifecycle import window_id_for
-from pydantic import ValidationError
 
 GOOD = dict(
     command_id="cmd-0001-abcd",
