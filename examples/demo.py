@@ -144,7 +144,7 @@ def main() -> None:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-    console.print((data / "tail.log").read_text())
+    sys.stdout.write((data / "tail.log").read_text())
     console.rule("[green]demo finished: every process stopped")
 
 
