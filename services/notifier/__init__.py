@@ -1,0 +1,1 @@
+"""The notifier: emails with calendar invitations to each affected tenant."""

@@ -1,0 +1,130 @@
+"""The iCalendar invitation for one window and one tenant (RFC 5545/5546, MAINT-NOTE).
+
+One VEVENT per (window, tenant): its UID never changes and its SEQUENCE is the
+window's revision, so calendars replace the event in place when it moves.
+Text values are escaped by the icalendar library, so a title or tenant name
+cannot inject properties.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+
+from forewarn.schemas.base import WindowState
+from forewarn.schemas.events import TenantImpact, WindowView
+
+PRODID = "-//forewarn//maintenance notices//EN"
+
+# The window's state as iCalendar STATUS and as X-MAINTNOTE-STATUS.
+STATUS = {
+    WindowState.SCHEDULED: ("CONFIRMED", "CONFIRMED"),
+    WindowState.IN_PROGRESS: ("CONFIRMED", "IN-PROCESS"),
+    WindowState.COMPLETED: ("CONFIRMED", "COMPLETED"),
+    WindowState.CANCELLED: ("CANCELLED", "CANCELLED"),
+}
+
+Mode = Literal["invite", "notice"]
+
+
+def event_uid(window_id: str, tenant_id: str, provider: str) -> str:
+    """The UID of a tenant's event for a window: stable for the window's life."""
+    return f"{window_id}.{tenant_id}@{provider}"
+
+
+def method_for(window: WindowView, mode: Mode) -> str | None:
+    """REQUEST or CANCEL for people; none for automation, which must not get calendar requests."""
+    if mode == "notice":
+        return None
+    return "CANCEL" if window.state is WindowState.CANCELLED else "REQUEST"
+
+
+def build_calendar(
+    *,
+    window: WindowView,
+    tenant: TenantImpact,
+    provider: str,
+    organizer: str,
+    location: str,
+    mode: Mode,
+    stamp: datetime,
+    alarm_before: timedelta = timedelta(hours=1),
+) -> Calendar:
+    """The VCALENDAR for one tenant's contacts of one mode."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    method = method_for(window, mode)
+    if method:
+        calendar.add("method", method)
+    calendar.add_component(_event(window, tenant, provider, organizer, location, mode, stamp, alarm_before))
+    return calendar
+
+
+def _event(
+    window: WindowView,
+    tenant: TenantImpact,
+    provider: str,
+    organizer: str,
+    location: str,
+    mode: Mode,
+    stamp: datetime,
+    alarm_before: timedelta,
+) -> Event:
+    status, maint_status = STATUS[window.state]
+    event = Event()
+    event.add("uid", event_uid(window.id, tenant.tenant_id, provider))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", window.start)
+    event.add("dtend", window.end)
+    event.add("sequence", window.revision)
+    event.add("summary", window.title)
+    event.add("description", _description(window, tenant))
+    event.add("location", location)
+    event.add("status", status)
+    event.add("transp", "OPAQUE")
+    sender = vCalAddress(f"mailto:{organizer}")
+    sender.params["CN"] = vText(f"{provider} operations")
+    event.add("organizer", sender)
+    for contact in tenant.contacts:
+        if contact.mode != mode:
+            continue
+        attendee = vCalAddress(f"mailto:{contact.email}")
+        attendee.params.update(
+            {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE", "CUTYPE": "INDIVIDUAL"}
+        )
+        if contact.name:
+            attendee.params["CN"] = vText(contact.name)
+        event.add("attendee", attendee, encode=0)
+    event.add("x-maintnote-provider", provider)
+    event.add("x-maintnote-account", tenant.tenant_id)
+    event.add("x-maintnote-maintenance-id", window.id)
+    for resource in tenant.resources:
+        event.add(
+            "x-maintnote-object-id",
+            resource.id,
+            parameters={"X-MAINTNOTE-OBJECT-IMPACT": tenant.impact.value},
+        )
+    event.add("x-maintnote-impact", tenant.impact.value)
+    event.add("x-maintnote-status", maint_status)
+    if window.state in (WindowState.SCHEDULED, WindowState.IN_PROGRESS):
+        event.add_component(_alarm(window.title, alarm_before))
+    return event
+
+
+def _alarm(title: str, before: timedelta) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"Maintenance starts soon: {title}")
+    alarm.add("trigger", -before)
+    return alarm
+
+
+def _description(window: WindowView, tenant: TenantImpact) -> str:
+    lines = [window.description] if window.description else []
+    lines.append(f"Impact: {tenant.impact.value} ({tenant.impact.plain}).")
+    lines.append(f"Your affected resources ({len(tenant.resources)}):")
+    lines.extend(f"- {r.name} ({r.id}, {r.kind}) on {r.host}" for r in tenant.resources)
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""The invitation: iTIP methods, MAINT-NOTE fields, stable UID, and no injection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+
+from forewarn.schemas.base import Impact, WindowState
+from forewarn.schemas.events import AffectedResource, Component, Contact, TenantImpact, WindowView
+from forewarn.services.notifier.invitation import build_calendar, event_uid
+
+START = datetime(2026, 12, 1, 21, tzinfo=UTC)
+STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+def _window(**changes) -> WindowView:
+    fields = dict(
+        id="mw-abc12345",
+        title="STO1 compute: Ubuntu migration",
+        impact=Impact.OUTAGE,
+        state=WindowState.SCHEDULED,
+        start=START,
+        end=START + timedelta(hours=3),
+        revision=1,
+        hosts=["sto1-cmp-01"],
+        components=[Component(site="STO1", role="compute")],
+    )
+    return WindowView(**(fields | changes))
+
+
+TENANT = TenantImpact(
+    tenant_id="acme-ab",
+    name="Acme AB",
+    timezone="Europe/Stockholm",
+    locale="sv",
+    contacts=[
+        Contact(email="ops@acme.example", name="Ops", mode="invite"),
+        Contact(email="cto@acme.example", name="CTO", mode="invite"),
+        Contact(email="noc@acme.example", name="NOC robot", mode="notice"),
+    ],
+    resources=[
+        AffectedResource(id="vm-00001", name="web-1", kind="vm", host="sto1-cmp-01"),
+        AffectedResource(id="vol-00002", name="db-data", kind="volume", host="sto1-cmp-01"),
+    ],
+    impact=Impact.OUTAGE,
+)
+
+
+def _build(window: WindowView, mode: str = "invite", tenant: TenantImpact = TENANT) -> Calendar:
+    calendar = build_calendar(
+        window=window,
+        tenant=tenant,
+        provider="cloud.example.net",
+        organizer="maintenance@cloud.example.net",
+        location="STO1 (Stockholm 1, Kista)",
+        mode=mode,
+        stamp=STAMP,
+    )
+    return Calendar.from_ical(calendar.to_ical())  # every test reads what a client would parse
+
+
+def _event(calendar: Calendar):
+    [event] = calendar.walk("VEVENT")
+    return event
+
+
+def _attendees(event) -> list[str]:
+    found = event.get("ATTENDEE", [])
+    return [str(a) for a in (found if isinstance(found, list) else [found])]
+
+
+def _lines(text: str) -> str:
+    # iCalendar text keeps line breaks as \n; CR and CRLF come back as LF.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_new_window_is_a_request_with_every_required_field() -> None:
+    calendar = _build(_window())
+    event = _event(calendar)
+    assert calendar["METHOD"] == "REQUEST" and calendar["VERSION"] == "2.0" and calendar["PRODID"]
+    assert event["UID"] == "mw-abc12345.acme-ab@cloud.example.net"
+    assert event.decoded("DTSTART") == START and event.decoded("DTEND") == START + timedelta(hours=3)
+    assert event.to_ical().decode().count("DTSTART:20261201T210000Z") == 1  # UTC, not floating
+    assert event["SEQUENCE"] == 1 and event["STATUS"] == "CONFIRMED"
+    assert str(event["ORGANIZER"]) == "mailto:maintenance@cloud.example.net"
+    assert _attendees(event) == ["mailto:ops@acme.example", "mailto:cto@acme.example"]
+    assert event.get("ATTENDEE")[0].params["PARTSTAT"] == "NEEDS-ACTION"
+    assert event["X-MAINTNOTE-PROVIDER"] == "cloud.example.net"
+    assert event["X-MAINTNOTE-ACCOUNT"] == "acme-ab"
+    assert event["X-MAINTNOTE-MAINTENANCE-ID"] == "mw-abc12345"
+    assert [str(o) for o in event.get("X-MAINTNOTE-OBJECT-ID")] == ["vm-00001", "vol-00002"]
+    assert event["X-MAINTNOTE-IMPACT"] == "OUTAGE" and event["X-MAINTNOTE-STATUS"] == "CONFIRMED"
+    assert event["LOCATION"] == "STO1 (Stockholm 1, Kista)"
+    [alarm] = event.walk("VALARM")
+    assert alarm.decoded("TRIGGER") == -timedelta(hours=1)
+
+
+def test_an_update_keeps_the_uid_and_raises_the_sequence() -> None:
+    first = _event(_build(_window()))
+    moved = _event(
+        _build(_window(revision=2, start=START + timedelta(hours=3), end=START + timedelta(hours=6)))
+    )
+    assert moved["UID"] == first["UID"] and moved["SEQUENCE"] > first["SEQUENCE"]
+
+
+def test_cancellation_is_a_cancel_with_cancelled_status() -> None:
+    calendar = _build(_window(state=WindowState.CANCELLED, revision=3))
+    event = _event(calendar)
+    assert calendar["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
+    assert event["X-MAINTNOTE-STATUS"] == "CANCELLED" and event["SEQUENCE"] == 3
+    assert not event.walk("VALARM")
+
+
+def test_progress_and_completion_statuses() -> None:
+    assert _event(_build(_window(state=WindowState.IN_PROGRESS)))["X-MAINTNOTE-STATUS"] == "IN-PROCESS"
+    assert _event(_build(_window(state=WindowState.COMPLETED)))["X-MAINTNOTE-STATUS"] == "COMPLETED"
+
+
+def test_notice_mode_has_no_method_and_only_machine_contacts() -> None:
+    calendar = _build(_window(), mode="notice")
+    assert "METHOD" not in calendar
+    assert _attendees(_event(calendar)) == ["mailto:noc@acme.example"]
+
+
+def test_titles_and_names_cannot_inject_properties() -> None:
+    hostile = "Reboot\r\nATTENDEE:mailto:attacker@evil.example\r\nMETHOD:CANCEL"
+    tenant = TENANT.model_copy(
+        update={"contacts": [Contact(email="ops@acme.example", name='Ops"\r\nX-EVIL:1', mode="invite")]}
+    )
+    calendar = _build(_window(title=hostile, description=hostile), tenant=tenant)
+    text = calendar.to_ical().decode()
+    assert _attendees(_event(calendar)) == ["mailto:ops@acme.example"]
+    assert "\r\nATTENDEE:mailto:attacker" not in text and "\r\nX-EVIL" not in text
+    assert calendar["METHOD"] == "REQUEST"
+    assert str(_event(calendar)["SUMMARY"]) == _lines(hostile)  # kept as text, escaped on the wire
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    title=st.text(min_size=1, max_size=80),
+    start=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(min_value=1, max_value=14 * 24 * 60),
+    revision=st.integers(min_value=1, max_value=10_000),
+    tenant_id=st.from_regex(r"[A-Za-z0-9_.-]{1,40}", fullmatch=True),
+)
+def test_any_window_parses_back_to_the_same_fields(title, start, minutes, revision, tenant_id) -> None:
+    start = start.replace(microsecond=0)
+    window = _window(title=title, start=start, end=start + timedelta(minutes=minutes), revision=revision)
+    tenant = TENANT.model_copy(update={"tenant_id": tenant_id})
+    event = _event(_build(window, tenant=tenant))
+    assert event["UID"] == event_uid(window.id, tenant_id, "cloud.example.net")
+    assert event.decoded("DTSTART") == start and event.decoded("DTEND") == window.end
+    assert event["SEQUENCE"] == revision and event["X-MAINTNOTE-ACCOUNT"] == tenant_id
+    assert str(event["SUMMARY"]) == _lines(title)
