@@ -1,0 +1,146 @@
+"""One notice email: text and HTML from templates, the invitation inside and attached."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from babel.dates import format_datetime as babel_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from forewarn.schemas.events import Contact, TenantImpact, WindowView
+
+from .invitation import build_calendar, method_for
+
+NoticeKind = Literal["scheduled", "updated", "cancelled"]
+# Which template renders each kind of notice; all kinds share one layout today.
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "scheduled": ("notice.txt.j2", "notice.html.j2"),
+    "updated": ("notice.txt.j2", "notice.html.j2"),
+    "cancelled": ("notice.txt.j2", "notice.html.j2"),
+}
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to tell one contact of one tenant about one window revision."""
+
+    kind: NoticeKind
+    window: WindowView
+    tenant: TenantImpact
+    contact: Contact
+    previous_start: datetime | None = None  # set when the window moved
+
+
+def one_line(text: str) -> str:
+    """Header-safe text: no CR or LF can smuggle in another header."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def local_time(value: datetime, zone: str, locale: str) -> str:
+    """'tis 1 dec. 22:00 CET' in the tenant's zone and language."""
+    tz = ZoneInfo(zone)
+    shown = babel_datetime(value, "EEE d MMM yyyy HH:mm", tzinfo=tz, locale=locale)
+    return f"{shown} {value.astimezone(tz).tzname()}"
+
+
+class Composer:
+    """Holds the Jinja environment and the phrase book; built once at start-up."""
+
+    def __init__(self, templates: Path, *, provider: str, mail_from: str) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.strings = yaml.safe_load((templates / "strings.yaml").read_text(encoding="utf-8"))
+        self.provider = provider
+        self.mail_from = mail_from
+
+    def message_id(self, notice: Notice) -> str:
+        """Stable per notice and recipient, so a resend is recognisably the same mail."""
+        who = hashlib.sha256(notice.contact.email.lower().encode()).hexdigest()[:12]
+        w = notice.window
+        return f"<{w.id}.{notice.tenant.tenant_id}.{notice.kind}.r{w.revision}.{who}@{self.provider}>"
+
+    def thread_id(self, notice: Notice) -> str:
+        """The thread every mail about one window for one tenant refers to."""
+        return f"<{notice.window.id}.{notice.tenant.tenant_id}@{self.provider}>"
+
+    def compose(self, notice: Notice, *, stamp: datetime) -> EmailMessage:
+        """The complete email for one notice."""
+        tenant, window, contact = notice.tenant, notice.window, notice.contact
+        locale = tenant.locale if tenant.locale in self.strings else "en"
+        words = self.strings[locale]
+        when_local = local_time(window.start, tenant.timezone, locale)
+        subject = one_line(f"[{words['kind'][notice.kind]}] {window.title} – {when_local}")
+        location = ", ".join(sorted({c.site for c in window.components}))
+        context = {
+            "t": words,
+            "kind": notice.kind,
+            "window": window,
+            "tenant": tenant,
+            "locale": locale,
+            "contact_name": contact.name or tenant.name,
+            "provider": self.provider,
+            "subject": subject,
+            "location": location,
+            "when": {
+                "local": f"{when_local} – {local_time(window.end, tenant.timezone, locale)}",
+                "utc": f"{window.start:%Y-%m-%d %H:%M} – {window.end:%Y-%m-%d %H:%M} UTC",
+            },
+            "moved": None,
+        }
+        if notice.previous_start and notice.previous_start != window.start:
+            context["moved"] = {
+                "old": local_time(notice.previous_start, tenant.timezone, locale),
+                "new": when_local,
+            }
+        text_name, html_name = TEMPLATES[notice.kind]
+        text = self.env.get_template(text_name).render(context)
+        html = self.env.get_template(html_name).render(context)
+        calendar = build_calendar(
+            window=window,
+            tenant=tenant,
+            provider=self.provider,
+            organizer=self.mail_from,
+            location=location,
+            mode=contact.mode,
+            stamp=stamp,
+        ).to_ical()
+
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["Subject"] = subject
+        msg["From"] = formataddr((one_line(f"{self.provider} maintenance"), self.mail_from))
+        msg["To"] = formataddr((one_line(contact.name), contact.email))
+        msg["Date"] = format_datetime(stamp)
+        msg["Message-ID"] = self.message_id(notice)
+        msg["In-Reply-To"] = self.thread_id(notice)
+        msg["References"] = self.thread_id(notice)
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        method = method_for(window, contact.mode)
+        params = {"method": method} if method else {}
+        if method:
+            # People's clients act on the calendar part inside the alternative.
+            msg.add_alternative(
+                calendar, maintype="text", subtype="calendar", params=params | {"charset": "UTF-8"}
+            )
+        msg.add_attachment(
+            calendar, maintype="text", subtype="calendar", filename="invite.ics", params=params
+        )
+        return msg

@@ -1,0 +1,123 @@
+"""Notice emails: structure, headers, localisation, escaping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from forewarn.schemas.base import Impact, WindowState
+from forewarn.schemas.events import AffectedResource, Component, Contact, TenantImpact, WindowView
+from forewarn.services.notifier.compose import Composer, Notice
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+START = datetime(2026, 12, 1, 21, tzinfo=UTC)
+STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def composer() -> Composer:
+    return Composer(TEMPLATES, provider="cloud.example.net", mail_from="maintenance@cloud.example.net")
+
+
+def _notice(kind="scheduled", locale="sv", mode="invite", title="Ubuntu migration", **window) -> Notice:
+    view = WindowView(
+        **{
+            "id": "mw-abc12345",
+            "title": title,
+            "impact": Impact.OUTAGE,
+            "state": WindowState.SCHEDULED,
+            "start": START,
+            "end": START + timedelta(hours=3),
+            "revision": 1,
+            "hosts": ["sto1-cmp-01"],
+            "components": [Component(site="STO1", role="compute")],
+            **window,
+        }
+    )
+    tenant = TenantImpact(
+        tenant_id="acme-ab",
+        name="Acme <b>AB</b>",
+        timezone="Europe/Stockholm",
+        locale=locale,
+        contacts=[Contact(email="ops@acme.example", name="Ops Team", mode=mode)],
+        resources=[AffectedResource(id="vm-00001", name="web-<1>", kind="vm", host="sto1-cmp-01")],
+        impact=Impact.OUTAGE,
+    )
+    return Notice(kind=kind, window=view, tenant=tenant, contact=tenant.contacts[0])
+
+
+def _parse(msg):
+    return message_from_bytes(msg.as_bytes(), policy=policy.default)
+
+
+def test_structure_and_headers(composer: Composer) -> None:
+    msg = _parse(composer.compose(_notice(), stamp=STAMP))
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, attachment = msg.get_payload()
+    assert [p.get_content_type() for p in alternative.get_payload()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    assert alternative.get_payload()[2].get_param("method") == "REQUEST"
+    assert attachment.get_filename() == "invite.ics" and attachment.get_param("method") == "REQUEST"
+    event = Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")[0]
+    assert event["UID"] == "mw-abc12345.acme-ab@cloud.example.net"
+    assert msg["Message-ID"] == composer.compose(_notice(), stamp=STAMP)["Message-ID"]  # stable
+    assert msg["In-Reply-To"] == msg["References"] == "<mw-abc12345.acme-ab@cloud.example.net>"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["To"] == "Ops Team <ops@acme.example>"
+
+
+def test_localised_subject_and_times_in_the_tenants_zone_with_utc(composer: Composer) -> None:
+    sv = _parse(composer.compose(_notice(locale="sv"), stamp=STAMP))
+    assert sv["Subject"] == "[Underhåll planerat] Ubuntu migration – tis 1 dec. 2026 22:00 CET"
+    text = sv.get_payload()[0].get_payload()[0].get_content()
+    assert (
+        "2026-12-01 21:00 – 2026-12-02 00:00 UTC" in text and "web-<1> (vm-00001, vm) på sto1-cmp-01" in text
+    )
+    nb = _parse(composer.compose(_notice(locale="nb"), stamp=STAMP))
+    assert (
+        nb["Subject"].startswith("[Vedlikehold planlagt]") and "tir. 1 des. 2026 22:00 CET" in nb["Subject"]
+    )
+    en = _parse(
+        composer.compose(_notice(locale="en", kind="cancelled", state=WindowState.CANCELLED), stamp=STAMP)
+    )
+    assert en["Subject"].startswith("[Maintenance cancelled]")
+    assert en.get_payload()[0].get_payload()[2].get_param("method") == "CANCEL"
+
+
+def test_updates_say_what_moved(composer: Composer) -> None:
+    notice = _notice(
+        kind="updated",
+        locale="en",
+        start=START + timedelta(hours=3),
+        end=START + timedelta(hours=6),
+        revision=2,
+    )
+    notice = Notice(**{**notice.__dict__, "previous_start": START})
+    text = _parse(composer.compose(notice, stamp=STAMP)).get_payload()[0].get_payload()[0].get_content()
+    assert "Moved from Tue 1 Dec 2026 22:00 CET to Wed 2 Dec 2026 01:00 CET." in text
+
+
+def test_html_is_escaped_and_headers_cannot_be_injected(composer: Composer) -> None:
+    hostile = "Reboot\r\nBcc: victim@evil.example <script>alert(1)</script>"
+    msg = _parse(
+        composer.compose(_notice(title=hostile, description="<img src=x onerror=alert(1)>"), stamp=STAMP)
+    )
+    assert msg["Bcc"] is None and "\n" not in msg["Subject"]
+    html = msg.get_payload()[0].get_payload()[1].get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html and "web-&lt;1&gt;" in html
+
+
+def test_machine_contacts_get_the_event_without_a_calendar_request(composer: Composer) -> None:
+    msg = _parse(composer.compose(_notice(mode="notice"), stamp=STAMP))
+    alternative, attachment = msg.get_payload()
+    assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
+    assert attachment.get_param("method") is None
+    assert "METHOD" not in Calendar.from_ical(attachment.get_payload(decode=True))
