@@ -8,6 +8,8 @@ from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, Re
 from .events import (
     DeadLettered,
     ImpactResolved,
+    NoticeDelivered,
+    NoticeFailed,
     WindowCancelled,
     WindowCompleted,
     WindowDue,
@@ -40,6 +42,8 @@ WINDOW_EVENTS: dict[type[Payload], str] = {
 # Every other payload, with its subject (a pattern where a token varies).
 OTHERS: dict[type[Payload], str] = {
     ImpactResolved: subjects.IMPACT_RESOLVED,
+    NoticeDelivered: subjects.NOTICE_DELIVERED,
+    NoticeFailed: subjects.NOTICE_FAILED,
     WindowDue: "maint.due.*.*",
     DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",
 }

@@ -186,3 +186,26 @@ class WindowDue(Payload):
     window_id: str
     edge: Literal["start", "end"]
     at: UtcTime = Field(description="The time the timer was set for.")
+
+
+class NoticeOutcome(Payload):
+    """Common shape of a delivery outcome: which notice, to whom."""
+
+    notice_id: str = Field(description="window.tenant.kind.rSEQUENCE.contact-hash: the ledger key.")
+    window_id: str
+    tenant_id: str
+    contact: str
+    kind: str = Field(examples=["scheduled", "updated", "cancelled"])
+    sequence: int
+    message_id: str
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
+class NoticeDelivered(NoticeOutcome):
+    """The mail server accepted a notice."""
+
+
+class NoticeFailed(NoticeOutcome):
+    """A notice was refused for good; the server's reply says why."""
+
+    reason: str

@@ -29,6 +29,10 @@ CANCELLED = "maint.window.cancelled"
 
 IMPACT_RESOLVED = "maint.impact.resolved"
 
+# Delivery outcomes, one per notice and recipient: only the notifier publishes them.
+NOTICE_DELIVERED = "maint.notice.delivered"
+NOTICE_FAILED = "maint.notice.failed"
+
 # Durable timers. A schedule message waits on maint.timer.<window>.<edge>;
 # when due, the server stores its body on maint.due.<window>.<edge>.
 TIMER_PREFIX = "maint.timer"

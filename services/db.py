@@ -62,6 +62,7 @@ def create_tables(engine: Engine) -> None:
     """Create every forewarn table that does not exist yet."""
     # Importing the table modules registers them on SQLModel.metadata.
     from .inventory import models as _inventory  # noqa: F401
+    from .notifier import models as _notifier  # noqa: F401
     from .scheduler import models as _scheduler  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

@@ -16,6 +16,9 @@ from .config import CommonSettings
 from .db import create_db_engine, create_tables
 from .impact.app import impact_router
 from .impact.service import ImpactResolver, ImpactSettings
+from .notifier.app import notifier_router
+from .notifier.service import Notifier
+from .notifier.settings import NotifierSettings
 from .scheduler.app import scheduler_router
 from .scheduler.service import Scheduler
 from .scheduler.settings import SchedulerSettings
@@ -24,7 +27,7 @@ log = logging.getLogger("forewarn")
 
 # Services in start order: the scheduler first, since it declares the stream.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
-AVAILABLE = ("scheduler", "impact")
+AVAILABLE = ("scheduler", "impact", "notifier")
 
 
 class Stack:
@@ -47,15 +50,18 @@ class Stack:
         return lambda: self.running[name]
 
     def _router(self, name: str) -> NatsRouter:
+        get = self._get(name)
         if name == "scheduler":
-            return scheduler_router(self._get(name), replicas=self.settings.stream_replicas)
-        return impact_router(self._get(name))
+            return scheduler_router(get, replicas=self.settings.stream_replicas)
+        return {"impact": impact_router, "notifier": notifier_router}[name](get)
 
     def _build(self, name: str) -> Any:
-        engine = self.engine
+        """A service's resources, with its own settings class."""
         if name == "scheduler":
-            return Scheduler(SchedulerSettings(), engine, self.broker)
-        return ImpactResolver(ImpactSettings(), engine, self.broker)
+            return Scheduler(SchedulerSettings(), self.engine, self.broker)
+        if name == "impact":
+            return ImpactResolver(ImpactSettings(), self.engine, self.broker)
+        return Notifier(NotifierSettings(), self.engine, self.broker)
 
     async def start(self) -> None:
         """Connect, build every service's resources, then start consuming."""
@@ -73,6 +79,9 @@ class Stack:
         """Stop consuming and close connections; unacked messages will be redelivered."""
         with suppress(Exception):
             await self.broker.stop()
+        for service in self.running.values():
+            if hasattr(service, "close"):
+                await service.close()
         self.engine.dispose()
 
 

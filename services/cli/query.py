@@ -19,6 +19,7 @@ from forewarn.schemas.base import WindowState
 from ..config import CommonSettings
 from ..db import create_db_engine, create_tables
 from ..impact.resolve import resolve_hosts
+from ..notifier import ledger
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowEventRecord
 from ..scheduler.selectors import fold
@@ -95,10 +96,16 @@ def show(
             )
         ]
         data = view(window, hosts).model_dump(mode="json")
+        notices = ledger.counts(session, window.id)
     if as_json:
-        dump(window_json(data, tenants, affected=tenants, sites=window.sites, timeline=timeline))
+        dump(
+            window_json(
+                data, tenants, affected=tenants, sites=window.sites, timeline=timeline, notices=notices
+            )
+        )
         return
     print_window(data, tenants, headline=f"Window [bold]{window.id}[/]")
+    console.print("Notices  " + ", ".join(f"{n} {state}" for state, n in notices.items()))
     table = Table("At (UTC)", "Event", "Rev", "Detail", header_style="bold", title="Timeline")
     for item in timeline:
         table.add_row(

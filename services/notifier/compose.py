@@ -42,6 +42,13 @@ class Notice:
     previous_start: datetime | None = None  # set when the window moved
 
 
+def notice_id(notice: Notice) -> str:
+    """The ledger key of a notice: window, tenant, kind, sequence and recipient."""
+    who = hashlib.sha256(notice.contact.email.lower().encode()).hexdigest()[:12]
+    w = notice.window
+    return f"{w.id}.{notice.tenant.tenant_id}.{notice.kind}.r{w.revision}.{who}"
+
+
 def one_line(text: str) -> str:
     """Header-safe text: no CR or LF can smuggle in another header."""
     return _SPACE.sub(" ", text).strip()
@@ -71,9 +78,7 @@ class Composer:
 
     def message_id(self, notice: Notice) -> str:
         """Stable per notice and recipient, so a resend is recognisably the same mail."""
-        who = hashlib.sha256(notice.contact.email.lower().encode()).hexdigest()[:12]
-        w = notice.window
-        return f"<{w.id}.{notice.tenant.tenant_id}.{notice.kind}.r{w.revision}.{who}@{self.provider}>"
+        return f"<{notice_id(notice)}@{self.provider}>"
 
     def thread_id(self, notice: Notice) -> str:
         """The thread every mail about one window for one tenant refers to."""

@@ -1,0 +1,25 @@
+"""The notifier's subscribers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.nats import NatsMessage, NatsRouter
+
+from forewarn.schemas import subjects
+from forewarn.schemas.events import ImpactResolved
+
+from ..bus.stream import durable, maintenance_stream
+from .service import Notifier
+
+
+def notifier_router(get: Callable[[], Notifier], *, workers: int = 1) -> NatsRouter:
+    """Subscribers that turn resolved impact into notices."""
+    router = NatsRouter()
+    stream = maintenance_stream(declare=False)
+
+    @router.subscriber(subjects.IMPACT_RESOLVED, **durable("notifier", stream, workers=workers))
+    async def notify_affected_tenants(impact: ImpactResolved, msg: NatsMessage) -> None:
+        await get().notify(impact, msg)
+
+    return router

@@ -1,0 +1,98 @@
+"""SMTP delivery: reused connections, bounded concurrency, retries for what may pass later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.message import EmailMessage
+
+import stamina
+from aiosmtplib import (
+    SMTP,
+    SMTPConnectError,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+
+from .settings import NotifierSettings
+
+log = logging.getLogger("forewarn.notifier")
+
+
+class Permanent(Exception):
+    """The server refused the mail for good (5xx); retrying cannot help."""
+
+
+class Transient(Exception):
+    """The server or the network said 'not now' (4xx, dropped, down)."""
+
+
+_TRANSIENT = (Transient, SMTPServerDisconnected, SMTPConnectError, SMTPTimeoutError, OSError)
+
+
+class Mailer:
+    """A small pool of SMTP connections; at most `smtp_concurrency` mails in flight."""
+
+    def __init__(self, settings: NotifierSettings) -> None:
+        self.settings = settings
+        self._slots = asyncio.Semaphore(settings.smtp_concurrency)
+        self._idle: list[SMTP] = []
+
+    async def send(self, message: EmailMessage) -> str:
+        """Deliver one message; return the server's reply, or raise Permanent or a transient error."""
+        async with self._slots:
+            return await self._deliver(message)
+
+    @stamina.retry(on=_TRANSIENT, attempts=6, wait_initial=0.5, wait_max=10.0, timeout=90.0)
+    async def _deliver(self, message: EmailMessage) -> str:
+        client = self._idle.pop() if self._idle else await self._connect()
+        try:
+            _errors, reply = await client.send_message(message)
+        except SMTPRecipientsRefused as exc:
+            await self._discard(client)
+            codes = [r.code for r in exc.recipients]
+            text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            if codes and all(code >= 500 for code in codes):
+                raise Permanent(text) from None
+            raise Transient(text) from None
+        except SMTPResponseException as exc:
+            await self._discard(client)
+            if exc.code >= 500:
+                raise Permanent(f"{exc.code} {exc.message}") from None
+            raise Transient(f"{exc.code} {exc.message}") from None
+        except BaseException:
+            await self._discard(client)
+            raise
+        self._idle.append(client)
+        return reply
+
+    async def _connect(self) -> SMTP:
+        s = self.settings
+        client = SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_tls == "tls",
+            start_tls=s.smtp_tls == "starttls",
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            timeout=s.smtp_timeout,
+        )
+        await client.connect()
+        return client
+
+    async def _discard(self, client: SMTP) -> None:
+        try:
+            client.close()
+        except Exception:  # a broken connection may fail to close; it is dropped either way
+            log.debug("closing a broken SMTP connection failed", exc_info=True)
+
+    async def close(self) -> None:
+        """Say goodbye on every idle connection."""
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except Exception:
+                client.close()

@@ -1,0 +1,114 @@
+"""The notifier: for each resolved impact, one notice to each contact of each tenant."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from faststream.nats import NatsBroker, NatsMessage
+from sqlalchemy import Engine
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import (
+    ImpactCause,
+    ImpactResolved,
+    NoticeDelivered,
+    NoticeFailed,
+)
+
+from ..bus.publish import Outgoing, publish
+from . import ledger
+from .compose import Composer, Notice, NoticeKind, notice_id
+from .mailer import Mailer, Permanent
+from .settings import NotifierSettings
+
+log = logging.getLogger("forewarn.notifier")
+
+KIND_OF: dict[ImpactCause, NoticeKind] = {
+    ImpactCause.SCHEDULED: "scheduled",
+    ImpactCause.RESCHEDULED: "updated",
+    ImpactCause.EXTENDED: "updated",
+    ImpactCause.CANCELLED: "cancelled",
+}
+# Tell JetStream we are still working well inside its ack wait.
+HEARTBEAT_S = 15.0
+
+
+class Notifier:
+    """Holds the notifier's resources; built once at start-up."""
+
+    def __init__(self, settings: NotifierSettings, engine: Engine, broker: NatsBroker) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+        self.composer = Composer(
+            settings.templates_dir, provider=settings.provider, mail_from=settings.mail_from
+        )
+        self.mailer = Mailer(settings)
+
+    async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
+        """Send every notice of this impact that the ledger has not seen through."""
+        kind = KIND_OF[impact.cause]
+        heartbeat = asyncio.create_task(_keep_alive(msg)) if msg else None
+        try:
+            results = await asyncio.gather(
+                *(
+                    self._notify_one(Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact))
+                    for tenant in impact.tenants
+                    for contact in tenant.contacts
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            if heartbeat:
+                heartbeat.cancel()
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            # Sent notices are in the ledger: the redelivery sends only the rest.
+            raise errors[0]
+
+    async def _notify_one(self, notice: Notice) -> None:
+        record, previous_start = await asyncio.to_thread(ledger.claim_safely, self.engine, notice)
+        if record.state in ("sent", "failed"):
+            await self._publish_outcome(notice, record.state, record.message_id, record.reply)
+            return
+        notice = Notice(**{**notice.__dict__, "previous_start": previous_start})
+        message = self.composer.compose(notice, stamp=utcnow())
+        try:
+            reply = await self.mailer.send(message)
+            state = "sent"
+        except Permanent as refused:
+            reply, state = str(refused), "failed"
+            log.warning("notice %s refused for good: %s", record.id, reply)
+        await asyncio.to_thread(
+            ledger.finish, self.engine, record.id, state=state, message_id=message["Message-ID"], reply=reply
+        )
+        await self._publish_outcome(notice, state, message["Message-ID"], reply)
+
+    async def _publish_outcome(self, notice: Notice, state: str, message_id: str, reply: str) -> None:
+        key = notice_id(notice)
+        fields = dict(
+            notice_id=key,
+            window_id=notice.window.id,
+            tenant_id=notice.tenant.tenant_id,
+            contact=notice.contact.email,
+            kind=notice.kind,
+            sequence=notice.window.revision,
+            message_id=message_id,
+        )
+        event = NoticeDelivered(**fields) if state == "sent" else NoticeFailed(**fields, reason=reply)
+        subject = subjects.NOTICE_DELIVERED if state == "sent" else subjects.NOTICE_FAILED
+        out = Outgoing(subject, f"notice.{key}", event.model_dump_json().encode())
+        await publish(self.broker, out, timeout=self.settings.publish_timeout)
+
+    async def close(self) -> None:
+        await self.mailer.close()
+
+
+async def _keep_alive(msg: NatsMessage) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        with suppress(Exception):
+            await msg.in_progress()

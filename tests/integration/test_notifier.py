@@ -1,0 +1,140 @@
+"""Notices end to end: real NATS, the services, and a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections import Counter
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+
+from forewarn.schemas import subjects
+from forewarn.services.runtime import Stack
+
+from .conftest import eventually, run_cli, stream_messages
+
+pytestmark = pytest.mark.integration
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def of_kind(self, label: str) -> list:
+        return [m for m in self.messages if m["Subject"].startswith(f"[{label}")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(monkeypatch):
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
+    yield handler
+    controller.stop()
+
+
+def _calendar(message) -> Calendar:
+    [ics] = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
+    return Calendar.from_ical(ics.get_payload(decode=True))
+
+
+async def test_each_contact_gets_one_notice_per_change_and_redelivery_sends_nothing(env, js, inbox) -> None:
+    stack = Stack(["scheduler", "impact", "notifier"])
+    await stack.start()
+    try:
+        booked = json.loads(
+            (
+                await run_cli(
+                    "book",
+                    "--title",
+                    "STO1 compute: Ubuntu migration",
+                    "--impact",
+                    "outage",
+                    "--start",
+                    "+2h",
+                    "--duration",
+                    "1h",
+                    "--hosts",
+                    "sto1-cmp-[01-04]",
+                    "--json",
+                )
+            ).out
+        )
+        [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+        tenants = json.loads(impact.data)["tenants"]
+        expected = Counter(c["email"] for t in tenants for c in t["contacts"])
+        assert len(expected) >= 14
+
+        await eventually(lambda: len(inbox.messages) >= len(expected))
+        assert Counter(m["To"].addresses[0].addr_spec for m in inbox.messages) == expected
+        invites = [m for m in inbox.messages if _calendar(m).get("METHOD") == "REQUEST"]
+        notices = [m for m in inbox.messages if "METHOD" not in _calendar(m)]
+        assert invites and notices and len(invites) + len(notices) == len(expected)
+
+        # The same ImpactResolved again (a redelivery past the dedup window): nothing is re-sent.
+        await stack.broker.publish(
+            impact.data,
+            subjects.IMPACT_RESOLVED,
+            stream=subjects.STREAM,
+            headers={"Nats-Msg-Id": "replayed-impact", "content-type": "application/json"},
+        )
+
+        async def settled() -> bool:
+            info = await js.consumer_info(subjects.STREAM, "notifier")
+            return (
+                info.num_pending == 0
+                and info.num_ack_pending == 0
+                and info.delivered.stream_seq > impact.metadata.sequence.stream
+            )
+
+        await eventually(settled)
+        assert len(inbox.messages) == len(expected)
+
+        moved = await run_cli("reschedule", booked["id"], "--start", "+3h", "--duration", "1h")
+        assert moved.code == 0, moved.err
+        await eventually(
+            lambda: (
+                len(
+                    inbox.of_kind("Maintenance updated")
+                    + inbox.of_kind("Underhåll ändrat")
+                    + inbox.of_kind("Vedlikehold endret")
+                )
+                == len(expected)
+            )
+        )
+        updated = [m for m in inbox.messages[len(expected) :]]
+        assert all(_calendar(m).walk("VEVENT")[0]["SEQUENCE"] == 2 for m in updated)
+        english = [m for m in updated if m["Subject"].startswith("[Maintenance updated]")]
+        assert english and "Moved from" in english[0].get_body(("plain",)).get_content()
+
+        gone = await run_cli("cancel", booked["id"], "--reason", "parts delayed")
+        assert gone.code == 0
+        await eventually(lambda: len(inbox.messages) == 3 * len(expected))
+        cancels = inbox.messages[2 * len(expected) :]
+        invite_cancels = [m for m in cancels if _calendar(m).get("METHOD") == "CANCEL"]
+        assert len(invite_cancels) == len(invites)
+        assert all(_calendar(m).walk("VEVENT")[0]["STATUS"] == "CANCELLED" for m in cancels)
+
+        shown = json.loads((await run_cli("show", booked["id"], "--json")).out)
+        assert shown["notices"] == {"pending": 0, "sent": 3 * len(expected), "failed": 0}
+        delivered = await stream_messages(js, subjects.NOTICE_DELIVERED)
+        assert len(delivered) == 3 * len(expected)
+    finally:
+        await stack.stop()
