@@ -138,3 +138,68 @@ async def test_each_contact_gets_one_notice_per_change_and_redelivery_sends_noth
         assert len(delivered) == 3 * len(expected)
     finally:
         await stack.stop()
+
+
+class Moody(Inbox):
+    """Answers 451 to the first attempt at every message, and 550 for one mailbox."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+        self.tried: Counter = Counter()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        rcpt = envelope.rcpt_tos[0]
+        if rcpt == self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        self.tried[rcpt] += 1
+        if self.tried[rcpt] == 1:
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_transient_refusals_are_retried_and_permanent_ones_recorded(env, js, monkeypatch) -> None:
+    refused = "ops@acmeab.example"
+    handler = Moody(refused)
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
+    stack = Stack(["scheduler", "impact", "notifier"])
+    await stack.start()
+    try:
+        booked = json.loads(
+            (
+                await run_cli(
+                    "book",
+                    "--title",
+                    "GPU swap",
+                    "--impact",
+                    "degraded",
+                    "--start",
+                    "+2h",
+                    "--duration",
+                    "1h",
+                    "--site",
+                    "STO1",
+                    "--json",
+                )
+            ).out
+        )
+        [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+        contacts = {c["email"] for t in json.loads(impact.data)["tenants"] for c in t["contacts"]}
+        assert refused in contacts
+        [failed] = await eventually(lambda: stream_messages(js, subjects.NOTICE_FAILED), timeout=60)
+        failure = json.loads(failed.data)
+        assert failure["contact"] == refused and failure["reason"].startswith("550 5.1.1 mailbox unavailable")
+        await eventually(lambda: len(handler.messages) == len(contacts) - 1, timeout=60)
+        # Every other contact got exactly one message, after one 451 each.
+        assert Counter(m["To"].addresses[0].addr_spec for m in handler.messages) == Counter(
+            contacts - {refused}
+        )
+        assert set(handler.tried.values()) == {2}
+        shown = json.loads((await run_cli("show", booked["id"], "--json")).out)
+        assert shown["notices"] == {"pending": 0, "sent": len(contacts) - 1, "failed": 1}
+    finally:
+        await stack.stop()
+        controller.stop()

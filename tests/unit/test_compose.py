@@ -121,3 +121,15 @@ def test_machine_contacts_get_the_event_without_a_calendar_request(composer: Com
     assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
     assert attachment.get_param("method") is None
     assert "METHOD" not in Calendar.from_ical(attachment.get_payload(decode=True))
+
+
+def test_a_window_across_the_end_of_daylight_saving_time(composer: Composer) -> None:
+    # 2026-10-25 is the last Sunday of October: Stockholm goes from CEST to CET at 01:00 UTC.
+    start = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    notice = _notice(locale="en", start=start, end=start + timedelta(hours=2))
+    msg = _parse(composer.compose(notice, stamp=STAMP))
+    text = msg.get_body(("plain",)).get_content()
+    assert "Sun 25 Oct 2026 02:30 CEST – Sun 25 Oct 2026 03:30 CET" in text
+    assert "2026-10-25 00:30 – 2026-10-25 02:30 UTC" in text
+    ics = [p for p in msg.iter_attachments() if p.get_filename() == "invite.ics"][0].get_payload(decode=True)
+    assert b"DTSTART:20261025T003000Z" in ics and b"DTEND:20261025T023000Z" in ics
