@@ -131,5 +131,6 @@ def test_a_window_across_the_end_of_daylight_saving_time(composer: Composer) -> 
     text = msg.get_body(("plain",)).get_content()
     assert "Sun 25 Oct 2026 02:30 CEST – Sun 25 Oct 2026 03:30 CET" in text
     assert "2026-10-25 00:30 – 2026-10-25 02:30 UTC" in text
-    ics = [p for p in msg.iter_attachments() if p.get_filename() == "invite.ics"][0].get_payload(decode=True)
+    [attachment] = [p for p in msg.iter_attachments() if p.get_filename() == "invite.ics"]
+    ics = attachment.get_payload(decode=True)
     assert b"DTSTART:20261025T003000Z" in ics and b"DTEND:20261025T023000Z" in ics
