@@ -14,10 +14,13 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
+from icalendar import Calendar
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
@@ -129,8 +132,10 @@ def main() -> None:
             "60s",
         )
         window_id = booked.stdout.split("Window ", 1)[1].split()[0]
+        console.rule("The work needs longer: extend it, and every contact gets an update")
+        forewarn("extend", window_id, "--by", "30s")
         console.rule(f"Watching {window_id} until it completes")
-        watch(window_id, start + timedelta(seconds=60))
+        watch(window_id, start + timedelta(seconds=90))
         forewarn("show", window_id)
         console.rule("The event stream, as `forewarn tail` saw it")
         time.sleep(1)
@@ -145,7 +150,33 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
     sys.stdout.write((data / "tail.log").read_text())
+    show_inbox(data / "inbox")
     console.rule("[green]demo finished: every process stopped")
+
+
+def show_inbox(folder: Path) -> None:
+    """What each contact of each tenant received, from the demo inbox's .eml files."""
+    received: dict[tuple[str, str], list[str]] = {}
+    sample = None
+    for path in sorted(folder.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        [invite] = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
+        event = Calendar.from_ical(invite.get_payload(decode=True)).walk("VEVENT")[0]
+        method = invite.get_param("method") or "no method"
+        label = f"{message['Subject'].split(']')[0].lstrip('[')} (seq {event['SEQUENCE']}, {method})"
+        received.setdefault(
+            (str(event["X-MAINTNOTE-ACCOUNT"]), message["To"].addresses[0].addr_spec), []
+        ).append(label)
+        if sample is None and invite.get_param("method") == "REQUEST":
+            sample = (path, invite.get_payload(decode=True))
+    table = Table("Tenant", "Contact", "Received", header_style="bold", title=f"Demo inbox: {folder}")
+    for (tenant, contact), labels in sorted(received.items()):
+        table.add_row(tenant, contact, "\n".join(labels))
+    console.print(table)
+    if sample:
+        ics = sample[0].with_suffix(".ics")
+        ics.write_bytes(sample[1])
+        console.print(f"sample invitation mail: {sample[0]}\nits calendar part:      {ics}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import typer
 from ..bus.embedded import EmbeddedNats
 from ..config import EMBEDDED_NATS_PORT, CommonSettings
 from ..logs import configure_logging
+from ..notifier.inbox import DemoInbox
+from ..notifier.settings import NotifierSettings
 from ..runtime import AVAILABLE, SERVICES, serve
 from .common import EXIT_ENV, console, err
 
@@ -33,12 +35,37 @@ def up(
         )
     console.print(f"database: {settings.db_url}")
     try:
+        inbox = _demo_inbox(settings)
+    except typer.Exit:
+        if nats:
+            nats.stop()
+        raise
+    try:
         asyncio.run(
             serve(list(AVAILABLE), ready=lambda: console.print("[green]✓[/] forewarn is up; Ctrl-C stops it"))
         )
     finally:
+        if inbox:
+            inbox.stop()
         if nats:
             nats.stop()
+
+
+def _demo_inbox(settings: CommonSettings) -> DemoInbox | None:
+    """With no FOREWARN_SMTP_HOST, mail goes to an inbox of .eml files in the data dir."""
+    mail = NotifierSettings()
+    if mail.smtp_host:
+        return None
+    inbox = DemoInbox(settings.data_dir / "inbox", mail.smtp_port)
+    try:
+        inbox.start()
+    except (OSError, RuntimeError) as exc:
+        err.print(
+            f"[bold red]error:[/] demo inbox on port {mail.smtp_port}: {exc}; or set FOREWARN_SMTP_HOST"
+        )
+        raise typer.Exit(EXIT_ENV) from None
+    console.print(f"demo inbox on smtp://127.0.0.1:{mail.smtp_port}, filing mail in {inbox.folder}")
+    return inbox
 
 
 def run(

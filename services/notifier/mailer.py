@@ -71,7 +71,7 @@ class Mailer:
     async def _connect(self) -> SMTP:
         s = self.settings
         client = SMTP(
-            hostname=s.smtp_host,
+            hostname=s.smtp_host or "127.0.0.1",
             port=s.smtp_port,
             use_tls=s.smtp_tls == "tls",
             start_tls=s.smtp_tls == "starttls",

@@ -15,7 +15,9 @@ from ..config import CommonSettings
 class NotifierSettings(CommonSettings):
     """FOREWARN_* variables read by the notifier."""
 
-    smtp_host: str = "127.0.0.1"
+    smtp_host: str | None = Field(
+        default=None, description="Unset: `forewarn up` runs a demo inbox on 127.0.0.1 that keeps .eml files."
+    )
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
