@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import suppress
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,13 @@ async def run_cli(*args: str, timeout: float = 60) -> Result:
     return Result(proc.returncode, out.decode(), err.decode())
 
 
+async def cli_json(*args: str) -> dict | list:
+    """Run a CLI command with --json that must succeed, and return what it printed."""
+    result = await run_cli(*args, "--json")
+    assert result.code == 0, (args, result.err)
+    return json.loads(result.out)
+
+
 @pytest.fixture
 async def js(nats_server) -> AsyncIterator:
     """A JetStream context on an emptied server: each test gets a fresh stream."""
@@ -67,13 +75,22 @@ def env(nats_server, db_url, tmp_path, monkeypatch, example_inventory):
     engine.dispose()
 
 
+@asynccontextmanager
+async def running(*names: str) -> AsyncIterator[Stack]:
+    """Services started in this process for the block, stopped after it."""
+    stack = Stack(list(names))
+    await stack.start()
+    try:
+        yield stack
+    finally:
+        await stack.stop()
+
+
 @pytest.fixture
 async def stack(env, js) -> AsyncIterator[Stack]:
     """Scheduler and impact resolver running on the real server."""
-    running = Stack(["scheduler", "impact"])
-    await running.start()
-    yield running
-    await running.stop()
+    async with running("scheduler", "impact") as services:
+        yield services
 
 
 async def stream_messages(jsc, subject: str) -> list:

@@ -12,11 +12,11 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
 from forewarn.schemas import subjects
-from forewarn.services.runtime import Stack
 
-from .conftest import eventually, run_cli, stream_messages
+from .conftest import cli_json, eventually, run_cli, running, stream_messages
 
 pytestmark = pytest.mark.integration
+LATER = ["--start", "+2h", "--duration", "1h"]
 
 
 class Inbox:
@@ -40,14 +40,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def inbox(monkeypatch):
-    handler = Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
-    yield handler
-    controller.stop()
+def smtp(monkeypatch):
+    """Start a real SMTP server with a handler, and point the notifier at it."""
+    controllers = []
+
+    def start(handler: Inbox) -> Inbox:
+        port = _free_port()
+        controllers.append(Controller(handler, hostname="127.0.0.1", port=port))
+        controllers[-1].start()
+        monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop()
 
 
 def _calendar(message) -> Calendar:
@@ -55,28 +61,11 @@ def _calendar(message) -> Calendar:
     return Calendar.from_ical(ics.get_payload(decode=True))
 
 
-async def test_each_contact_gets_one_notice_per_change_and_redelivery_sends_nothing(env, js, inbox) -> None:
-    stack = Stack(["scheduler", "impact", "notifier"])
-    await stack.start()
-    try:
-        booked = json.loads(
-            (
-                await run_cli(
-                    "book",
-                    "--title",
-                    "STO1 compute: Ubuntu migration",
-                    "--impact",
-                    "outage",
-                    "--start",
-                    "+2h",
-                    "--duration",
-                    "1h",
-                    "--hosts",
-                    "sto1-cmp-[01-04]",
-                    "--json",
-                )
-            ).out
-        )
+async def test_each_contact_gets_one_notice_per_change_and_redelivery_sends_nothing(env, js, smtp) -> None:
+    inbox = smtp(Inbox())
+    async with running("scheduler", "impact", "notifier") as stack:
+        title = ["--title", "STO1 compute: Ubuntu migration", "--impact", "outage"]
+        booked = await cli_json("book", *title, *LATER, "--hosts", "sto1-cmp-[01-04]")
         [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
         tenants = json.loads(impact.data)["tenants"]
         expected = Counter(c["email"] for t in tenants for c in t["contacts"])
@@ -132,12 +121,10 @@ async def test_each_contact_gets_one_notice_per_change_and_redelivery_sends_noth
         assert len(invite_cancels) == len(invites)
         assert all(_calendar(m).walk("VEVENT")[0]["STATUS"] == "CANCELLED" for m in cancels)
 
-        shown = json.loads((await run_cli("show", booked["id"], "--json")).out)
+        shown = await cli_json("show", booked["id"])
         assert shown["notices"] == {"pending": 0, "sent": 3 * len(expected), "failed": 0}
         delivered = await stream_messages(js, subjects.NOTICE_DELIVERED)
         assert len(delivered) == 3 * len(expected)
-    finally:
-        await stack.stop()
 
 
 class Moody(Inbox):
@@ -158,33 +145,12 @@ class Moody(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-async def test_transient_refusals_are_retried_and_permanent_ones_recorded(env, js, monkeypatch) -> None:
+async def test_transient_refusals_are_retried_and_permanent_ones_recorded(env, js, smtp) -> None:
     refused = "ops@acmeab.example"
-    handler = Moody(refused)
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
-    stack = Stack(["scheduler", "impact", "notifier"])
-    await stack.start()
-    try:
-        booked = json.loads(
-            (
-                await run_cli(
-                    "book",
-                    "--title",
-                    "GPU swap",
-                    "--impact",
-                    "degraded",
-                    "--start",
-                    "+2h",
-                    "--duration",
-                    "1h",
-                    "--site",
-                    "STO1",
-                    "--json",
-                )
-            ).out
+    handler = smtp(Moody(refused))
+    async with running("scheduler", "impact", "notifier"):
+        booked = await cli_json(
+            "book", "--title", "GPU swap", "--impact", "degraded", *LATER, "--site", "STO1"
         )
         [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
         contacts = {c["email"] for t in json.loads(impact.data)["tenants"] for c in t["contacts"]}
@@ -198,8 +164,5 @@ async def test_transient_refusals_are_retried_and_permanent_ones_recorded(env, j
             contacts - {refused}
         )
         assert set(handler.tried.values()) == {2}
-        shown = json.loads((await run_cli("show", booked["id"], "--json")).out)
+        shown = await cli_json("show", booked["id"])
         assert shown["notices"] == {"pending": 0, "sent": len(contacts) - 1, "failed": 1}
-    finally:
-        await stack.stop()
-        controller.stop()

@@ -17,7 +17,7 @@ from forewarn.services.runtime import Stack
 from forewarn.services.scheduler.lifecycle import window_id_for
 from forewarn.services.scheduler.models import Window
 
-from .conftest import eventually, run_cli, stream_messages
+from .conftest import cli_json, eventually, run_cli, stream_messages
 
 pytestmark = pytest.mark.integration
 
@@ -67,25 +67,9 @@ async def test_booking_goes_scheduled_in_progress_completed(stack, env, js) -> N
 
 
 async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:
-    booked = json.loads(
-        (
-            await run_cli(
-                "book",
-                "--title",
-                "GPU swap",
-                "--impact",
-                "degraded",
-                "--start",
-                "+2h",
-                "--duration",
-                "1h",
-                "--site",
-                "STO2",
-                "--role",
-                "gpu",
-                "--json",
-            )
-        ).out
+    later = ["--start", "+2h", "--duration", "1h"]
+    booked = await cli_json(
+        "book", "--title", "GPU swap", "--impact", "degraded", *later, "--site", "STO2", "--role", "gpu"
     )
     wid = booked["id"]
     assert booked["hosts"] == [f"sto2-gpu-h100-0{i}" for i in range(1, 5)]
@@ -97,7 +81,7 @@ async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:
     assert gone.code == 0 and json.loads(gone.out)["status"] == "cancelled"
     causes = [json.loads(m.data)["cause"] for m in await stream_messages(js, subjects.IMPACT_RESOLVED)]
     assert causes == ["scheduled", "rescheduled", "extended", "cancelled"]
-    listed = json.loads((await run_cli("list", "--state", "cancelled", "--json")).out)
+    listed = await cli_json("list", "--state", "cancelled")
     assert [w["id"] for w in listed] == [wid]
     # Both timers are gone with the window.
     info = await js.stream_info(subjects.STREAM, subjects_filter=f"{subjects.TIMER_PREFIX}.>")
