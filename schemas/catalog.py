@@ -10,6 +10,7 @@ from .events import (
     ImpactResolved,
     NoticeDelivered,
     NoticeFailed,
+    ReminderDue,
     WindowCancelled,
     WindowCompleted,
     WindowDue,
@@ -45,6 +46,7 @@ OTHERS: dict[type[Payload], str] = {
     NoticeDelivered: subjects.NOTICE_DELIVERED,
     NoticeFailed: subjects.NOTICE_FAILED,
     WindowDue: "maint.due.*.*",
+    ReminderDue: "maint.remind.*.*.*",
     DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",
 }
 

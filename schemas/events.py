@@ -188,6 +188,15 @@ class WindowDue(Payload):
     at: UtcTime = Field(description="The time the timer was set for.")
 
 
+class ReminderDue(Payload):
+    """A reminder's time arrived: the body of a reminder timer."""
+
+    window_id: str
+    revision: int
+    lead: timedelta = Field(description="How long before the start this reminder goes out.")
+    impact_seq: int = Field(description="Stream sequence of the ImpactResolved part it reminds of.")
+
+
 class NoticeOutcome(Payload):
     """Common shape of a delivery outcome: which notice, to whom."""
 

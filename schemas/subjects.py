@@ -38,6 +38,26 @@ NOTICE_FAILED = "maint.notice.failed"
 TIMER_PREFIX = "maint.timer"
 DUE = "maint.due.>"
 
+# Reminder timers: maint.timer.<window>.remind.<lead>.p<part> fires onto
+# maint.remind.<window>.<lead>.p<part>; the notifier owns both.
+REMINDERS = "maint.remind.>"
+
+
+def reminder_timer(window_id: str, lead_s: int, part: int) -> str:
+    """Subject holding one reminder's schedule."""
+    return f"{TIMER_PREFIX}.{window_id}.remind.{lead_s}.p{part}"
+
+
+def reminder_timers(window_id: str) -> str:
+    """Every reminder schedule of a window, for purging."""
+    return f"{TIMER_PREFIX}.{window_id}.remind.>"
+
+
+def reminder_due(window_id: str, lead_s: int, part: int) -> str:
+    """Subject a reminder fires onto."""
+    return f"maint.remind.{window_id}.{lead_s}.p{part}"
+
+
 # Messages a consumer could not use, with the reason.
 DEAD_LETTERS = "maint.dlq.>"
 DEAD_LETTER_PREFIX = "maint.dlq"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from faststream.nats import NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved
+from forewarn.schemas.events import ImpactResolved, ReminderDue
 
 from ..bus.stream import durable, maintenance_stream
 from .service import Notifier
@@ -21,5 +21,9 @@ def notifier_router(get: Callable[[], Notifier], *, workers: int = 1) -> NatsRou
     @router.subscriber(subjects.IMPACT_RESOLVED, **durable("notifier", stream, workers=workers))
     async def notify_affected_tenants(impact: ImpactResolved, msg: NatsMessage) -> None:
         await get().notify(impact, msg)
+
+    @router.subscriber(subjects.REMINDERS, **durable("notifier-reminders", stream, workers=workers))
+    async def remind_affected_tenants(due: ReminderDue, msg: NatsMessage) -> None:
+        await get().remind(due, msg)
 
     return router

@@ -21,12 +21,13 @@ from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
 from .invitation import build_calendar, method_for
 
-NoticeKind = Literal["scheduled", "updated", "cancelled"]
+NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder"]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "scheduled": ("notice.txt.j2", "notice.html.j2"),
     "updated": ("notice.txt.j2", "notice.html.j2"),
     "cancelled": ("notice.txt.j2", "notice.html.j2"),
+    "reminder": ("notice.txt.j2", "notice.html.j2"),
 }
 _SPACE = re.compile(r"\s+")
 
@@ -40,13 +41,19 @@ class Notice:
     tenant: TenantImpact
     contact: Contact
     previous_start: datetime | None = None  # set when the window moved
+    lead: int | None = None  # seconds before the start, for reminders
+
+
+def ledger_kind(notice: Notice) -> str:
+    """The kind as the ledger keys it: each reminder lead is a notice of its own."""
+    return f"{notice.kind}-{notice.lead}s" if notice.lead is not None else notice.kind
 
 
 def notice_id(notice: Notice) -> str:
     """The ledger key of a notice: window, tenant, kind, sequence and recipient."""
     who = hashlib.sha256(notice.contact.email.lower().encode()).hexdigest()[:12]
     w = notice.window
-    return f"{w.id}.{notice.tenant.tenant_id}.{notice.kind}.r{w.revision}.{who}"
+    return f"{w.id}.{notice.tenant.tenant_id}.{ledger_kind(notice)}.r{w.revision}.{who}"
 
 
 def one_line(text: str) -> str:

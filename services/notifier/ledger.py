@@ -11,7 +11,7 @@ from sqlmodel import Session
 from forewarn.schemas.base import utcnow
 
 from ..db import transaction
-from .compose import Notice, notice_id
+from .compose import Notice, ledger_kind, notice_id
 from .models import NoticeRecord
 
 
@@ -26,7 +26,7 @@ def claim(engine: Engine, notice: Notice) -> tuple[NoticeRecord, datetime | None
                 window_id=notice.window.id,
                 tenant_id=notice.tenant.tenant_id,
                 contact=notice.contact.email,
-                kind=notice.kind,
+                kind=ledger_kind(notice),
                 sequence=notice.window.revision,
                 start=notice.window.start,
             )

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker, NatsMessage, Schedule
+from nats.js.errors import NotFoundError
 from sqlalchemy import Engine
 
 from forewarn.schemas import subjects
@@ -16,6 +17,7 @@ from forewarn.schemas.events import (
     ImpactResolved,
     NoticeDelivered,
     NoticeFailed,
+    ReminderDue,
 )
 
 from ..bus.publish import Outgoing, publish
@@ -49,13 +51,57 @@ class Notifier:
         self.mailer = Mailer(settings)
 
     async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
-        """Send every notice of this impact that the ledger has not seen through."""
-        kind = KIND_OF[impact.cause]
+        """Send every notice of this impact that the ledger has not seen through; set its reminders."""
+        await self._fan_out(impact, KIND_OF[impact.cause], None, msg)
+        if msg is not None:
+            await self._set_reminders(impact, msg.raw_message.metadata.sequence.stream)
+
+    async def remind(self, due: ReminderDue, msg: NatsMessage | None = None) -> None:
+        """A reminder timer fired: remind every contact of the impact it points at."""
+        js = self.broker.config.connection_state.stream
+        stored = await js.get_msg(subjects.STREAM, due.impact_seq)
+        impact = ImpactResolved.model_validate_json(stored.data)
+        if impact.window.revision != due.revision:
+            return  # the window changed since; its new revision set its own reminders
+        await self._fan_out(impact, "reminder", int(due.lead.total_seconds()), msg)
+
+    async def _set_reminders(self, impact: ImpactResolved, seq: int) -> None:
+        """One timer per lead time, replacing any earlier one; none once cancelled."""
+        window = impact.window
+        js = self.broker.config.connection_state.stream
+        with suppress(NotFoundError):
+            await js.purge_stream(subjects.STREAM, subject=subjects.reminder_timers(window.id))
+        if impact.cause is ImpactCause.CANCELLED:
+            return
+        for lead in self.settings.reminders:
+            at = window.start - lead
+            if at <= utcnow():
+                continue  # booked inside this lead: the invitation itself is the reminder
+            lead_s = int(lead.total_seconds())
+            body = ReminderDue(window_id=window.id, revision=window.revision, lead=lead, impact_seq=seq)
+            out = Outgoing(
+                subjects.reminder_timer(window.id, lead_s, impact.part),
+                f"remind.{window.id}.r{window.revision}.{lead_s}.p{impact.part}",
+                body.model_dump_json().encode(),
+            )
+            due_at = at.replace(microsecond=0)
+            await publish(
+                self.broker,
+                out,
+                timeout=self.settings.publish_timeout,
+                schedule=Schedule(due_at, subjects.reminder_due(window.id, lead_s, impact.part)),
+            )
+
+    async def _fan_out(
+        self, impact: ImpactResolved, kind: NoticeKind, lead: int | None, msg: NatsMessage | None
+    ) -> None:
         heartbeat = asyncio.create_task(_keep_alive(msg)) if msg else None
         try:
             results = await asyncio.gather(
                 *(
-                    self._notify_one(Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact))
+                    self._notify_one(
+                        Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact, lead=lead)
+                    )
                     for tenant in impact.tenants
                     for contact in tenant.contacts
                 ),

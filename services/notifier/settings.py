@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from forewarn import templates
 
 from ..config import CommonSettings
+from ..durations import Duration
 
 
 class NotifierSettings(CommonSettings):
@@ -26,3 +29,12 @@ class NotifierSettings(CommonSettings):
     smtp_concurrency: int = Field(default=8, ge=1, le=256, description="Mails in flight at once.")
     mail_from: str = Field(default="maintenance@cloud.example.net", pattern=r"^[^@\s]+@[^@\s]+$")
     templates_dir: Path = Field(default=Path(templates.__file__).parent)
+    reminders: Annotated[list[Duration], NoDecode] = Field(
+        default=[timedelta(hours=72), timedelta(hours=1)],
+        description="Lead times of reminders before the start, comma-separated: 72h,1h. Empty: none.",
+    )
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return [part for part in value.split(",") if part.strip()] if isinstance(value, str) else value

@@ -166,3 +166,30 @@ async def test_transient_refusals_are_retried_and_permanent_ones_recorded(env, j
         assert set(handler.tried.values()) == {2}
         shown = await cli_json("show", booked["id"])
         assert shown["notices"] == {"pending": 0, "sent": len(contacts) - 1, "failed": 1}
+
+
+async def test_reminders_fire_from_durable_timers_and_skip_leads_already_past(
+    env, js, smtp, monkeypatch
+) -> None:
+    inbox = smtp(Inbox())
+    monkeypatch.setenv("FOREWARN_REMINDERS", "4s,1h")
+    async with running("scheduler", "impact", "notifier"):
+        title = ["--title", "OSL2 GPU firmware", "--impact", "degraded"]
+        booked = await cli_json(
+            "book", *title, "--start", "+7s", "--duration", "1h", "--hosts", "osl2-gpu-a2-01"
+        )
+        [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+        contacts = Counter(c["email"] for t in json.loads(impact.data)["tenants"] for c in t["contacts"])
+        reminders = await eventually(
+            lambda: [
+                m for m in inbox.messages if "remind" in m["Subject"].lower() or "Påminnelse" in m["Subject"]
+            ],
+            timeout=20,
+        )
+        await eventually(lambda: len(inbox.messages) == 2 * len(contacts))
+        assert Counter(m["To"].addresses[0].addr_spec for m in reminders) == contacts
+        # The 1h lead had already passed at booking: no timer was set for it.
+        info = await js.stream_info(subjects.STREAM, subjects_filter=subjects.reminder_timers(booked["id"]))
+        assert not info.state.subjects
+        shown = await cli_json("show", booked["id"])
+        assert shown["notices"]["sent"] == 2 * len(contacts)
