@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import datetime
 from typing import Annotated
 
@@ -20,6 +21,8 @@ from ..config import CommonSettings
 from ..db import create_db_engine, create_tables
 from ..impact.resolve import resolve_hosts
 from ..notifier import ledger
+from ..notifier.feed import UnknownTenant, tenant_feed
+from ..notifier.settings import NotifierSettings
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowEventRecord
 from ..scheduler.selectors import fold
@@ -174,3 +177,18 @@ def _print_event(subject: str, data: bytes, stored: datetime, *, as_json: bool) 
         hosts = fold(window.get("hosts", []))
         summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {hosts}"
     console.print(f"[dim]{at}[/] [bold]{subject}[/] {summary}", highlight=False, soft_wrap=True)
+
+
+def calendar(
+    tenant: Annotated[str, typer.Argument(metavar="TENANT", help="A tenant id from the inventory.")],
+) -> None:
+    """Print a tenant's iCalendar feed: current and upcoming windows, cancellations included."""
+    settings = NotifierSettings()
+    try:
+        feed = tenant_feed(_engine(), tenant, provider=settings.provider, organizer=settings.mail_from)
+    except UnknownTenant:
+        report(
+            Abort(f"TENANT: no tenant {tenant!r} in the inventory (see `forewarn inventory show`)"),
+            as_json=False,
+        )
+    sys.stdout.write(feed.decode())

@@ -41,6 +41,18 @@ def method_for(window: WindowView, mode: Mode) -> str | None:
     return "CANCEL" if window.state is WindowState.CANCELLED else "REQUEST"
 
 
+def new_calendar(method: str | None = None, *, name: str | None = None) -> Calendar:
+    """An empty VCALENDAR with forewarn's PRODID."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
 def build_calendar(
     *,
     window: WindowView,
@@ -53,17 +65,14 @@ def build_calendar(
     alarm_before: timedelta = timedelta(hours=1),
 ) -> Calendar:
     """The VCALENDAR for one tenant's contacts of one mode."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    method = method_for(window, mode)
-    if method:
-        calendar.add("method", method)
-    calendar.add_component(_event(window, tenant, provider, organizer, location, mode, stamp, alarm_before))
+    calendar = new_calendar(method_for(window, mode))
+    calendar.add_component(
+        build_event(window, tenant, provider, organizer, location, mode, stamp, alarm_before)
+    )
     return calendar
 
 
-def _event(
+def build_event(
     window: WindowView,
     tenant: TenantImpact,
     provider: str,

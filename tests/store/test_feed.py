@@ -1,0 +1,77 @@
+"""A tenant's calendar feed, from the store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from forewarn.schemas.base import Impact, utcnow
+from forewarn.schemas.commands import BookWindow, CancelWindow, HostSelector
+from forewarn.services.cli.main import app
+from forewarn.services.db import transaction
+from forewarn.services.inventory.load import load_inventory
+from forewarn.services.inventory.models import Resource
+from forewarn.services.notifier.feed import UnknownTenant, tenant_feed
+from forewarn.services.scheduler import lifecycle
+from forewarn.services.scheduler.freezes import FreezeCalendar
+from forewarn.services.scheduler.rules import Rules
+
+RULES = Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
+
+
+def _book(engine, n: int, hosts: str) -> str:
+    start = utcnow() + timedelta(days=n)
+    cmd = BookWindow(
+        command_id=f"feed-cmd-{n:04d}",
+        title=f"Window {n}",
+        impact=Impact.OUTAGE,
+        start=start,
+        end=start + timedelta(hours=2),
+        hosts=HostSelector(nodeset=hosts),
+    )
+    with transaction(engine) as session:
+        lifecycle.book(session, cmd, rules=RULES, now=utcnow())
+    return lifecycle.window_id_for(cmd.command_id)
+
+
+def test_feed_lists_the_tenants_windows_with_cancellations(engine, example_inventory) -> None:
+    load_inventory(engine=engine, path=example_inventory)
+    kept = _book(engine, 1, "sto1-cmp-[01-04]")
+    dropped = _book(engine, 2, "sto1-cmp-[01-04]")
+    with transaction(engine) as session:
+        lifecycle.cancel(
+            session, CancelWindow(command_id="feed-cancel-1", window_id=dropped, reason="x"), now=utcnow()
+        )
+    with Session(engine) as session:
+        (tenant,) = session.scalars(select(Resource.tenant).where(Resource.host == "sto1-cmp-01").limit(1))
+        mine = set(
+            session.scalars(
+                select(Resource.id).where(
+                    Resource.tenant == tenant, Resource.host.in_([f"sto1-cmp-0{i}" for i in range(1, 5)])
+                )
+            )
+        )
+    feed = Calendar.from_ical(
+        tenant_feed(engine, tenant, provider="cloud.example.net", organizer="m@cloud.example.net")
+    )
+    assert "METHOD" not in feed
+    events = {str(e["X-MAINTNOTE-MAINTENANCE-ID"]): e for e in feed.walk("VEVENT")}
+    assert set(events) == {kept, dropped}
+    assert events[dropped]["STATUS"] == "CANCELLED" and events[kept]["STATUS"] == "CONFIRMED"
+    assert all("ATTENDEE" not in e for e in events.values())
+    objects = events[kept].get("X-MAINTNOTE-OBJECT-ID")
+    assert {str(o) for o in (objects if isinstance(objects, list) else [objects])} == mine
+    assert events[kept]["UID"] == f"{kept}.{tenant}@cloud.example.net"
+
+
+def test_unknown_tenant(engine, monkeypatch, db_url) -> None:
+    with pytest.raises(UnknownTenant):
+        tenant_feed(engine, "ghost", provider="cloud.example.net", organizer="m@cloud.example.net")
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    result = CliRunner().invoke(app, ["calendar", "ghost"])
+    assert result.exit_code == 2 and "TENANT: no tenant 'ghost'" in result.output
