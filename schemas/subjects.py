@@ -48,9 +48,9 @@ def reminder_timer(window_id: str, lead_s: int, part: int) -> str:
     return f"{TIMER_PREFIX}.{window_id}.remind.{lead_s}.p{part}"
 
 
-def reminder_timers(window_id: str) -> str:
-    """Every reminder schedule of a window, for purging."""
-    return f"{TIMER_PREFIX}.{window_id}.remind.>"
+def reminder_timers(window_id: str, part: int | None = None) -> str:
+    """The reminder schedules of one part of a window's impact, or of all parts, for purging."""
+    return f"{TIMER_PREFIX}.{window_id}.remind.*.p{part}" if part else f"{TIMER_PREFIX}.{window_id}.remind.>"
 
 
 def reminder_due(window_id: str, lead_s: int, part: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from dataclasses import replace
 
 from faststream.nats import NatsBroker, NatsMessage, Schedule
 from nats.js.errors import NotFoundError
@@ -49,6 +50,8 @@ class Notifier:
             settings.templates_dir, provider=settings.provider, mail_from=settings.mail_from
         )
         self.mailer = Mailer(settings)
+        # Compose just in time: a fan-out to thousands holds only this many mails in memory.
+        self._in_flight = asyncio.Semaphore(2 * settings.smtp_concurrency)
 
     async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
         """Send every notice of this impact that the ledger has not seen through; set its reminders."""
@@ -69,9 +72,14 @@ class Notifier:
         """One timer per lead time, replacing any earlier one; none once cancelled."""
         window = impact.window
         js = self.broker.config.connection_state.stream
+        # Each part keeps its own timers; a cancellation clears them all.
+        cancelled = impact.cause is ImpactCause.CANCELLED
         with suppress(NotFoundError):
-            await js.purge_stream(subjects.STREAM, subject=subjects.reminder_timers(window.id))
-        if impact.cause is ImpactCause.CANCELLED:
+            await js.purge_stream(
+                subjects.STREAM,
+                subject=subjects.reminder_timers(window.id, None if cancelled else impact.part),
+            )
+        if cancelled:
             return
         for lead in self.settings.reminders:
             at = window.start - lead
@@ -116,11 +124,15 @@ class Notifier:
             raise errors[0]
 
     async def _notify_one(self, notice: Notice) -> None:
+        async with self._in_flight:
+            await self._notify_one_now(notice)
+
+    async def _notify_one_now(self, notice: Notice) -> None:
         record, previous_start = await asyncio.to_thread(ledger.claim_safely, self.engine, notice)
         if record.state in ("sent", "failed"):
             await self._publish_outcome(notice, record.state, record.message_id, record.reply)
             return
-        notice = Notice(**{**notice.__dict__, "previous_start": previous_start})
+        notice = replace(notice, previous_start=previous_start)
         message = self.composer.compose(notice, stamp=utcnow())
         try:
             reply = await self.mailer.send(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_updates_say_what_moved(composer: Composer) -> None:
         end=START + timedelta(hours=6),
         revision=2,
     )
-    notice = Notice(**{**notice.__dict__, "previous_start": START})
+    notice = replace(notice, previous_start=START)
     text = _parse(composer.compose(notice, stamp=STAMP)).get_payload()[0].get_payload()[0].get_content()
     assert "Moved from Tue 1 Dec 2026 22:00 CET to Wed 2 Dec 2026 01:00 CET." in text
 
