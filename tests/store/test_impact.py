@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from sqlalchemy import select
 from sqlmodel import Session
 
-from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import Component, ImpactCause, ImpactResolved, WindowView
+from forewarn.schemas.base import Impact
+from forewarn.schemas.events import ImpactCause, ImpactResolved, WindowView
 from forewarn.services.impact.resolve import resolve_impact
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource
+from tests.factories import make_window
 
 
 def _window(hosts: list[str]) -> WindowView:
-    start = datetime(2026, 12, 1, 22, tzinfo=UTC)
-    return WindowView(
-        id="mw-test0001",
-        title="t",
-        impact=Impact.DEGRADED,
-        state=WindowState.SCHEDULED,
-        start=start,
-        end=start + timedelta(hours=2),
-        revision=3,
-        hosts=hosts,
-        components=[Component(site="STO1", role="compute")],
-    )
+    return make_window(id="mw-test0001", impact=Impact.DEGRADED, revision=3, hosts=hosts)
 
 
 def test_resolves_exactly_the_tenants_on_the_hosts(engine, example_inventory) -> None:

@@ -11,11 +11,11 @@ import pytest
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import AffectedResource, Component, Contact, TenantImpact, WindowView
+from forewarn.schemas.events import AffectedResource, Contact, TenantImpact
 from forewarn.services.notifier.compose import Composer, Notice
+from tests.factories import START, make_window
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-START = datetime(2026, 12, 1, 21, tzinfo=UTC)
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
@@ -25,20 +25,7 @@ def composer() -> Composer:
 
 
 def _notice(kind="scheduled", locale="sv", mode="invite", title="Ubuntu migration", **window) -> Notice:
-    view = WindowView(
-        **{
-            "id": "mw-abc12345",
-            "title": title,
-            "impact": Impact.OUTAGE,
-            "state": WindowState.SCHEDULED,
-            "start": START,
-            "end": START + timedelta(hours=3),
-            "revision": 1,
-            "hosts": ["sto1-cmp-01"],
-            "components": [Component(site="STO1", role="compute")],
-            **window,
-        }
-    )
+    view = make_window(title=title, **window)
     tenant = TenantImpact(
         tenant_id="acme-ab",
         name="Acme <b>AB</b>",

@@ -9,26 +9,15 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import AffectedResource, Component, Contact, TenantImpact, WindowView
+from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
 from forewarn.services.notifier.invitation import build_calendar, event_uid
+from tests.factories import START, make_window
 
-START = datetime(2026, 12, 1, 21, tzinfo=UTC)
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 def _window(**changes) -> WindowView:
-    fields = dict(
-        id="mw-abc12345",
-        title="STO1 compute: Ubuntu migration",
-        impact=Impact.OUTAGE,
-        state=WindowState.SCHEDULED,
-        start=START,
-        end=START + timedelta(hours=3),
-        revision=1,
-        hosts=["sto1-cmp-01"],
-        components=[Component(site="STO1", role="compute")],
-    )
-    return WindowView(**(fields | changes))
+    return make_window(**changes)
 
 
 TENANT = TenantImpact(
