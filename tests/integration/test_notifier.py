@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import threading
+from asyncio.subprocess import DEVNULL
 from collections import Counter
 from email import message_from_bytes, policy
 
@@ -13,7 +16,7 @@ from icalendar import Calendar
 
 from forewarn.schemas import subjects
 
-from .conftest import cli_json, eventually, run_cli, running, stream_messages
+from .conftest import FOREWARN, cli_json, eventually, run_cli, running, stream_messages
 
 pytestmark = pytest.mark.integration
 LATER = ["--start", "+2h", "--duration", "1h"]
@@ -193,3 +196,65 @@ async def test_reminders_fire_from_durable_timers_and_skip_leads_already_past(
         assert not info.state.subjects
         shown = await cli_json("show", booked["id"])
         assert shown["notices"]["sent"] == 2 * len(contacts)
+
+
+class Killer(Inbox):
+    """Holds the MAIL FROM of the n-th message until the test has killed the notifier."""
+
+    def __init__(self, kill_before: int) -> None:
+        super().__init__()
+        self.kill_before = kill_before
+        self.mails = 0
+        # The SMTP server runs on its own thread and loop: plain threading events cross it.
+        self.reached = threading.Event()
+        self.killed = threading.Event()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        self.mails += 1
+        if self.mails == self.kill_before:
+            # The previous delivery has had its 250 and its ledger write: kill between two deliveries.
+            await asyncio.sleep(0.5)
+            self.reached.set()
+            await asyncio.to_thread(self.killed.wait, 60)
+            return "421 4.3.2 going away"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+async def test_killing_the_notifier_between_two_deliveries_sends_each_notice_once(
+    env, js, smtp, monkeypatch
+) -> None:
+    handler = Killer(kill_before=4)
+    smtp(handler)
+    monkeypatch.setenv("FOREWARN_SMTP_CONCURRENCY", "1")
+    monkeypatch.setenv("FOREWARN_REMINDERS", "")
+    notifier = await asyncio.create_subprocess_exec(
+        FOREWARN, "run", "notifier", stdout=DEVNULL, stderr=DEVNULL
+    )
+    try:
+        async with running("scheduler", "impact"):
+            title = ["--title", "STO1 compute: kernel", "--impact", "outage"]
+            await cli_json("book", *title, *LATER, "--hosts", "sto1-cmp-[01-04]")
+            [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+            expected = Counter(c["email"] for t in json.loads(impact.data)["tenants"] for c in t["contacts"])
+            await eventually(handler.reached.is_set, timeout=30)
+            notifier.kill()  # SIGKILL: no clean shutdown, no ack
+            await notifier.wait()
+            handler.killed.set()
+            assert len(handler.messages) == 3
+            notifier = await asyncio.create_subprocess_exec(
+                FOREWARN, "run", "notifier", stdout=DEVNULL, stderr=DEVNULL
+            )
+            await eventually(lambda: len(handler.messages) >= len(expected), timeout=90)
+            await asyncio.sleep(1)
+            received = Counter(m["To"].addresses[0].addr_spec for m in handler.messages)
+            print(
+                f"expected {sum(expected.values())}, delivered {len(handler.messages)}, "
+                f"duplicates {sum(n - 1 for n in received.values() if n > 1)}, "
+                f"missing {sum((expected - received).values())}"
+            )
+            assert received == expected
+    finally:
+        if notifier.returncode is None:
+            notifier.terminate()
+            await notifier.wait()
