@@ -175,15 +175,15 @@ async def test_reminders_fire_from_durable_timers_and_skip_leads_already_past(
     env, js, smtp, monkeypatch
 ) -> None:
     inbox = smtp(Inbox())
-    monkeypatch.setenv("FOREWARN_REMINDERS", "4s,1h")
+    monkeypatch.setenv("FOREWARN_REMINDERS", "8s,1h")
     async with running("scheduler", "impact", "notifier"):
         title = ["--title", "OSL2 GPU firmware", "--impact", "degraded"]
         booked = await cli_json(
-            "book", *title, "--start", "+7s", "--duration", "1h", "--hosts", "osl2-gpu-a2-01"
+            "book", *title, "--start", "+14s", "--duration", "1h", "--hosts", "osl2-gpu-a2-01"
         )
         [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
         contacts = Counter(c["email"] for t in json.loads(impact.data)["tenants"] for c in t["contacts"])
-        await eventually(lambda: len(inbox.messages) == 2 * len(contacts), timeout=20)
+        await eventually(lambda: len(inbox.messages) == 2 * len(contacts), timeout=30)
         reminders = [
             m for m in inbox.messages if "remind" in m["Subject"].lower() or "Påminnelse" in m["Subject"]
         ]
