@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +56,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# Names per IN (...) list: under every driver's bound-parameter limit
+# (SQLite's 32,766, PostgreSQL's 65,535), with room for the rest of the query.
+IN_LIST_MAX = 900
+
+
+def in_chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """A long list of names in slices small enough for one IN (...) each."""
+    for start in range(0, len(values), IN_LIST_MAX):
+        yield values[start : start + IN_LIST_MAX]
 
 
 def create_tables(engine: Engine) -> None:

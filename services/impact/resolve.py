@@ -12,9 +12,9 @@ from sqlalchemy import Connection, Engine, select
 from forewarn.schemas.base import SCHEMA_VERSION, utcnow
 from forewarn.schemas.events import ImpactCause, WindowView
 
+from ..db import in_chunks
 from ..inventory.models import Host, Resource, Tenant, TenantContact
 
-_CHUNK = 900  # names per IN list: below every driver's bound-parameter limit
 # Rough JSON sizes, to split a large result into messages below max_payload.
 _BYTES_PER_RESOURCE = 110
 _BYTES_PER_CONTACT = 120
@@ -25,8 +25,9 @@ _BYTES_PER_TENANT = 300
 class Resolution:
     """What a window touches: public counts, and each tenant's own resources.
 
-    Tenants and resources are plain dicts: pydantic-core validates them once,
-    in bulk, when the message is built, far faster than a model per row.
+    Tenants and resources are plain dicts in ImpactResolved's JSON shape: they
+    are encoded as they are, far faster than a model per row, and every
+    consumer validates what it reads.
     """
 
     components: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
@@ -36,7 +37,7 @@ class Resolution:
 
 def _rows(conn: Connection, hosts: list[str]) -> Iterator[tuple]:
     """Each affected host with each resource on it and its owner (or none), chunk by chunk."""
-    for start in range(0, len(hosts), _CHUNK):
+    for chunk in in_chunks(hosts):
         query = (
             select(
                 Host.name,
@@ -52,7 +53,7 @@ def _rows(conn: Connection, hosts: list[str]) -> Iterator[tuple]:
             )
             .outerjoin(Resource, Resource.host == Host.name)
             .outerjoin(Tenant, Tenant.id == Resource.tenant)
-            .where(Host.name.in_(hosts[start : start + _CHUNK]))
+            .where(Host.name.in_(chunk))
         )
         yield from conn.execute(query)
 
@@ -86,11 +87,10 @@ def resolve_hosts(conn: Connection, hosts: list[str], *, impact: str = "") -> Re
         tenant["resources"].append(
             {"schema_version": SCHEMA_VERSION, "id": rid, "name": rname, "kind": kind, "host": host}
         )
-    ids = sorted(tenants)
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in in_chunks(sorted(tenants)):
         query = (
             select(TenantContact.tenant_id, TenantContact.email, TenantContact.name, TenantContact.mode)
-            .where(TenantContact.tenant_id.in_(ids[start : start + _CHUNK]))
+            .where(TenantContact.tenant_id.in_(chunk))
             .order_by(TenantContact.id)
         )
         for tid, email, name, mode in conn.execute(query):

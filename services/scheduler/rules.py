@@ -11,9 +11,10 @@ from sqlmodel import Session
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.events import Reason
 
+from ..db import in_chunks
 from .freezes import FreezeCalendar
 from .models import Window, WindowHost
-from .selectors import _CHUNK, fold
+from .selectors import fold
 
 # A start this close to "now" still counts as now: the CLI's clock and the
 # network take a moment, and a booking for "now" should not bounce.
@@ -74,12 +75,12 @@ def check_overlap(
     clashes: dict[str, list[str]] = {}
     titles: dict[str, Window] = {}
     live = [WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value]
-    for i in range(0, len(hosts), _CHUNK):
+    for chunk in in_chunks(hosts):
         query = (
             select(Window, WindowHost.host)
             .join(WindowHost, WindowHost.window_id == Window.id)
             .where(Window.state.in_(live), Window.start < end, Window.end > start)
-            .where(WindowHost.host.in_(hosts[i : i + _CHUNK]))
+            .where(WindowHost.host.in_(chunk))
         )
         if exclude:
             query = query.where(Window.id != exclude)

@@ -11,10 +11,10 @@ from sqlmodel import Session
 from forewarn.schemas.commands import HostSelector
 from forewarn.schemas.events import Reason
 
+from ..db import in_chunks
 from ..inventory.models import Host, Site
 
 MAX_HOSTS = 100_000
-_CHUNK = 900  # stays under every driver's bound-parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +42,7 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
             return [], [Reason(field="hosts.nodeset", message=f"{len(nodes)} hosts is more than {MAX_HOSTS}")]
         names = list(nodes)
         rows = []
-        for start in range(0, len(names), _CHUNK):
-            chunk = names[start : start + _CHUNK]
+        for chunk in in_chunks(names):
             rows.extend(
                 session.execute(
                     select(Host.name, Host.site, Host.role, Host.tags).where(Host.name.in_(chunk))
