@@ -15,9 +15,11 @@ import typer
 from faststream.nats import NatsBroker
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy import Engine
 
 from ..bus.broker import build_broker
 from ..config import CommonSettings
+from ..db import create_db_engine, create_tables
 from ..durations import parse_duration
 
 console = Console()
@@ -106,6 +108,13 @@ def duration(option: str, text: str):
     if value.total_seconds() <= 0:
         fail(option, f"{text!r} must be longer than zero")
     return value
+
+
+def open_store() -> Engine:
+    """The database the settings name, with forewarn's tables created if missing."""
+    engine = create_db_engine(CommonSettings().db_url)
+    create_tables(engine)
+    return engine
 
 
 @asynccontextmanager

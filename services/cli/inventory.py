@@ -8,11 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..config import CommonSettings
-from ..db import create_db_engine, create_tables
 from ..inventory.load import InventoryError, load_inventory
 from ..inventory.summary import summarize, tenant_count
-from .common import Abort, console, report
+from .common import Abort, console, open_store, report
 from .render import dump
 
 app = typer.Typer(help="Load and inspect the inventory.", no_args_is_help=True)
@@ -24,8 +22,7 @@ def load(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Upsert an inventory file in one transaction: all of it, or none."""
-    engine = create_db_engine(CommonSettings().db_url)
-    create_tables(engine)
+    engine = open_store()
     try:
         counts = load_inventory(engine=engine, path=file)
     except InventoryError as exc:
@@ -50,8 +47,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Summarise the inventory by site and role."""
-    engine = create_db_engine(CommonSettings().db_url)
-    create_tables(engine)
+    engine = open_store()
     rows = summarize(engine, site=site)
     if as_json:
         dump(rows)

@@ -18,7 +18,6 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
 from ..config import CommonSettings
-from ..db import create_db_engine, create_tables
 from ..impact.resolve import resolve_hosts
 from ..notifier import ledger
 from ..notifier.feed import UnknownTenant, tenant_feed
@@ -26,16 +25,10 @@ from ..notifier.settings import NotifierSettings
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowEventRecord
 from ..scheduler.selectors import fold
-from .common import Abort, connected, console, report
+from .common import Abort, connected, console, open_store, report
 from .render import dump, print_window, when, window_json
 
 STATES = [s.value for s in WindowState]
-
-
-def _engine():
-    engine = create_db_engine(CommonSettings().db_url)
-    create_tables(engine)
-    return engine
 
 
 def list_windows(
@@ -50,7 +43,7 @@ def list_windows(
             raise Abort(f"--state: {', '.join(bad)} is not one of {', '.join(STATES)}")
     except Abort as exc:
         report(exc, as_json=as_json)
-    with Session(_engine()) as session:
+    with Session(open_store()) as session:
         query = select(Window).order_by(Window.start)
         if state:
             query = query.where(Window.state.in_(state))
@@ -75,7 +68,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one window: its hosts, affected tenants and timeline."""
-    with Session(_engine()) as session:
+    with Session(open_store()) as session:
         window = session.get(Window, window_id)
         if window is None:
             report(Abort(f"ID: no window {window_id} (see `forewarn list`)"), as_json=as_json)
@@ -185,7 +178,7 @@ def calendar(
     """Print a tenant's iCalendar feed: current and upcoming windows, cancellations included."""
     settings = NotifierSettings()
     try:
-        feed = tenant_feed(_engine(), tenant, provider=settings.provider, organizer=settings.mail_from)
+        feed = tenant_feed(open_store(), tenant, provider=settings.provider, organizer=settings.mail_from)
     except UnknownTenant:
         report(
             Abort(f"TENANT: no tenant {tenant!r} in the inventory (see `forewarn inventory show`)"),
