@@ -32,6 +32,10 @@ class WindowView(Payload):
     hosts: list[str] = Field(description="Host names the window covers, sorted.")
     components: list[Component]
     requested_by: str = ""
+    started_at: UtcTime | None = Field(default=None, description="When the work actually began.")
+    ended_at: UtcTime | None = Field(
+        default=None, description="When the window actually completed, or was cancelled while running."
+    )
 
 
 class WindowEvent(Payload):

@@ -123,6 +123,8 @@ def view(window: Window, hosts: list[str]) -> WindowView:
         hosts=hosts,
         components=[Component(**c) for c in window.components],
         requested_by=window.requested_by,
+        started_at=window.started_at,
+        ended_at=window.ended_at,
     )
 
 
@@ -241,7 +243,8 @@ def cancel(session: Session, cmd: CancelWindow, *, now: datetime) -> list[Outgoi
     """Call off a window that has not ended."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="cancel")
-    _bump(window, now, state=WindowState.CANCELLED.value)
+    running = window.state == WindowState.IN_PROGRESS.value
+    _bump(window, now, state=WindowState.CANCELLED.value, ended_at=now if running else None)
     event = WindowCancelled(
         window=view(window, hosts_of(session, window.id)),
         command_id=cmd.command_id,
@@ -255,7 +258,7 @@ def complete(session: Session, cmd: CompleteWindow, *, now: datetime) -> list[Ou
     """End a running window early."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.IN_PROGRESS, action="complete")
-    _bump(window, now, state=WindowState.COMPLETED.value)
+    _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
     event = WindowCompleted(
         window=view(window, hosts_of(session, window.id)),
         command_id=cmd.command_id,
@@ -277,7 +280,7 @@ def start_due(session: Session, window_id: str, *, now: datetime, cause: str | N
     if window is None or window.state != WindowState.SCHEDULED.value or window.start > now + CLOCK_GRACE:
         return []
     late_by = max(now - window.start, timedelta(0))
-    _bump(window, now, state=WindowState.IN_PROGRESS.value)
+    _bump(window, now, state=WindowState.IN_PROGRESS.value, started_at=now)
     event = WindowStarted(
         window=view(window, hosts_of(session, window.id)),
         occurred_at=now,
@@ -300,7 +303,7 @@ def end_due(session: Session, window_id: str, *, now: datetime) -> list[Outgoing
         if window.state == WindowState.SCHEDULED.value
         else []
     )
-    _bump(window, now, state=WindowState.COMPLETED.value)
+    _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
     event = WindowCompleted(window=view(window, hosts_of(session, window.id)), occurred_at=now)
     return [*out, record(session, cause, event, window=window)]
 

@@ -30,6 +30,8 @@ class Window(SQLModel, table=True):
     components: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     requested_by: str = Field(default="", max_length=200)
+    started_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     command_id: str = Field(unique=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))

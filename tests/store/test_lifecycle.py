@@ -98,6 +98,7 @@ def test_book_then_full_lifecycle(loaded, rules) -> None:
     with transaction(loaded) as s:
         [started] = lifecycle.start_due(s, wid, now=NOW + timedelta(hours=2))
     assert json.loads(started.payload)["late"] is False
+    assert json.loads(started.payload)["window"]["started_at"].startswith("2026-11-28T14:00")
     with transaction(loaded) as s:
         [done] = lifecycle.end_due(s, wid, now=NOW + timedelta(hours=4, minutes=30))
     body = json.loads(done.payload)
@@ -106,6 +107,9 @@ def test_book_then_full_lifecycle(loaded, rules) -> None:
         and body["window"]["state"] == "completed"
         and body["window"]["revision"] == 5
     )
+    # The plan and what happened, side by side: the report's overrun comes from these.
+    assert body["window"]["started_at"].startswith("2026-11-28T14:00")
+    assert body["window"]["ended_at"].startswith("2026-11-28T16:30")
 
 
 def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
