@@ -109,6 +109,8 @@ class ImpactCause(StrEnum):
     RESCHEDULED = "rescheduled"
     EXTENDED = "extended"
     CANCELLED = "cancelled"
+    STARTED = "started"
+    COMPLETED = "completed"
 
 
 class Contact(Payload):

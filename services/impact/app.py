@@ -10,9 +10,11 @@ from forewarn.schemas import subjects
 from forewarn.schemas.events import (
     ImpactCause,
     WindowCancelled,
+    WindowCompleted,
     WindowExtended,
     WindowRescheduled,
     WindowScheduled,
+    WindowStarted,
 )
 
 from ..bus.stream import durable, maintenance_stream
@@ -39,5 +41,14 @@ def impact_router(get: Callable[[], ImpactResolver], *, workers: int = 1) -> Nat
     @router.subscriber(subjects.CANCELLED, **durable("impact-cancelled", stream, workers=workers))
     async def resolve_cancelled(event: WindowCancelled) -> None:
         await get().resolve(event.window, ImpactCause.CANCELLED)
+
+    # Who was hit when the work began and ended: for "started" notices and the completion report.
+    @router.subscriber(subjects.STARTED, **durable("impact-started", stream, workers=workers))
+    async def resolve_started(event: WindowStarted) -> None:
+        await get().resolve(event.window, ImpactCause.STARTED)
+
+    @router.subscriber(subjects.COMPLETED, **durable("impact-completed", stream, workers=workers))
+    async def resolve_completed(event: WindowCompleted) -> None:
+        await get().resolve(event.window, ImpactCause.COMPLETED)
 
     return router

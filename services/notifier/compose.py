@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -15,21 +15,22 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
 from .invitation import build_calendar, method_for
 
-NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder"]
+NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder", "started", "completed"]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
-    "scheduled": ("notice.txt.j2", "notice.html.j2"),
-    "updated": ("notice.txt.j2", "notice.html.j2"),
-    "cancelled": ("notice.txt.j2", "notice.html.j2"),
-    "reminder": ("notice.txt.j2", "notice.html.j2"),
+    kind: ("notice.txt.j2", "notice.html.j2")
+    for kind in ("scheduled", "updated", "cancelled", "reminder", "started", "completed")
 }
 _SPACE = re.compile(r"\s+")
+# Ending a minute or two late is on time; say so only past this.
+OVERRUN_SHOWN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,24 @@ def local_time(value: datetime, zone: str, locale: str) -> str:
     tz = ZoneInfo(zone)
     shown = babel_datetime(value, "EEE d MMM yyyy HH:mm", tzinfo=tz, locale=locale)
     return f"{shown} {value.astimezone(tz).tzname()}"
+
+
+def ran(window: WindowView, zone: str, locale: str) -> dict[str, str | None] | None:
+    """When the work really ran, and by how much it overran the plan, in the tenant's words."""
+    if not (window.started_at and window.ended_at):
+        return None
+    overrun = window.ended_at - window.end
+    return span(window.started_at, window.ended_at, zone, locale) | {
+        "overrun": format_timedelta(overrun, locale=locale) if overrun >= OVERRUN_SHOWN else None,
+    }
+
+
+def span(start: datetime, end: datetime, zone: str, locale: str) -> dict[str, str | None]:
+    """A stretch of time in the tenant's zone and words, and in UTC."""
+    return {
+        "local": f"{local_time(start, zone, locale)} – {local_time(end, zone, locale)}",
+        "utc": f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC",
+    }
 
 
 class Composer:
@@ -109,12 +128,12 @@ class Composer:
             "provider": self.provider,
             "subject": subject,
             "location": location,
-            "when": {
-                "local": f"{when_local} – {local_time(window.end, tenant.timezone, locale)}",
-                "utc": f"{window.start:%Y-%m-%d %H:%M} – {window.end:%Y-%m-%d %H:%M} UTC",
-            },
+            "when": span(window.start, window.end, tenant.timezone, locale),
             "moved": None,
+            "ran": None,
         }
+        if notice.kind == "completed":
+            context["ran"] = ran(window, tenant.timezone, locale)
         if notice.previous_start and notice.previous_start != window.start:
             context["moved"] = {
                 "old": local_time(notice.previous_start, tenant.timezone, locale),

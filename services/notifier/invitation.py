@@ -41,6 +41,13 @@ def method_for(window: WindowView, mode: Mode) -> str | None:
     return "CANCEL" if window.state is WindowState.CANCELLED else "REQUEST"
 
 
+def shown_times(window: WindowView) -> tuple[datetime, datetime]:
+    """The planned times, until the work is done: then when it really ran."""
+    if window.state is WindowState.COMPLETED and window.started_at and window.ended_at:
+        return window.started_at, window.ended_at
+    return window.start, window.end
+
+
 def new_calendar(method: str | None = None, *, name: str | None = None) -> Calendar:
     """An empty VCALENDAR with forewarn's PRODID."""
     calendar = Calendar()
@@ -86,8 +93,9 @@ def build_event(
     event = Event()
     event.add("uid", event_uid(window.id, tenant.tenant_id, provider))
     event.add("dtstamp", stamp)
-    event.add("dtstart", window.start)
-    event.add("dtend", window.end)
+    start, end = shown_times(window)
+    event.add("dtstart", start)
+    event.add("dtend", end)
     event.add("sequence", window.revision)
     event.add("summary", window.title)
     event.add("description", _description(window, tenant))

@@ -34,7 +34,11 @@ KIND_OF: dict[ImpactCause, NoticeKind] = {
     ImpactCause.RESCHEDULED: "updated",
     ImpactCause.EXTENDED: "updated",
     ImpactCause.CANCELLED: "cancelled",
+    ImpactCause.STARTED: "started",
+    ImpactCause.COMPLETED: "completed",
 }
+# Changes to the plan move or clear the reminders; the work starting or ending does not.
+PLAN_CHANGES = {ImpactCause.SCHEDULED, ImpactCause.RESCHEDULED, ImpactCause.EXTENDED, ImpactCause.CANCELLED}
 # Tell JetStream we are still working well inside its ack wait.
 HEARTBEAT_S = 15.0
 
@@ -53,10 +57,20 @@ class Notifier:
         # Compose just in time: a fan-out to thousands holds only this many mails in memory.
         self._in_flight = asyncio.Semaphore(2 * settings.smtp_concurrency)
 
+    def kind_for(self, cause: ImpactCause) -> NoticeKind | None:
+        """The notice this service sends for a change, if any."""
+        if cause is ImpactCause.COMPLETED:
+            return None  # the reporter tells tenants, with their part of the report
+        if cause is ImpactCause.STARTED and not self.settings.notify_started:
+            return None
+        return KIND_OF[cause]
+
     async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
         """Send every notice of this impact that the ledger has not seen through; set its reminders."""
-        await self._fan_out(impact, KIND_OF[impact.cause], None, msg)
-        if msg is not None:
+        kind = self.kind_for(impact.cause)
+        if kind is not None:
+            await self.fan_out(impact, kind, msg=msg)
+        if msg is not None and impact.cause in PLAN_CHANGES:
             await self._set_reminders(impact, msg.raw_message.metadata.sequence.stream)
 
     async def remind(self, due: ReminderDue, msg: NatsMessage | None = None) -> None:
@@ -66,7 +80,7 @@ class Notifier:
         impact = ImpactResolved.model_validate_json(stored.data)
         if impact.window.revision != due.revision:
             return  # the window changed since; its new revision set its own reminders
-        await self._fan_out(impact, "reminder", int(due.lead.total_seconds()), msg)
+        await self.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()), msg=msg)
 
     async def _set_reminders(self, impact: ImpactResolved, seq: int) -> None:
         """One timer per lead time, replacing any earlier one; none once cancelled."""
@@ -100,9 +114,15 @@ class Notifier:
                 schedule=Schedule(due_at, subjects.reminder_due(window.id, lead_s, impact.part)),
             )
 
-    async def _fan_out(
-        self, impact: ImpactResolved, kind: NoticeKind, lead: int | None, msg: NatsMessage | None
+    async def fan_out(
+        self,
+        impact: ImpactResolved,
+        kind: NoticeKind,
+        *,
+        lead: int | None = None,
+        msg: NatsMessage | None = None,
     ) -> None:
+        """One notice of this kind to every contact of every tenant in this impact, each at most once."""
         heartbeat = asyncio.create_task(_keep_alive(msg)) if msg else None
         try:
             results = await asyncio.gather(

@@ -34,6 +34,10 @@ class NotifierSettings(CommonSettings):
         description="Lead times of reminders before the start, comma-separated: 72h,1h. Empty: none.",
     )
 
+    notify_started: bool = Field(
+        default=False, description="Also tell tenants when the work begins (an IN-PROCESS calendar update)."
+    )
+
     @field_validator("reminders", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

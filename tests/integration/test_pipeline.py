@@ -59,8 +59,9 @@ async def test_booking_goes_scheduled_in_progress_completed(stack, env, js) -> N
 
     kinds = [m.subject for m in await stream_messages(js, subjects.WINDOW_EVENTS)]
     assert kinds == [subjects.SCHEDULED, subjects.STARTED, subjects.COMPLETED]
-    [impact] = await stream_messages(js, subjects.IMPACT_RESOLVED)
-    resolved = json.loads(impact.data)
+    impacts = await eventually(lambda: _when_all(stream_messages(js, subjects.IMPACT_RESOLVED), 3))
+    assert [json.loads(m.data)["cause"] for m in impacts] == ["scheduled", "started", "completed"]
+    resolved = json.loads(impacts[0].data)
     assert resolved["tenant_count"] == len(booked["tenants"])
     assert {t["tenant_id"] for t in resolved["tenants"]} == set(booked["tenants"])
     assert all(r["host"].startswith("sto1-cmp-0") for t in resolved["tenants"] for r in t["resources"])
@@ -86,6 +87,11 @@ async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:
     # Both timers are gone with the window.
     info = await js.stream_info(subjects.STREAM, subjects_filter=f"{subjects.TIMER_PREFIX}.>")
     assert not info.state.subjects
+
+
+async def _when_all(messages, count: int) -> list:
+    found = await messages
+    return found if len(found) >= count else []
 
 
 def _command(n: int) -> BookWindow:

@@ -122,3 +122,47 @@ def test_a_window_across_the_end_of_daylight_saving_time(composer: Composer) -> 
     [attachment] = [p for p in msg.iter_attachments() if p.get_filename() == "invite.ics"]
     ics = attachment.get_payload(decode=True)
     assert b"DTSTART:20261025T003000Z" in ics and b"DTEND:20261025T023000Z" in ics
+
+
+def test_a_completion_says_when_the_work_ran_and_by_how_much_it_overran(composer: Composer) -> None:
+    done = _notice(
+        kind="completed",
+        state=WindowState.COMPLETED,
+        revision=3,
+        started_at=START + timedelta(minutes=2),
+        ended_at=START + timedelta(hours=3, minutes=40),
+    )
+    msg = _parse(composer.compose(done, stamp=STAMP))
+    text = msg.get_body(("plain",)).get_content()
+    assert msg["Subject"].startswith("[Underhåll slutfört] Ubuntu migration")
+    # 21:02 UTC is 22:02 in Stockholm; the end 00:40 UTC is 01:40 the next day there.
+    assert "Genomfört: tis 1 dec. 2026 22:02 CET – ons 2 dec. 2026 01:40 CET" in text
+    assert "(2026-12-01 21:02 – 2026-12-02 00:40 UTC)" in text
+    assert "Det pågick 40 minuter längre än planerat." in text
+    event = Calendar.from_ical(msg.get_payload()[1].get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(event["X-MAINTNOTE-STATUS"]) == "COMPLETED" and event["SEQUENCE"] == 3
+    # The calendar keeps what really happened, not the plan.
+    assert event.decoded("DTSTART") == START + timedelta(minutes=2)
+    assert event.decoded("DTEND") == START + timedelta(hours=3, minutes=40)
+
+
+def test_a_completion_on_time_mentions_no_overrun(composer: Composer) -> None:
+    done = _notice(
+        kind="completed",
+        locale="en",
+        state=WindowState.COMPLETED,
+        started_at=START,
+        ended_at=START + timedelta(hours=3, minutes=1),
+    )
+    text = _parse(composer.compose(done, stamp=STAMP)).get_body(("plain",)).get_content()
+    assert "The maintenance below is complete." in text and "Carried out: " in text
+    assert "past the planned end" not in text
+
+
+def test_a_started_notice_is_an_in_process_update(composer: Composer) -> None:
+    begun = _notice(kind="started", locale="nb", state=WindowState.IN_PROGRESS, revision=2, started_at=START)
+    msg = _parse(composer.compose(begun, stamp=STAMP))
+    assert msg["Subject"].startswith("[Vedlikehold startet]")
+    assert "Vedlikeholdet nedenfor har startet." in msg.get_body(("plain",)).get_content()
+    event = Calendar.from_ical(msg.get_payload()[1].get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(event["X-MAINTNOTE-STATUS"]) == "IN-PROCESS" and event["SEQUENCE"] == 2
