@@ -33,6 +33,9 @@ IMPACT_RESOLVED = "maint.impact.resolved"
 NOTICE_DELIVERED = "maint.notice.delivered"
 NOTICE_FAILED = "maint.notice.failed"
 
+# One completion report per window that ended: only the reporter publishes it.
+REPORT_PUBLISHED = "maint.report.published"
+
 # Durable timers. A schedule message waits on maint.timer.<window>.<edge>;
 # when due, the server stores its body on maint.due.<window>.<edge>.
 TIMER_PREFIX = "maint.timer"

@@ -74,6 +74,7 @@ def create_tables(engine: Engine) -> None:
     # Importing the table modules registers them on SQLModel.metadata.
     from .inventory import models as _inventory  # noqa: F401
     from .notifier import models as _notifier  # noqa: F401
+    from .reporter import models as _reporter  # noqa: F401
     from .scheduler import models as _scheduler  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

@@ -19,6 +19,9 @@ from .impact.service import ImpactResolver, ImpactSettings
 from .notifier.app import notifier_router
 from .notifier.service import Notifier
 from .notifier.settings import NotifierSettings
+from .reporter.app import reporter_router
+from .reporter.service import Reporter
+from .reporter.settings import ReporterSettings
 from .scheduler.app import scheduler_router
 from .scheduler.service import Scheduler
 from .scheduler.settings import SchedulerSettings
@@ -27,7 +30,7 @@ log = logging.getLogger("forewarn")
 
 # Services in start order: the scheduler first, since it declares the stream.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
-AVAILABLE = ("scheduler", "impact", "notifier")
+AVAILABLE = ("scheduler", "impact", "notifier", "reporter")
 
 
 class Stack:
@@ -53,7 +56,7 @@ class Stack:
         get = self._get(name)
         if name == "scheduler":
             return scheduler_router(get, replicas=self.settings.stream_replicas)
-        return {"impact": impact_router, "notifier": notifier_router}[name](get)
+        return {"impact": impact_router, "notifier": notifier_router, "reporter": reporter_router}[name](get)
 
     def _build(self, name: str) -> Any:
         """A service's resources, with its own settings class."""
@@ -61,6 +64,8 @@ class Stack:
             return Scheduler(SchedulerSettings(), self.engine, self.broker)
         if name == "impact":
             return ImpactResolver(ImpactSettings(), self.engine, self.broker)
+        if name == "reporter":
+            return Reporter(ReporterSettings(), self.engine, self.broker)
         return Notifier(NotifierSettings(), self.engine, self.broker)
 
     async def start(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import inventory, query, stack, windows
+from . import inventory, query, reports, stack, windows
 
 app = typer.Typer(
     name="forewarn",
@@ -22,6 +22,7 @@ app.command("list")(query.list_windows)
 app.command()(query.show)
 app.command()(query.tail)
 app.command()(query.calendar)
+app.command("report")(reports.report_window)
 app.command()(stack.up)
 app.command()(stack.run)
 app.add_typer(inventory.app, name="inventory")

@@ -13,12 +13,15 @@ from pathlib import Path
 
 import nats
 import pytest
+from aiosmtpd.controller import Controller
 from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
 from forewarn.services.db import create_db_engine, create_tables
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.runtime import Stack
+
+from .smtp import Inbox, free_port
 
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 
@@ -117,3 +120,20 @@ async def eventually(check, timeout: float = 20.0, interval: float = 0.1):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """Start a real SMTP server with a handler, and point the notifier at it."""
+    controllers = []
+
+    def start(handler: Inbox) -> Inbox:
+        port = free_port()
+        controllers.append(Controller(handler, hostname="127.0.0.1", port=port))
+        controllers[-1].start()
+        monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop()

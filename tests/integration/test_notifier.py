@@ -4,59 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from asyncio.subprocess import DEVNULL
 from collections import Counter
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
 from forewarn.schemas import subjects
 
 from .conftest import FOREWARN, cli_json, eventually, run_cli, running, stream_messages
+from .smtp import Inbox, Moody
 
 pytestmark = pytest.mark.integration
 LATER = ["--start", "+2h", "--duration", "1h"]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def of_kind(self, label: str) -> list:
-        return [m for m in self.messages if m["Subject"].startswith(f"[{label}")]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    """Start a real SMTP server with a handler, and point the notifier at it."""
-    controllers = []
-
-    def start(handler: Inbox) -> Inbox:
-        port = _free_port()
-        controllers.append(Controller(handler, hostname="127.0.0.1", port=port))
-        controllers[-1].start()
-        monkeypatch.setenv("FOREWARN_SMTP_PORT", str(port))
-        return handler
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def _calendar(message) -> Calendar:
@@ -128,24 +89,6 @@ async def test_each_contact_gets_one_notice_per_change_and_redelivery_sends_noth
         assert shown["notices"] == {"pending": 0, "sent": 3 * len(expected), "failed": 0}
         delivered = await stream_messages(js, subjects.NOTICE_DELIVERED)
         assert len(delivered) == 3 * len(expected)
-
-
-class Moody(Inbox):
-    """Answers 451 to the first attempt at every message, and 550 for one mailbox."""
-
-    def __init__(self, refused: str) -> None:
-        super().__init__()
-        self.refused = refused
-        self.tried: Counter = Counter()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        rcpt = envelope.rcpt_tos[0]
-        if rcpt == self.refused:
-            return "550 5.1.1 mailbox unavailable"
-        self.tried[rcpt] += 1
-        if self.tried[rcpt] == 1:
-            return "451 4.3.0 try again later"
-        return await super().handle_DATA(server, session, envelope)
 
 
 async def test_transient_refusals_are_retried_and_permanent_ones_recorded(env, js, smtp) -> None:

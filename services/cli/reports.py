@@ -1,0 +1,86 @@
+"""`forewarn report`: the completion report of a window that ended."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from ..reporter.build import NoReport, affected_tenants, build_report, failures
+from ..reporter.mail import overrun_text
+from ..scheduler.models import Window
+from .common import Abort, console, open_store, report
+from .render import dump, when
+
+
+def report_window(
+    window_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON, with every tenant and failure.")
+    ] = False,
+) -> None:
+    """Print the completion report of a window that completed or was cancelled, with current counts."""
+    with Session(open_store()) as session:
+        try:
+            result = build_report(session, window_id)
+        except NoReport:
+            report(Abort(_why_none(session, window_id)), as_json=as_json)
+        tenants = affected_tenants(session, window_id)
+        refused = failures(session, window_id)
+    if as_json:
+        dump(
+            result.model_dump(mode="json")
+            | {"tenants": tenants, "failures": [f.model_dump(mode="json") for f in refused]}
+        )
+        return
+    w = result.window
+    card = Table.grid(padding=(0, 2))
+    card.add_column(style="bold")
+    card.add_column()
+    card.add_row("Title", w.title)
+    card.add_row("Outcome", f"{result.outcome} (impact {w.impact.value})")
+    card.add_row("Planned", when(result.planned_start, result.planned_end))
+    actual = (
+        when(result.actual_start, result.actual_end or result.actual_start)
+        if result.actual_start
+        else "the work never began"
+    )
+    card.add_row("Actual", actual)
+    card.add_row("Overrun", overrun_text(result.overrun))
+    components = ", ".join(f"{c.site} {c.role}: {c.hosts} hosts" for c in result.components)
+    card.add_row(
+        "Affected", f"{result.tenant_count} tenants, {result.resource_count} resources ({components})"
+    )
+    n = result.notices
+    card.add_row("Notices", f"{n.sent} sent, {n.failed} failed, {n.pending} pending")
+    console.print(f"Report [bold]{w.id}[/]")
+    console.print(card)
+    kinds = Table("Notice", "Sent", "Failed", "Pending", header_style="bold", title="Notices by kind")
+    for kind, c in result.notices_by_kind.items():
+        kinds.add_row(kind, str(c.sent), str(c.failed), str(c.pending))
+    console.print(kinds)
+    if refused:
+        table = Table("Tenant", "Contact", "Notice", "Reply", header_style="bold", title="Failed notices")
+        for f in refused:
+            table.add_row(f.tenant_id, f.contact, f"{f.kind} r{f.sequence}", f.reason)
+        console.print(table)
+    people = Table("Tenant", "Name", "Resources", header_style="bold", title="Affected tenants")
+    for t in tenants:
+        people.add_row(t["tenant_id"], t["name"], str(len(t["resources"])))
+    console.print(people)
+
+
+def _why_none(session: Session, window_id: str) -> str:
+    window = session.get(Window, window_id)
+    if window is None:
+        return f"ID: no window {window_id} (see `forewarn list`)"
+    if window.state in ("scheduled", "in_progress"):
+        return (
+            f"ID: window {window_id} is {window.state}; its report is made when it completes or is cancelled"
+        )
+    return (
+        f"ID: the report of window {window_id} is not ready yet; "
+        "the reporter writes it once the window's impact is resolved (is `forewarn run reporter` running?)"
+    )

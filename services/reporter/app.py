@@ -1,0 +1,25 @@
+"""The reporter's subscriber."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.nats import NatsMessage, NatsRouter
+
+from forewarn.schemas import subjects
+from forewarn.schemas.events import ImpactResolved
+
+from ..bus.stream import durable, maintenance_stream
+from .service import Reporter
+
+
+def reporter_router(get: Callable[[], Reporter], *, workers: int = 1) -> NatsRouter:
+    """Subscriber that reports on every window that ended."""
+    router = NatsRouter()
+    stream = maintenance_stream(declare=False)
+
+    @router.subscriber(subjects.IMPACT_RESOLVED, **durable("reporter", stream, workers=workers))
+    async def report_ended_windows(impact: ImpactResolved, msg: NatsMessage) -> None:
+        await get().on_impact(impact, msg)
+
+    return router

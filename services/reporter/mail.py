@@ -1,0 +1,71 @@
+"""The full report as an email to the ops mailbox: a summary to read, all of it as JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from babel.dates import format_timedelta
+from jinja2 import Environment
+
+from forewarn.schemas.events import NoticeFailure, ReportPublished
+
+from ..notifier.compose import one_line
+
+# The mail lists this many tenants; the attached JSON has them all.
+TENANTS_LISTED = 200
+
+
+def overrun_text(overrun: timedelta) -> str:
+    return format_timedelta(overrun, locale="en") if overrun else "none"
+
+
+def compose_report(
+    env: Environment,
+    report: ReportPublished,
+    tenants: list[dict[str, Any]],
+    failures: list[NoticeFailure],
+    *,
+    provider: str,
+    sender: str,
+    to: str,
+    stamp: datetime,
+) -> EmailMessage:
+    """The ops mail for one report: text and HTML summaries, report.json attached."""
+    window = report.window
+    late = f", overran by {overrun_text(report.overrun)}" if report.overrun else ""
+    subject = one_line(f"[Report] {window.title} – {report.outcome}{late} ({window.id})")
+    context = {
+        "r": report,
+        "w": window,
+        "subject": subject,
+        "provider": provider,
+        "overrun": overrun_text(report.overrun),
+        "tenants": tenants[:TENANTS_LISTED],
+        "more_tenants": max(len(tenants) - TENANTS_LISTED, 0),
+        "more_failures": report.failure_count - len(report.failures),
+    }
+    full = report.model_dump(mode="json") | {
+        "tenants": tenants,
+        "failures": [f.model_dump(mode="json") for f in failures],
+    }
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = subject
+    msg["From"] = formataddr((one_line(f"{provider} maintenance"), sender))
+    msg["To"] = to
+    msg["Date"] = format_datetime(stamp)
+    msg["Message-ID"] = f"<report.{window.id}@{provider}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(env.get_template("report.txt.j2").render(context))
+    msg.add_alternative(env.get_template("report.html.j2").render(context), subtype="html")
+    msg.add_attachment(
+        json.dumps(full, indent=2, ensure_ascii=False).encode(),
+        maintype="application",
+        subtype="json",
+        filename=f"report-{window.id}.json",
+    )
+    return msg

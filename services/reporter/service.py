@@ -1,0 +1,103 @@
+"""The reporter: when a window ends, tell each tenant its part and ops the whole."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from faststream.nats import NatsBroker, NatsMessage
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import ImpactCause, ImpactResolved
+
+from ..bus.publish import Outgoing, publish
+from ..db import transaction
+from ..notifier.mailer import Permanent
+from ..notifier.service import Notifier
+from .build import affected_tenants, build_report, failures, take_part
+from .mail import compose_report
+from .models import Report
+from .settings import ReporterSettings
+
+log = logging.getLogger("forewarn.reporter")
+
+ENDINGS = {ImpactCause.COMPLETED, ImpactCause.CANCELLED}
+
+
+class Reporter:
+    """Holds the reporter's resources; built once at start-up."""
+
+    def __init__(self, settings: ReporterSettings, engine: Engine, broker: NatsBroker) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+        # Completion notices are notices like the others: same ledger, templates and mail pool.
+        self.notices = Notifier(settings, engine, broker)
+
+    async def on_impact(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
+        """Take in one part of an ended window's impact; publish the report once all parts are in."""
+        if impact.cause not in ENDINGS:
+            return
+        if impact.cause is ImpactCause.COMPLETED:
+            # Before the report, so that it counts these notices as sent or failed.
+            await self.notices.fan_out(impact, "completed", msg=msg)
+        if await asyncio.to_thread(self._take, impact):
+            await self.publish(impact.window.id)
+
+    def _take(self, impact: ImpactResolved) -> bool:
+        try:
+            with transaction(self.engine) as session:
+                return take_part(session, impact)
+        except IntegrityError:
+            # Another part created the report row a moment earlier: now it is there to lock.
+            with transaction(self.engine) as session:
+                return take_part(session, impact)
+
+    async def publish(self, window_id: str) -> None:
+        """Publish ReportPublished and mail ops; both are safe to repeat after a crash."""
+        with transaction(self.engine) as session:
+            report = build_report(session, window_id)
+            mailed = session.get(Report, window_id).mailed_at is not None
+        out = Outgoing(subjects.REPORT_PUBLISHED, f"report.{window_id}", report.model_dump_json().encode())
+        await publish(self.broker, out, timeout=self.settings.publish_timeout)
+        log.info(
+            "window %s %s: report published (%s sent, %s failed, %s pending)",
+            window_id,
+            report.outcome,
+            report.notices.sent,
+            report.notices.failed,
+            report.notices.pending,
+        )
+        if self.settings.ops_email and not mailed:
+            await self._mail_ops(window_id)
+
+    async def _mail_ops(self, window_id: str) -> None:
+        with transaction(self.engine) as session:
+            report = build_report(session, window_id)
+            tenants = affected_tenants(session, window_id)
+            refused = failures(session, window_id)
+        message = compose_report(
+            self.notices.composer.env,
+            report,
+            tenants,
+            refused,
+            provider=self.settings.provider,
+            sender=self.settings.mail_from,
+            to=self.settings.ops_email or "",
+            stamp=utcnow(),
+        )
+        try:
+            reply = await self.notices.mailer.send(message)
+        except Permanent as refused_for_good:
+            reply = str(refused_for_good)
+            log.error("report for %s refused by the mail server: %s", window_id, reply)
+        with transaction(self.engine) as session:
+            row = session.get(Report, window_id)
+            row.mailed_at = utcnow()
+            row.ops_reply = reply[:2000]
+
+    async def close(self) -> None:
+        await self.notices.close()
