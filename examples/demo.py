@@ -27,12 +27,14 @@ FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 console = Console()
 
 
-def forewarn(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as an operator would, echoing the command line."""
-    console.print(f"\n[bold cyan]$ forewarn {' '.join(args)}[/]")
+def forewarn(*args: str, check: bool = True, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as an operator would, echoing the command line (unless quiet)."""
+    if not quiet:
+        console.print(f"\n[bold cyan]$ forewarn {' '.join(args)}[/]")
     result = subprocess.run([FOREWARN, *args], text=True, capture_output=True)
-    sys.stdout.write(result.stdout)
-    sys.stdout.write(result.stderr)
+    if not quiet:
+        sys.stdout.write(result.stdout)
+        sys.stdout.write(result.stderr)
     if check and result.returncode != 0:
         raise SystemExit(f"forewarn {args[0]} failed with exit code {result.returncode}")
     return result
@@ -81,6 +83,7 @@ def main() -> None:
     os.environ["FOREWARN_DATA_DIR"] = str(data)
     os.environ.pop("FOREWARN_NATS_URL", None)
     os.environ.pop("FOREWARN_DATABASE_URL", None)
+    os.environ["FOREWARN_OPS_EMAIL"] = "noc@cloud.example.net"
     console.rule("[bold]forewarn demo")
     console.print(f"data folder: {data}")
     forewarn("inventory", "load", str(ROOT / "examples" / "inventory.yaml"))
@@ -137,6 +140,8 @@ def main() -> None:
         console.rule(f"Watching {window_id} until it completes")
         watch(window_id, start + timedelta(seconds=90))
         forewarn("show", window_id)
+        console.rule("The completion report: tenants got their part, ops the whole")
+        show_report(window_id)
         console.rule("The event stream, as `forewarn tail` saw it")
         time.sleep(1)
     finally:
@@ -154,13 +159,27 @@ def main() -> None:
     console.rule("[green]demo finished: every process stopped")
 
 
+def show_report(window_id: str, timeout: float = 30) -> None:
+    """`forewarn report`, once the reporter has written it."""
+    deadline = time.monotonic() + timeout
+    while forewarn("report", window_id, "--json", check=False, quiet=True).returncode != 0:
+        if time.monotonic() > deadline:
+            raise SystemExit("the completion report did not arrive in time")
+        time.sleep(0.5)
+    forewarn("report", window_id)
+
+
 def show_inbox(folder: Path) -> None:
     """What each contact of each tenant received, from the demo inbox's .eml files."""
     received: dict[tuple[str, str], list[str]] = {}
     sample = None
     for path in sorted(folder.glob("*.eml")):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        [invite] = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
+        invites = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
+        if not invites:
+            console.print(f"ops report mail: {path} ({message['Subject']})")
+            continue
+        invite = invites[0]
         event = Calendar.from_ical(invite.get_payload(decode=True)).walk("VEVENT")[0]
         method = invite.get_param("method") or "no method"
         label = f"{message['Subject'].split(']')[0].lstrip('[')} (seq {event['SEQUENCE']}, {method})"
