@@ -6,8 +6,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Literal
@@ -110,7 +111,7 @@ class Composer:
         """The thread every mail about one window for one tenant refers to."""
         return f"<{notice.window.id}.{notice.tenant.tenant_id}@{self.provider}>"
 
-    def compose(self, notice: Notice, *, stamp: datetime) -> EmailMessage:
+    def compose(self, notice: Notice, *, stamp: datetime) -> MIMEMultipart:
         """The complete email for one notice."""
         tenant, window, contact = notice.tenant, notice.window, notice.contact
         locale = tenant.locale if tenant.locale in self.strings else "en"
@@ -152,26 +153,46 @@ class Composer:
             stamp=stamp,
         ).to_ical()
 
-        msg = EmailMessage(policy=policy.SMTP)
-        msg["Subject"] = subject
-        msg["From"] = formataddr((one_line(f"{self.provider} maintenance"), self.mail_from))
-        msg["To"] = formataddr((one_line(contact.name), contact.email))
+        method = method_for(window, contact.mode)
+        msg = _mime(text, html, calendar, method)
+        msg["Subject"] = _header(subject)
+        msg["From"] = formataddr((one_line(f"{self.provider} maintenance"), self.mail_from), charset="utf-8")
+        msg["To"] = formataddr((one_line(contact.name), contact.email), charset="utf-8")
         msg["Date"] = format_datetime(stamp)
         msg["Message-ID"] = self.message_id(notice)
         msg["In-Reply-To"] = self.thread_id(notice)
         msg["References"] = self.thread_id(notice)
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
-        method = method_for(window, contact.mode)
-        params = {"method": method} if method else {}
-        if method:
-            # People's clients act on the calendar part inside the alternative.
-            msg.add_alternative(
-                calendar, maintype="text", subtype="calendar", params=params | {"charset": "UTF-8"}
-            )
-        msg.add_attachment(
-            calendar, maintype="text", subtype="calendar", filename="invite.ics", params=params
-        )
         return msg
+
+
+def _header(text: str) -> str | Header:
+    """A header value, RFC 2047-encoded only when it is not plain ASCII."""
+    return text if text.isascii() else Header(text, "utf-8")
+
+
+def _mime(text: str, html: str, calendar: bytes, method: str | None) -> MIMEMultipart:
+    """multipart/mixed: the alternative (text, HTML and, for people, the calendar request) and invite.ics.
+
+    Built with the email package's MIME classes: the same structure as EmailMessage's
+    content manager produces, at a small fraction of its cost per message, which is
+    what a fan-out to thousands of tenants pays for.
+    """
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(MIMEText(text, "plain", "utf-8"))
+    alternative.attach(MIMEText(html, "html", "utf-8"))
+    ics = calendar.decode()
+    if method:
+        # People's clients act on the calendar part inside the alternative.
+        inline = MIMEText(ics, "calendar", "utf-8")
+        inline.set_param("method", method)
+        alternative.attach(inline)
+    attached = MIMEText(ics, "calendar", "utf-8")
+    if method:
+        attached.set_param("method", method)
+    attached.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    mixed = MIMEMultipart("mixed")
+    mixed.attach(alternative)
+    mixed.attach(attached)
+    return mixed

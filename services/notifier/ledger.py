@@ -2,52 +2,83 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
 
-from ..db import transaction
 from .compose import Notice, ledger_kind, notice_id
 from .models import NoticeRecord
 
+NOTICE = NoticeRecord.__table__
 
-def claim(engine: Engine, notice: Notice) -> tuple[NoticeRecord, datetime | None]:
-    """The notice's ledger row (created pending if new), and where the window stood when last told."""
+
+@dataclass(frozen=True)
+class Claim:
+    """A notice's ledger entry as the claim found or made it."""
+
+    id: str
+    state: str
+    message_id: str
+    reply: str
+
+
+def claim(engine: Engine, notice: Notice) -> tuple[Claim, datetime | None]:
+    """The notice's ledger row (created pending if new), and where the window stood when last told.
+
+    Plain SQL statements rather than ORM objects: this runs once per recipient,
+    thousands of times per window.
+    """
     key = notice_id(notice)
-    with transaction(engine) as session:
-        record = session.get(NoticeRecord, key)
-        if record is None:
-            record = NoticeRecord(
-                id=key,
-                window_id=notice.window.id,
-                tenant_id=notice.tenant.tenant_id,
-                contact=notice.contact.email,
-                kind=ledger_kind(notice),
-                sequence=notice.window.revision,
-                start=notice.window.start,
+    window, tenant, contact = notice.window, notice.tenant.tenant_id, notice.contact.email
+    with engine.begin() as conn:
+        found = conn.execute(
+            select(NOTICE.c.state, NOTICE.c.message_id, NOTICE.c.reply).where(NOTICE.c.id == key)
+        )
+        row = found.first()
+        if row is None:
+            now = utcnow()
+            conn.execute(
+                insert(NOTICE).values(
+                    id=key,
+                    window_id=window.id,
+                    tenant_id=tenant,
+                    contact=contact,
+                    kind=ledger_kind(notice),
+                    sequence=window.revision,
+                    state="pending",
+                    attempts=1,
+                    start=window.start,
+                    message_id="",
+                    reply="",
+                    created_at=now,
+                    updated_at=now,
+                )
             )
-            session.add(record)
-        record.attempts += 1
-        previous = session.scalar(
-            select(NoticeRecord.start)
+            record = Claim(key, "pending", "", "")
+        else:
+            conn.execute(update(NOTICE).where(NOTICE.c.id == key).values(attempts=NOTICE.c.attempts + 1))
+            record = Claim(key, row.state, row.message_id, row.reply)
+        previous = conn.scalar(
+            select(NOTICE.c.start)
             .where(
-                NoticeRecord.window_id == notice.window.id,
-                NoticeRecord.tenant_id == notice.tenant.tenant_id,
-                NoticeRecord.contact == notice.contact.email,
-                NoticeRecord.state == "sent",
-                NoticeRecord.sequence < notice.window.revision,
+                NOTICE.c.window_id == window.id,
+                NOTICE.c.tenant_id == tenant,
+                NOTICE.c.contact == contact,
+                NOTICE.c.state == "sent",
+                NOTICE.c.sequence < window.revision,
             )
-            .order_by(NoticeRecord.sequence.desc())
+            .order_by(NOTICE.c.sequence.desc())
             .limit(1)
         )
     return record, previous
 
 
-def claim_safely(engine: Engine, notice: Notice) -> tuple[NoticeRecord, datetime | None]:
+def claim_safely(engine: Engine, notice: Notice) -> tuple[Claim, datetime | None]:
     """claim(), tolerating a twin notifier that inserted the same row a moment earlier."""
     try:
         return claim(engine, notice)
@@ -57,12 +88,12 @@ def claim_safely(engine: Engine, notice: Notice) -> tuple[NoticeRecord, datetime
 
 def finish(engine: Engine, key: str, *, state: str, message_id: str, reply: str) -> None:
     """Record the mail server's final answer for a notice."""
-    with transaction(engine) as session:
-        record = session.get(NoticeRecord, key)
-        record.state = state
-        record.message_id = message_id
-        record.reply = reply[:2000]
-        record.updated_at = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            update(NOTICE)
+            .where(NOTICE.c.id == key)
+            .values(state=state, message_id=message_id, reply=reply[:2000], updated_at=utcnow())
+        )
 
 
 def counts(session: Session, window_id: str) -> dict[str, int]:

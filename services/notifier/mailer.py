@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from email.message import EmailMessage
+from email.message import Message
+from email.utils import getaddresses, parseaddr
 
 import stamina
 from aiosmtplib import (
@@ -40,16 +41,21 @@ class Mailer:
         self._slots = asyncio.Semaphore(settings.smtp_concurrency)
         self._idle: list[SMTP] = []
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: Message) -> str:
         """Deliver one message; return the server's reply, or raise Permanent or a transient error."""
+        # Flattened once, not once per attempt; Bcc never travels in the headers.
+        del message["Bcc"]
+        sender = parseaddr(message["From"])[1]
+        recipients = [address for _name, address in getaddresses(message.get_all("To", []))]
+        data = message.as_bytes()
         async with self._slots:
-            return await self._deliver(message)
+            return await self._deliver(sender, recipients, data)
 
     @stamina.retry(on=_TRANSIENT, attempts=6, wait_initial=0.5, wait_max=10.0, timeout=90.0)
-    async def _deliver(self, message: EmailMessage) -> str:
+    async def _deliver(self, sender: str, recipients: list[str], data: bytes) -> str:
         client = self._idle.pop() if self._idle else await self._connect()
         try:
-            _errors, reply = await client.send_message(message)
+            _errors, reply = await client.sendmail(sender, recipients, data)
         except SMTPRecipientsRefused as exc:
             await self._discard(client)
             codes = [r.code for r in exc.recipients]

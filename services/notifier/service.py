@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
+from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker, NatsMessage, Schedule
 from nats.js.errors import NotFoundError
@@ -39,6 +43,7 @@ KIND_OF: dict[ImpactCause, NoticeKind] = {
 }
 # Changes to the plan move or clear the reminders; the work starting or ending does not.
 PLAN_CHANGES = {ImpactCause.SCHEDULED, ImpactCause.RESCHEDULED, ImpactCause.EXTENDED, ImpactCause.CANCELLED}
+T = TypeVar("T")
 # Tell JetStream we are still working well inside its ack wait.
 HEARTBEAT_S = 15.0
 
@@ -56,6 +61,14 @@ class Notifier:
         self.mailer = Mailer(settings)
         # Compose just in time: a fan-out to thousands holds only this many mails in memory.
         self._in_flight = asyncio.Semaphore(2 * settings.smtp_concurrency)
+        # SQLite takes one writer at a time, and a writer that finds the lock taken
+        # sleeps for milliseconds: one thread for its ledger writes keeps them queued
+        # instead. PostgreSQL takes concurrent writers.
+        writers = 1 if engine.dialect.name == "sqlite" else 4
+        self._ledger = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ledger")
+
+    async def _in_ledger(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._ledger, partial(func, *args, **kwargs))
 
     def kind_for(self, cause: ImpactCause) -> NoticeKind | None:
         """The notice this service sends for a change, if any."""
@@ -148,7 +161,7 @@ class Notifier:
             await self._notify_one_now(notice)
 
     async def _notify_one_now(self, notice: Notice) -> None:
-        record, previous_start = await asyncio.to_thread(ledger.claim_safely, self.engine, notice)
+        record, previous_start = await self._in_ledger(ledger.claim_safely, self.engine, notice)
         if record.state in ("sent", "failed"):
             await self._publish_outcome(notice, record.state, record.message_id, record.reply)
             return
@@ -160,7 +173,7 @@ class Notifier:
         except Permanent as refused:
             reply, state = str(refused), "failed"
             log.warning("notice %s refused for good: %s", record.id, reply)
-        await asyncio.to_thread(
+        await self._in_ledger(
             ledger.finish, self.engine, record.id, state=state, message_id=message["Message-ID"], reply=reply
         )
         await self._publish_outcome(notice, state, message["Message-ID"], reply)
@@ -183,6 +196,7 @@ class Notifier:
 
     async def close(self) -> None:
         await self.mailer.close()
+        self._ledger.shutdown(wait=True)
 
 
 async def _keep_alive(msg: NatsMessage) -> None:
