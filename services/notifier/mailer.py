@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 import stamina
 from aiosmtplib import (
     SMTP,
+    SMTPAuthenticationError,
     SMTPConnectError,
     SMTPRecipientsRefused,
     SMTPResponseException,
@@ -24,6 +26,12 @@ log = logging.getLogger("forewarn.notifier")
 
 class Permanent(Exception):
     """The server refused the mail for good (5xx); retrying cannot help."""
+
+
+class Misconfigured(Exception):
+    """forewarn's own mail settings are wrong (credentials, certificates): neither the
+    notice's fault nor worth an immediate retry. The event is redelivered later, so
+    nothing is lost once an operator fixes the setting."""
 
 
 class Transient(Exception):
@@ -84,8 +92,19 @@ class Mailer:
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             timeout=s.smtp_timeout,
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
         )
-        await client.connect()
+        try:
+            await client.connect()
+        except SMTPAuthenticationError as exc:
+            client.close()
+            raise Misconfigured(
+                f"{exc.code} {exc.message}: check FOREWARN_SMTP_USERNAME and FOREWARN_SMTP_PASSWORD"
+            ) from None
+        except SMTPConnectError as exc:
+            if isinstance(exc.__cause__ or exc.__context__, ssl.SSLCertVerificationError):
+                raise Misconfigured(f"{exc}: check FOREWARN_SMTP_CA_FILE") from None
+            raise
         return client
 
     async def _discard(self, client: SMTP) -> None:

@@ -23,6 +23,9 @@ class NotifierSettings(CommonSettings):
     )
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle that signed the mail server's certificate. Unset: the system's."
+    )
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout: float = Field(default=30.0, gt=0)
