@@ -36,6 +36,11 @@ class CommonSettings(BaseSettings):
         description="The operator's domain, used in ids and calendar UIDs.",
         pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
     )
+    mail_from: str = Field(
+        default="maintenance@cloud.example.net",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="The ops mailbox: sender of every notice and ORGANIZER of every calendar entry.",
+    )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
 

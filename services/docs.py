@@ -9,6 +9,7 @@ from forewarn.schemas.events import WindowDue
 
 from .impact.app import impact_router
 from .notifier.app import notifier_router
+from .reporter.app import reporter_router
 from .scheduler.app import scheduler_router
 
 
@@ -22,6 +23,7 @@ def documented_broker() -> NatsBroker:
     broker.include_router(scheduler_router(unavailable))
     broker.include_router(impact_router(unavailable))
     broker.include_router(notifier_router(unavailable))
+    broker.include_router(reporter_router(unavailable))
     published = WINDOW_EVENTS | {m: s for m, s in OTHERS.items() if m is not WindowDue}  # timers: server-made
     for model, subject in published.items():
         broker.publisher(

@@ -30,7 +30,6 @@ class NotifierSettings(CommonSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout: float = Field(default=30.0, gt=0)
     smtp_concurrency: int = Field(default=8, ge=1, le=256, description="Mails in flight at once.")
-    mail_from: str = Field(default="maintenance@cloud.example.net", pattern=r"^[^@\s]+@[^@\s]+$")
     templates_dir: Path = Field(default=Path(templates.__file__).parent)
     reminders: Annotated[list[Duration], NoDecode] = Field(
         default=[timedelta(hours=72), timedelta(hours=1)],
