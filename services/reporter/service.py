@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import ImpactCause, ImpactResolved
+from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReportPublished
 
 from ..bus.publish import Outgoing, publish
 from ..db import transaction
@@ -58,9 +58,7 @@ class Reporter:
 
     async def publish(self, window_id: str) -> None:
         """Publish ReportPublished and mail ops; both are safe to repeat after a crash."""
-        with transaction(self.engine) as session:
-            report = build_report(session, window_id)
-            mailed = session.get(Report, window_id).mailed_at is not None
+        report, mailed = await asyncio.to_thread(self._report, window_id)
         out = Outgoing(subjects.REPORT_PUBLISHED, f"report.{window_id}", report.model_dump_json().encode())
         await publish(self.broker, out, timeout=self.settings.publish_timeout)
         log.info(
@@ -74,11 +72,26 @@ class Reporter:
         if self.settings.ops_email and not mailed:
             await self._mail_ops(window_id)
 
-    async def _mail_ops(self, window_id: str) -> None:
+    def _report(self, window_id: str) -> tuple[ReportPublished, bool]:
         with transaction(self.engine) as session:
-            report = build_report(session, window_id)
-            tenants = affected_tenants(session, window_id)
-            refused = failures(session, window_id)
+            return build_report(session, window_id), session.get(Report, window_id).mailed_at is not None
+
+    def _everything(self, window_id: str) -> tuple[ReportPublished, list[dict], list[NoticeFailure]]:
+        with transaction(self.engine) as session:
+            return (
+                build_report(session, window_id),
+                affected_tenants(session, window_id),
+                failures(session, window_id),
+            )
+
+    def _mailed(self, window_id: str, reply: str) -> None:
+        with transaction(self.engine) as session:
+            row = session.get(Report, window_id)
+            row.mailed_at = utcnow()
+            row.ops_reply = reply[:2000]
+
+    async def _mail_ops(self, window_id: str) -> None:
+        report, tenants, refused = await asyncio.to_thread(self._everything, window_id)
         message = compose_report(
             self.notices.composer.env,
             report,
@@ -94,10 +107,7 @@ class Reporter:
         except Permanent as refused_for_good:
             reply = str(refused_for_good)
             log.error("report for %s refused by the mail server: %s", window_id, reply)
-        with transaction(self.engine) as session:
-            row = session.get(Report, window_id)
-            row.mailed_at = utcnow()
-            row.ops_reply = reply[:2000]
+        await asyncio.to_thread(self._mailed, window_id, reply)
 
     async def close(self) -> None:
         await self.notices.close()
