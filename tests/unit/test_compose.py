@@ -156,6 +156,7 @@ def test_a_completion_on_time_mentions_no_overrun(composer: Composer) -> None:
     )
     text = _parse(composer.compose(done, stamp=STAMP)).get_body(("plain",)).get_content()
     assert "The maintenance below is complete." in text and "Carried out: " in text
+    assert "- web-<1> (vm-00001, vm) on sto1-cmp-01" in text
     assert "past the planned end" not in text
 
 
