@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from .invitation import build_calendar, method_for
+from .invitation import Organizer, build_calendar, method_for
 
 NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder", "started", "completed"]
 # Which template renders each kind of notice; all kinds share one layout today.
@@ -102,6 +102,7 @@ class Composer:
         self.strings = yaml.safe_load((templates / "strings.yaml").read_text(encoding="utf-8"))
         self.provider = provider
         self.mail_from = mail_from
+        self.organizer = Organizer(provider, mail_from)
 
     def message_id(self, notice: Notice) -> str:
         """Stable per notice and recipient, so a resend is recognisably the same mail."""
@@ -144,13 +145,7 @@ class Composer:
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)
         calendar = build_calendar(
-            window=window,
-            tenant=tenant,
-            provider=self.provider,
-            organizer=self.mail_from,
-            location=location,
-            mode=contact.mode,
-            stamp=stamp,
+            window, tenant, self.organizer, location=location, mode=contact.mode, stamp=stamp
         ).to_ical()
 
         method = method_for(window, contact.mode)

@@ -13,7 +13,7 @@ from forewarn.schemas.events import AffectedResource, TenantImpact
 from ..inventory.models import Resource, Tenant
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowHost
-from .invitation import build_event, new_calendar
+from .invitation import Organizer, build_event, new_calendar
 
 # Windows that ended longer ago than this drop out of the feed.
 KEEP_PAST = timedelta(days=7)
@@ -45,6 +45,7 @@ def tenant_feed(engine: Engine, tenant_id: str, *, provider: str, organizer: str
         views = {wid: view(window, hosts_of(session, wid)) for wid, (window, _) in mine.items()}
     calendar = new_calendar(name=f"{provider} maintenance for {tenant.name}")
     stamp = utcnow()
+    sender = Organizer(provider, organizer)
     for window_id, (window, resources) in mine.items():
         seen = views[window_id]
         # A feed is read, not acted on: no METHOD, and no attendees to reveal.
@@ -59,6 +60,6 @@ def tenant_feed(engine: Engine, tenant_id: str, *, provider: str, organizer: str
         )
         location = ", ".join(window.sites)
         calendar.add_component(
-            build_event(seen, impact, provider, organizer, location, "notice", stamp, timedelta(hours=1))
+            build_event(seen, impact, sender, location=location, mode="notice", stamp=stamp)
         )
     return calendar.to_ical()

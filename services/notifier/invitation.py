@@ -8,6 +8,7 @@ cannot inject properties.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -60,35 +61,41 @@ def new_calendar(method: str | None = None, *, name: str | None = None) -> Calen
     return calendar
 
 
+@dataclass(frozen=True)
+class Organizer:
+    """Who sends every invitation: the operator's domain and its ops mailbox. One per service."""
+
+    provider: str
+    mailbox: str
+    alarm_before: timedelta = timedelta(hours=1)
+
+
 def build_calendar(
-    *,
     window: WindowView,
     tenant: TenantImpact,
-    provider: str,
-    organizer: str,
+    organizer: Organizer,
+    *,
     location: str,
     mode: Mode,
     stamp: datetime,
-    alarm_before: timedelta = timedelta(hours=1),
 ) -> Calendar:
     """The VCALENDAR for one tenant's contacts of one mode."""
     calendar = new_calendar(method_for(window, mode))
-    calendar.add_component(
-        build_event(window, tenant, provider, organizer, location, mode, stamp, alarm_before)
-    )
+    calendar.add_component(build_event(window, tenant, organizer, location=location, mode=mode, stamp=stamp))
     return calendar
 
 
 def build_event(
     window: WindowView,
     tenant: TenantImpact,
-    provider: str,
-    organizer: str,
+    organizer: Organizer,
+    *,
     location: str,
     mode: Mode,
     stamp: datetime,
-    alarm_before: timedelta,
 ) -> Event:
+    """The tenant's VEVENT for the window, with the attendees of one mode."""
+    provider = organizer.provider
     status, maint_status = STATUS[window.state]
     event = Event()
     event.add("uid", event_uid(window.id, tenant.tenant_id, provider))
@@ -102,7 +109,7 @@ def build_event(
     event.add("location", location)
     event.add("status", status)
     event.add("transp", "OPAQUE")
-    sender = vCalAddress(f"mailto:{organizer}")
+    sender = vCalAddress(f"mailto:{organizer.mailbox}")
     sender.params["CN"] = vText(f"{provider} operations")
     event.add("organizer", sender)
     for contact in tenant.contacts:
@@ -127,7 +134,7 @@ def build_event(
     event.add("x-maintnote-impact", tenant.impact.value)
     event.add("x-maintnote-status", maint_status)
     if window.state in (WindowState.SCHEDULED, WindowState.IN_PROGRESS):
-        event.add_component(_alarm(window.title, alarm_before))
+        event.add_component(_alarm(window.title, organizer.alarm_before))
     return event
 
 

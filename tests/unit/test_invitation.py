@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services.notifier.invitation import build_calendar, event_uid
+from forewarn.services.notifier.invitation import Organizer, build_calendar, event_uid
 from tests.factories import START, make_window
 
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -40,10 +40,9 @@ TENANT = TenantImpact(
 
 def _build(window: WindowView, mode: str = "invite", tenant: TenantImpact = TENANT) -> Calendar:
     calendar = build_calendar(
-        window=window,
-        tenant=tenant,
-        provider="cloud.example.net",
-        organizer="maintenance@cloud.example.net",
+        window,
+        tenant,
+        Organizer("cloud.example.net", "maintenance@cloud.example.net"),
         location="STO1 (Stockholm 1, Kista)",
         mode=mode,
         stamp=STAMP,
