@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
+
+T = TypeVar("T")
 
 
 class UtcDateTime(TypeDecorator):
@@ -85,3 +89,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work commits together, or not at all."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def again_on_conflict(work: Callable[..., T], *args: Any) -> T:
+    """Run work; if a concurrent writer inserted the same key first, run it once more.
+
+    The second run finds the row the other writer committed, so it updates
+    (or locks) it instead of inserting.
+    """
+    try:
+        return work(*args)
+    except IntegrityError:
+        return work(*args)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
 
+from ..db import again_on_conflict
 from .compose import Notice, ledger_kind, notice_id
 from .models import NoticeRecord
 
@@ -80,10 +80,7 @@ def claim(engine: Engine, notice: Notice) -> tuple[Claim, datetime | None]:
 
 def claim_safely(engine: Engine, notice: Notice) -> tuple[Claim, datetime | None]:
     """claim(), tolerating a twin notifier that inserted the same row a moment earlier."""
-    try:
-        return claim(engine, notice)
-    except IntegrityError:
-        return claim(engine, notice)
+    return again_on_conflict(claim, engine, notice)
 
 
 def finish(engine: Engine, key: str, *, state: str, message_id: str, reply: str) -> None:

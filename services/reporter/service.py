@@ -7,14 +7,13 @@ import logging
 
 from faststream.nats import NatsBroker, NatsMessage
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReportPublished
 
 from ..bus.publish import Outgoing, publish
-from ..db import transaction
+from ..db import again_on_conflict, transaction
 from ..notifier.mailer import Permanent
 from ..notifier.service import Notifier
 from .build import affected_tenants, build_report, failures, take_part
@@ -48,13 +47,12 @@ class Reporter:
             await self.publish(impact.window.id)
 
     def _take(self, impact: ImpactResolved) -> bool:
-        try:
-            with transaction(self.engine) as session:
-                return take_part(session, impact)
-        except IntegrityError:
-            # Another part created the report row a moment earlier: now it is there to lock.
-            with transaction(self.engine) as session:
-                return take_part(session, impact)
+        # Another part may create the report row a moment earlier: then it is there to lock.
+        return again_on_conflict(self._take_once, impact)
+
+    def _take_once(self, impact: ImpactResolved) -> bool:
+        with transaction(self.engine) as session:
+            return take_part(session, impact)
 
     async def publish(self, window_id: str) -> None:
         """Publish ReportPublished and mail ops; both are safe to repeat after a crash."""
