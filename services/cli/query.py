@@ -19,8 +19,9 @@ from forewarn.schemas.base import WindowState
 
 from ..config import CommonSettings
 from ..impact.resolve import resolve_hosts
+from ..inventory.models import UnknownTenant
 from ..notifier import ledger
-from ..notifier.feed import UnknownTenant, tenant_feed
+from ..notifier.feed import tenant_feed
 from ..notifier.settings import NotifierSettings
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowEventRecord

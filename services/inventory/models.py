@@ -67,3 +67,7 @@ class Resource(SQLModel, table=True):
     # answer from the index alone where the planner can).
     host: str = Field(foreign_key="host.name", index=True, max_length=253)
     tenant: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+
+
+class UnknownTenant(LookupError):
+    """No tenant with that id in the inventory."""

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from .invitation import Organizer, build_calendar, method_for
+from .invitation import Organizer, build_calendar, location_of, method_for
 
 NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder", "started", "completed"]
 # Which template renders each kind of notice; all kinds share one layout today.
@@ -119,7 +119,7 @@ class Composer:
         words = self.strings[locale]
         when_local = local_time(window.start, tenant.timezone, locale)
         subject = one_line(f"[{words['kind'][notice.kind]}] {window.title} – {when_local}")
-        location = ", ".join(sorted({c.site for c in window.components}))
+        location = location_of(window)
         context = {
             "t": words,
             "kind": notice.kind,

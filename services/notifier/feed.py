@@ -10,17 +10,13 @@ from sqlmodel import Session
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import AffectedResource, TenantImpact
 
-from ..inventory.models import Resource, Tenant
+from ..inventory.models import Resource, Tenant, UnknownTenant
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowHost
-from .invitation import Organizer, build_event, new_calendar
+from .invitation import Organizer, feed_calendar
 
 # Windows that ended longer ago than this drop out of the feed.
 KEEP_PAST = timedelta(days=7)
-
-
-class UnknownTenant(LookupError):
-    """No tenant with that id in the inventory."""
 
 
 def tenant_feed(engine: Engine, tenant_id: str, *, provider: str, organizer: str) -> bytes:
@@ -43,23 +39,22 @@ def tenant_feed(engine: Engine, tenant_id: str, *, provider: str, organizer: str
                 AffectedResource(id=resource.id, name=resource.name, kind=resource.kind, host=resource.host)
             )
         views = {wid: view(window, hosts_of(session, wid)) for wid, (window, _) in mine.items()}
-    calendar = new_calendar(name=f"{provider} maintenance for {tenant.name}")
-    stamp = utcnow()
-    sender = Organizer(provider, organizer)
-    for window_id, (window, resources) in mine.items():
-        seen = views[window_id]
-        # A feed is read, not acted on: no METHOD, and no attendees to reveal.
-        impact = TenantImpact(
-            tenant_id=tenant.id,
-            name=tenant.name,
-            timezone=tenant.timezone,
-            locale=tenant.locale,
-            contacts=[],
-            resources=resources,
-            impact=seen.impact,
+    entries = [
+        (
+            views[window_id],
+            # The feed holds no contacts: it is read by calendar apps, not sent.
+            TenantImpact(
+                tenant_id=tenant.id,
+                name=tenant.name,
+                timezone=tenant.timezone,
+                locale=tenant.locale,
+                contacts=[],
+                resources=resources,
+                impact=views[window_id].impact,
+            ),
         )
-        location = ", ".join(window.sites)
-        calendar.add_component(
-            build_event(seen, impact, sender, location=location, mode="notice", stamp=stamp)
-        )
-    return calendar.to_ical()
+        for window_id, (_, resources) in mine.items()
+    ]
+    return feed_calendar(
+        f"{provider} maintenance for {tenant.name}", entries, Organizer(provider, organizer), stamp=utcnow()
+    )

@@ -8,6 +8,7 @@ cannot inject properties.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -70,6 +71,26 @@ class Organizer:
     alarm_before: timedelta = timedelta(hours=1)
 
 
+def location_of(window: WindowView) -> str:
+    """The sites a window touches, as the event's LOCATION."""
+    return ", ".join(sorted({c.site for c in window.components}))
+
+
+def feed_calendar(
+    name: str, entries: Iterable[tuple[WindowView, TenantImpact]], organizer: Organizer, *, stamp: datetime
+) -> bytes:
+    """A tenant's subscribable calendar: one event per window, updated in place as windows change.
+
+    A feed is read, not acted on: no METHOD, and no attendees to reveal.
+    """
+    calendar = new_calendar(name=name)
+    for window, tenant in entries:
+        calendar.add_component(
+            build_event(window, tenant, organizer, location=location_of(window), mode="notice", stamp=stamp)
+        )
+    return calendar.to_ical()
+
+
 def build_calendar(
     window: WindowView,
     tenant: TenantImpact,
@@ -95,23 +116,14 @@ def build_event(
     stamp: datetime,
 ) -> Event:
     """The tenant's VEVENT for the window, with the attendees of one mode."""
-    provider = organizer.provider
-    status, maint_status = STATUS[window.state]
-    event = Event()
-    event.add("uid", event_uid(window.id, tenant.tenant_id, provider))
-    event.add("dtstamp", stamp)
-    start, end = shown_times(window)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("sequence", window.revision)
-    event.add("summary", window.title)
-    event.add("description", _description(window, tenant))
-    event.add("location", location)
-    event.add("status", status)
-    event.add("transp", "OPAQUE")
-    sender = vCalAddress(f"mailto:{organizer.mailbox}")
-    sender.params["CN"] = vText(f"{provider} operations")
-    event.add("organizer", sender)
+    event = window_event(
+        window,
+        organizer,
+        uid=event_uid(window.id, tenant.tenant_id, organizer.provider),
+        description=_description(window, tenant),
+        location=location,
+        stamp=stamp,
+    )
     for contact in tenant.contacts:
         if contact.mode != mode:
             continue
@@ -122,9 +134,7 @@ def build_event(
         if contact.name:
             attendee.params["CN"] = vText(contact.name)
         event.add("attendee", attendee, encode=0)
-    event.add("x-maintnote-provider", provider)
     event.add("x-maintnote-account", tenant.tenant_id)
-    event.add("x-maintnote-maintenance-id", window.id)
     for resource in tenant.resources:
         event.add(
             "x-maintnote-object-id",
@@ -132,10 +142,55 @@ def build_event(
             parameters={"X-MAINTNOTE-OBJECT-IMPACT": tenant.impact.value},
         )
     event.add("x-maintnote-impact", tenant.impact.value)
-    event.add("x-maintnote-status", maint_status)
+    _finish(event, window, organizer)
+    return event
+
+
+def public_event(window: WindowView, organizer: Organizer, *, location: str, stamp: datetime) -> Event:
+    """A window's VEVENT for everyone: the window's own impact, and no tenant, resource or host."""
+    event = window_event(
+        window,
+        organizer,
+        uid=f"{window.id}@{organizer.provider}",
+        description=f"Impact: {window.impact.value} ({window.impact.plain}).",
+        location=location,
+        stamp=stamp,
+    )
+    event.add("x-maintnote-impact", window.impact.value)
+    _finish(event, window, organizer)
+    return event
+
+
+def window_event(
+    window: WindowView, organizer: Organizer, *, uid: str, description: str, location: str, stamp: datetime
+) -> Event:
+    """The properties every VEVENT of a window shares, whoever it is for."""
+    status, _ = STATUS[window.state]
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    start, end = shown_times(window)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("sequence", window.revision)
+    event.add("summary", window.title)
+    event.add("description", description)
+    event.add("location", location)
+    event.add("status", status)
+    event.add("transp", "OPAQUE")
+    sender = vCalAddress(f"mailto:{organizer.mailbox}")
+    sender.params["CN"] = vText(f"{organizer.provider} operations")
+    event.add("organizer", sender)
+    event.add("x-maintnote-provider", organizer.provider)
+    event.add("x-maintnote-maintenance-id", window.id)
+    return event
+
+
+def _finish(event: Event, window: WindowView, organizer: Organizer) -> None:
+    """The state and, for a window still to come or running, the alarm: last, as MAINT-NOTE orders them."""
+    event.add("x-maintnote-status", STATUS[window.state][1])
     if window.state in (WindowState.SCHEDULED, WindowState.IN_PROGRESS):
         event.add_component(_alarm(window.title, organizer.alarm_before))
-    return event
 
 
 def _alarm(title: str, before: timedelta) -> Alarm:

@@ -15,8 +15,8 @@ from forewarn.schemas.commands import BookWindow, CancelWindow, HostSelector
 from forewarn.services.cli.main import app
 from forewarn.services.db import transaction
 from forewarn.services.inventory.load import load_inventory
-from forewarn.services.inventory.models import Resource
-from forewarn.services.notifier.feed import UnknownTenant, tenant_feed
+from forewarn.services.inventory.models import Resource, UnknownTenant
+from forewarn.services.notifier.feed import tenant_feed
 from forewarn.services.scheduler import lifecycle
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules
