@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMBEDDED_NATS_PORT = 4290
 
 
+class StartupError(RuntimeError):
+    """The environment is not ready for a service to start: the message says what to fix."""
+
+
 class CommonSettings(BaseSettings):
     """What every forewarn process needs: the bus, the store and who we are."""
 
