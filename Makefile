@@ -6,7 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint demo schemas bench clean
+# Root installs system packages itself; anyone else through sudo.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser test lint demo schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +19,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser test drives Debian's Chromium through Playwright, which never
+# downloads a browser. If this fails, that test fails and says why.
+browser:
+	@command -v chromium >/dev/null || $(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; } \
+		|| echo "warning: could not install chromium; the status page's browser test will fail" >&2
+
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/python -m forewarn.schemas.export --check
 	$(BIN)/pytest
 

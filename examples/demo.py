@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -52,8 +54,8 @@ def wait_until_up(up: subprocess.Popen[str], timeout: float = 30) -> None:
     raise SystemExit("the stack did not come up; see the lines above")
 
 
-def watch(window_id: str, end: datetime) -> None:
-    """A progress bar until the window has completed."""
+def watch(window_id: str, end: datetime, status_url: str) -> None:
+    """A progress bar until the window has completed, and the status page once it runs."""
     total = max((end - datetime.now(UTC)).total_seconds() + 3, 1)
     seen = None
     with Progress(
@@ -70,6 +72,8 @@ def watch(window_id: str, end: datetime) -> None:
             if state != seen:
                 progress.console.print(f"  {datetime.now(UTC):%H:%M:%S} UTC  window is [bold]{state}[/]")
                 seen = state
+                if state == "in_progress":
+                    status_line(status_url)
             progress.update(task, description=state, completed=time.monotonic() - started)
             if state in ("completed", "cancelled"):
                 return
@@ -84,6 +88,8 @@ def main() -> None:
     os.environ.pop("FOREWARN_NATS_URL", None)
     os.environ.pop("FOREWARN_DATABASE_URL", None)
     os.environ["FOREWARN_OPS_EMAIL"] = "noc@cloud.example.net"
+    os.environ["FOREWARN_STATUS_PORT"] = str(free_port())
+    status_url = f"http://127.0.0.1:{os.environ['FOREWARN_STATUS_PORT']}"
     console.rule("[bold]forewarn demo")
     console.print(f"data folder: {data}")
     forewarn("inventory", "load", str(ROOT / "examples" / "inventory.yaml"))
@@ -137,9 +143,13 @@ def main() -> None:
         window_id = booked.stdout.split("Window ", 1)[1].split()[0]
         console.rule("The work needs longer: extend it, and every contact gets an update")
         forewarn("extend", window_id, "--by", "30s")
+        console.rule("The public status page shows it; each tenant has a private link")
+        status_line(status_url)
+        forewarn("tenant", "token", "acme-ab")
         console.rule(f"Watching {window_id} until it completes")
-        watch(window_id, start + timedelta(seconds=90))
+        watch(window_id, start + timedelta(seconds=90), status_url)
         forewarn("show", window_id)
+        status_line(status_url)
         console.rule("The completion report: tenants got their part, ops the whole")
         show_report(window_id)
         console.rule("The event stream, as `forewarn tail` saw it")
@@ -157,6 +167,28 @@ def main() -> None:
     sys.stdout.write((data / "tail.log").read_text())
     show_inbox(data / "inbox")
     console.rule("[green]demo finished: every process stopped")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def status_line(url: str) -> None:
+    """The page's address, and one line of what /api/v2/summary.json says right now."""
+    with urllib.request.urlopen(f"{url}/api/v2/summary.json", timeout=5) as response:
+        summary = json.load(response)
+    windows = summary["scheduled_maintenances"]
+    counts = {s: sum(1 for w in windows if w["status"] == s) for s in ("in_progress", "scheduled")}
+    busy = [c["name"] for c in summary["components"] if c["status"] != "operational"]
+    console.print(
+        f"status page [bold]{url}/[/]: {summary['status']['description']}; "
+        f"{counts['in_progress']} in progress, {counts['scheduled']} upcoming; "
+        f"{len(summary['components'])} components"
+        + (f", under maintenance: {', '.join(busy)}" if busy else ", all operational"),
+        highlight=False,
+    )
 
 
 def show_report(window_id: str, timeout: float = 30) -> None:

@@ -80,6 +80,7 @@ def create_tables(engine: Engine) -> None:
     from .notifier import models as _notifier  # noqa: F401
     from .reporter import models as _reporter  # noqa: F401
     from .scheduler import models as _scheduler  # noqa: F401
+    from .statuspage import models as _statuspage  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
 

@@ -11,6 +11,7 @@ from .impact.app import impact_router
 from .notifier.app import notifier_router
 from .reporter.app import reporter_router
 from .scheduler.app import scheduler_router
+from .statuspage.app import statuspage_router
 
 
 def documented_broker() -> NatsBroker:
@@ -24,6 +25,7 @@ def documented_broker() -> NatsBroker:
     broker.include_router(impact_router(unavailable))
     broker.include_router(notifier_router(unavailable))
     broker.include_router(reporter_router(unavailable))
+    broker.include_router(statuspage_router(unavailable))
     published = WINDOW_EVENTS | {m: s for m, s in OTHERS.items() if m is not WindowDue}  # timers: server-made
     for model, subject in published.items():
         broker.publisher(

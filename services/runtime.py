@@ -10,6 +10,7 @@ from contextlib import suppress
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsRouter
+from prometheus_client import CollectorRegistry
 
 from .bus.broker import build_broker, wait_for_stream
 from .config import CommonSettings
@@ -25,26 +26,32 @@ from .reporter.settings import ReporterSettings
 from .scheduler.app import scheduler_router
 from .scheduler.service import Scheduler
 from .scheduler.settings import SchedulerSettings
+from .statuspage.app import statuspage_router
+from .statuspage.service import StatusPage
+from .statuspage.settings import StatusSettings
 
 log = logging.getLogger("forewarn")
 
 # Services in start order: the scheduler first, since it declares the stream.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
-AVAILABLE = ("scheduler", "impact", "notifier", "reporter")
 
 
 class Stack:
     """The services of one process sharing one broker, built at start-up."""
 
     def __init__(self, names: list[str]) -> None:
-        unknown = [n for n in names if n not in AVAILABLE]
+        unknown = [n for n in names if n not in SERVICES]
         if unknown:
             raise ValueError(
-                f"service(s) {', '.join(unknown)} not available; choose from {', '.join(AVAILABLE)}"
+                f"service(s) {', '.join(unknown)} not available; choose from {', '.join(SERVICES)}"
             )
         self.names = [n for n in SERVICES if n in names]
         self.settings = CommonSettings()
-        self.broker: NatsBroker = build_broker(self.settings, name="+".join(self.names))
+        # One registry per process: what its services' /metrics show.
+        self.registry = CollectorRegistry()
+        self.broker: NatsBroker = build_broker(
+            self.settings, name="+".join(self.names), metrics=self.registry
+        )
         self.running: dict[str, Any] = {}
         for name in self.names:
             self.broker.include_router(self._router(name))
@@ -56,7 +63,13 @@ class Stack:
         get = self._get(name)
         if name == "scheduler":
             return scheduler_router(get, replicas=self.settings.stream_replicas)
-        return {"impact": impact_router, "notifier": notifier_router, "reporter": reporter_router}[name](get)
+        routers = {
+            "impact": impact_router,
+            "notifier": notifier_router,
+            "reporter": reporter_router,
+            "statuspage": statuspage_router,
+        }
+        return routers[name](get)
 
     def _build(self, name: str) -> Any:
         """A service's resources, with its own settings class."""
@@ -66,6 +79,8 @@ class Stack:
             return ImpactResolver(ImpactSettings(), self.engine, self.broker)
         if name == "reporter":
             return Reporter(ReporterSettings(), self.engine, self.broker)
+        if name == "statuspage":
+            return StatusPage(StatusSettings(), self.engine, self.broker, self.registry)
         return Notifier(NotifierSettings(), self.engine, self.broker)
 
     async def start(self) -> None:
@@ -74,10 +89,17 @@ class Stack:
         await asyncio.to_thread(create_tables, self.engine)
         for name in self.names:
             self.running[name] = self._build(name)
-        await self.broker.connect()
-        if "scheduler" not in self.names:
-            await wait_for_stream(self.broker)
-        await self.broker.start()
+        try:
+            await self.broker.connect()
+            if "scheduler" not in self.names:
+                await wait_for_stream(self.broker)
+            await self.broker.start()
+            for service in self.running.values():
+                if hasattr(service, "start"):
+                    await service.start()
+        except BaseException:
+            await self.stop()
+            raise
         log.info("running %s on %s", ", ".join(self.names), ", ".join(self.settings.servers))
 
     async def stop(self) -> None:
@@ -90,7 +112,7 @@ class Stack:
         self.engine.dispose()
 
 
-async def serve(names: list[str], *, ready: Callable[[], None] | None = None) -> None:
+async def serve(names: list[str], *, ready: Callable[[Stack], None] | None = None) -> None:
     """Run services until SIGINT or SIGTERM."""
     stack = Stack(names)
     stopping = asyncio.Event()
@@ -99,7 +121,7 @@ async def serve(names: list[str], *, ready: Callable[[], None] | None = None) ->
         loop.add_signal_handler(sig, stopping.set)
     await stack.start()
     if ready:
-        ready()
+        ready(stack)
     try:
         await stopping.wait()
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import inventory, query, reports, stack, windows
+from . import inventory, query, reports, stack, tenants, windows
 
 app = typer.Typer(
     name="forewarn",
@@ -26,6 +26,7 @@ app.command("report")(reports.report_window)
 app.command()(stack.up)
 app.command()(stack.run)
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(tenants.app, name="tenant")
 
 
 def main() -> None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from ..bus.embedded import EmbeddedNats
-from ..config import EMBEDDED_NATS_PORT, CommonSettings
+from ..config import EMBEDDED_NATS_PORT, CommonSettings, StartupError
 from ..logs import configure_logging
 from ..notifier.inbox import DemoInbox
 from ..notifier.settings import NotifierSettings
-from ..runtime import AVAILABLE, SERVICES, serve
+from ..runtime import SERVICES, Stack, serve
 from .common import EXIT_ENV, console, err
 
 
@@ -41,9 +42,7 @@ def up(
             nats.stop()
         raise
     try:
-        asyncio.run(
-            serve(list(AVAILABLE), ready=lambda: console.print("[green]✓[/] forewarn is up; Ctrl-C stops it"))
-        )
+        _serve(list(SERVICES), ready=_announce)
     finally:
         if inbox:
             inbox.stop()
@@ -76,8 +75,20 @@ def run(
     if service not in SERVICES:
         err.print(f"[bold red]error:[/] SERVICE: {service!r} is not one of {', '.join(SERVICES)}")
         raise typer.Exit(2)
-    if service not in AVAILABLE:
-        err.print(f"[bold red]error:[/] SERVICE: {service} is not part of this release yet")
-        raise typer.Exit(2)
     configure_logging(log_level)
-    asyncio.run(serve([service]))
+    _serve([service])
+
+
+def _serve(names: list[str], *, ready: Callable[[Stack], None] | None = None) -> None:
+    """Run services until a signal; an environment that is not ready is one clear error."""
+    try:
+        asyncio.run(serve(names, ready=ready))
+    except StartupError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(EXIT_ENV) from None
+
+
+def _announce(stack: Stack) -> None:
+    if "statuspage" in stack.running:
+        console.print(f"status page on [bold]{stack.running['statuspage'].address}[/]", highlight=False)
+    console.print("[green]✓[/] forewarn is up; Ctrl-C stops it")

@@ -1,0 +1,62 @@
+"""`forewarn tenant`: each tenant's secret link to its own view of the status page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..inventory.models import UnknownTenant
+from ..statuspage.settings import StatusSettings
+from ..statuspage.tokens import issue, revoke
+from .common import Abort, console, err, open_store, report
+from .render import dump
+
+app = typer.Typer(help="Tenants' private status-page links.", no_args_is_help=True)
+TenantArg = Annotated[str, typer.Argument(metavar="TENANT", help="A tenant id from the inventory.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _unknown(tenant: str) -> Abort:
+    return Abort(
+        f"TENANT: no tenant {tenant!r} in the inventory (see `forewarn inventory show`)",
+        payload={
+            "error": "unknown tenant",
+            "reasons": [{"field": "TENANT", "message": f"no tenant {tenant!r}"}],
+        },
+    )
+
+
+@app.command("token")
+def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
+    """Issue a new secret link for a tenant; any earlier link stops working."""
+    try:
+        secret = issue(open_store(), tenant)
+    except UnknownTenant:
+        report(_unknown(tenant), as_json=as_json)
+    base = StatusSettings().public_url()
+    page = f"{base}/t/{secret}"
+    calendar = f"{page}/calendar.ics"
+    webcal = calendar.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1)
+    if as_json:
+        dump({"tenant": tenant, "page": page, "calendar": calendar, "webcal": webcal})
+        return
+    console.print(f"[green]✓[/] new link for [bold]{tenant}[/]; the earlier one, if any, no longer works.")
+    console.print(f"  page:     {page}", highlight=False, soft_wrap=True)
+    console.print(f"  calendar: {webcal}", highlight=False, soft_wrap=True)
+    err.print("[dim]Send it to the tenant privately: anyone holding it can read the page.[/]")
+
+
+@app.command("revoke")
+def revoke_token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
+    """Revoke a tenant's secret link: it answers 404 from now on."""
+    try:
+        had = revoke(open_store(), tenant)
+    except UnknownTenant:
+        report(_unknown(tenant), as_json=as_json)
+    if as_json:
+        dump({"tenant": tenant, "revoked": had})
+    elif had:
+        console.print(f"[green]✓[/] revoked the link of [bold]{tenant}[/]")
+    else:
+        console.print(f"{tenant} had no link; nothing to revoke")

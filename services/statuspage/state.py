@@ -1,0 +1,322 @@
+"""The status page's state: a projection of the maintenance stream, rebuilt from its start.
+
+`StatusView.apply` takes the stream's messages in order and keeps two things
+apart: public windows, which hold only what anyone may see (title, impact,
+times, components, a timeline), and each tenant's affected resources, which
+only that tenant's secret link shows. Everything comes from the events, time
+stamps included, so a rebuild after a restart gives exactly the same view.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from babel.dates import format_timedelta
+from pydantic import ValidationError
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import Impact, WindowState
+from forewarn.schemas.catalog import WINDOW_EVENTS
+from forewarn.schemas.events import (
+    ImpactResolved,
+    TenantImpact,
+    WindowCancelled,
+    WindowCompleted,
+    WindowEvent,
+    WindowExtended,
+    WindowRescheduled,
+    WindowStarted,
+    WindowView,
+)
+
+log = logging.getLogger("forewarn.statuspage")
+
+# Statuspage's component statuses, mildest first; while windows overlap the worst one shows.
+OPERATIONAL = "operational"
+SEVERITY = (OPERATIONAL, "degraded_performance", "partial_outage", "major_outage", "under_maintenance")
+# What a running window does to its components, by its impact.
+COMPONENT_STATUS = {
+    Impact.OUTAGE: "under_maintenance",
+    Impact.DEGRADED: "degraded_performance",
+    Impact.REDUCED_REDUNDANCY: OPERATIONAL,
+    Impact.NO_IMPACT: OPERATIONAL,
+}
+# The words people read for each value; the API keeps Statuspage's own values.
+WORDS = {
+    "state": {
+        "scheduled": "Scheduled",
+        "in_progress": "In progress",
+        "completed": "Completed",
+        "cancelled": "Cancelled",
+    },
+    "component": {
+        "operational": "Operational",
+        "degraded_performance": "Degraded performance",
+        "partial_outage": "Partial outage",
+        "major_outage": "Major outage",
+        "under_maintenance": "Under maintenance",
+    },
+    "impact": {
+        "OUTAGE": "Outage: services unavailable",
+        "DEGRADED": "Degraded performance",
+        "REDUCED-REDUNDANCY": "Reduced redundancy",
+        "NO-IMPACT": "No impact expected",
+    },
+}
+LIFECYCLE: dict[str, type[WindowEvent]] = {
+    subject: model for model, subject in WINDOW_EVENTS.items() if issubclass(model, WindowEvent)
+}
+
+
+@dataclass(frozen=True, order=True)
+class ComponentKey:
+    """A (site, role) pair the public sees."""
+
+    site: str
+    role: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.site}-{self.role}".lower()
+
+    @property
+    def name(self) -> str:
+        # Short roles are acronyms (GPU); longer ones are words (Compute, Storage).
+        role = self.role.upper() if len(self.role) <= 3 else self.role.replace("-", " ").title()
+        return f"{self.site.upper()} {role}"
+
+
+@dataclass
+class ComponentState:
+    key: ComponentKey
+    status: str = OPERATIONAL
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A component's status before and after one update."""
+
+    key: ComponentKey
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """One entry of a window's public timeline."""
+
+    id: str
+    status: str
+    body: str
+    at: datetime
+    changes: tuple[Change, ...]
+
+
+@dataclass
+class PublicWindow:
+    """A window as the public sees it: no hosts, tenants, description or requester."""
+
+    id: str
+    title: str
+    impact: Impact
+    state: WindowState
+    start: datetime
+    end: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    components: tuple[ComponentKey, ...]
+    created_at: datetime
+    updated_at: datetime
+    updates: list[Update] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """Statuspage's maintenance status; a cancelled window is over, like a completed one."""
+        return {WindowState.SCHEDULED: "scheduled", WindowState.IN_PROGRESS: "in_progress"}.get(
+            self.state, "completed"
+        )
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.ended_at or (self.updated_at if not self.state.live else None)
+
+
+@dataclass
+class TenantWindows:
+    """What one tenant loses in each window, from the latest impact resolution."""
+
+    name: str
+    windows: dict[str, TenantImpact] = field(default_factory=dict)
+
+
+def when(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def span(delta: timedelta) -> str:
+    return format_timedelta(delta, locale="en", threshold=1.1)
+
+
+def describe(event: WindowEvent) -> str:
+    """The timeline text for a lifecycle event: times, impact and state, never who is affected."""
+    w = event.window
+    if isinstance(event, WindowRescheduled):
+        return f"Moved to {when(w.start)} – {when(w.end)} (was {when(event.previous_start)})."
+    if isinstance(event, WindowExtended):
+        return f"Extended by {span(event.by)}; now expected to end at {when(w.end)}."
+    if isinstance(event, WindowStarted):
+        late = f" It began {span(event.late_by)} after the planned start." if event.late else ""
+        return f"The maintenance is in progress.{late}"
+    if isinstance(event, WindowCompleted):
+        return "The maintenance is complete." + (" It finished ahead of schedule." if event.early else "")
+    if isinstance(event, WindowCancelled):
+        return "This maintenance was cancelled. Nothing will change."
+    return f"Scheduled for {when(w.start)} – {when(w.end)}. Expected impact: {w.impact.plain}."
+
+
+class StatusView:
+    """The projection; apply() every message of the stream in order."""
+
+    def __init__(self, components: list[tuple[str, str]] | None = None) -> None:
+        keys = [ComponentKey(site, role) for site, role in components or []]
+        self.components: dict[ComponentKey, ComponentState] = {key: ComponentState(key) for key in keys}
+        self.windows: dict[str, PublicWindow] = {}
+        # Private: the full views (for tenants' calendars) and tenants' impact.
+        self.views: dict[str, WindowView] = {}
+        self.tenants: dict[str, TenantWindows] = {}
+        self.impact_revision: dict[str, int] = {}
+        self.last_seq = 0
+        self.updated_at: datetime | None = None
+        self.skipped = 0
+
+    def add_components(self, pairs: list[tuple[str, str]]) -> None:
+        """Components known from the inventory, shown even before any window touches them."""
+        for site, role in pairs:
+            key = ComponentKey(site, role)
+            self.components.setdefault(key, ComponentState(key))
+
+    def apply(self, subject: str, data: bytes, seq: int) -> str | None:
+        """Take one stream message; return the id of the window it changed, if any.
+
+        Messages this page has no use for (commands, timers, notices) pass by,
+        and so does anything malformed: the consumers that own those subjects
+        dead-letter it, and the page must never stall on it.
+        """
+        if seq <= self.last_seq:
+            return None
+        self.last_seq = seq
+        try:
+            if subject in LIFECYCLE:
+                event = LIFECYCLE[subject].model_validate_json(data)
+                self._on_lifecycle(event, seq)
+                return event.window.id
+            if subject == subjects.IMPACT_RESOLVED:
+                impact = ImpactResolved.model_validate_json(data)
+                return impact.window.id if self._on_impact(impact) else None
+        except ValidationError as exc:
+            self.skipped += 1
+            log.warning("status page skips message %s on %s: %s", seq, subject, exc.error_count())
+        return None
+
+    def _on_lifecycle(self, event: WindowEvent, seq: int) -> None:
+        view = event.window
+        at = event.occurred_at
+        before = self.windows.get(view.id)
+        if before is None:
+            public = PublicWindow(
+                id=view.id,
+                title=view.title,
+                impact=view.impact,
+                state=view.state,
+                start=view.start,
+                end=view.end,
+                started_at=view.started_at,
+                ended_at=view.ended_at,
+                components=tuple(sorted(ComponentKey(c.site, c.role) for c in view.components)),
+                created_at=at,
+                updated_at=at,
+            )
+            self.windows[view.id] = public
+        else:
+            public = before
+            public.title, public.impact, public.state = view.title, view.impact, view.state
+            public.start, public.end = view.start, view.end
+            public.started_at, public.ended_at = view.started_at, view.ended_at
+            public.updated_at = at
+        self.views[view.id] = view
+        for key in public.components:
+            self.components.setdefault(key, ComponentState(key, created_at=at))
+            if self.components[key].created_at is None:
+                self.components[key].created_at = at
+        changed = {c.key: c for c in self._recompute(public.components, at)}
+        # Statuspage lists every affected component in each update, changed or not.
+        changes = tuple(
+            changed.get(key) or Change(key, self.components[key].status, self.components[key].status)
+            for key in public.components
+        )
+        public.updates.append(
+            Update(id=f"{view.id}-{seq}", status=public.status, body=describe(event), at=at, changes=changes)
+        )
+        self.updated_at = at
+
+    def _recompute(self, keys: tuple[ComponentKey, ...], at: datetime) -> tuple[Change, ...]:
+        """Set each component to the worst status among the windows running on it."""
+        worst = {key: OPERATIONAL for key in keys}
+        for window in self.windows.values():
+            if window.state is not WindowState.IN_PROGRESS:
+                continue
+            for key in window.components:
+                if key in worst:
+                    worst[key] = max(worst[key], COMPONENT_STATUS[window.impact], key=SEVERITY.index)
+        changes = []
+        for key, status in worst.items():
+            component = self.components[key]
+            if component.status != status:
+                changes.append(Change(key, component.status, status))
+                component.status, component.updated_at = status, at
+        return tuple(changes)
+
+    def _on_impact(self, impact: ImpactResolved) -> bool:
+        """Keep each tenant's part of the newest resolution of a window."""
+        window_id, revision = impact.window.id, impact.window.revision
+        known = self.impact_revision.get(window_id, 0)
+        if revision < known:
+            return False
+        if revision > known:
+            self.impact_revision[window_id] = revision
+            for tenant in self.tenants.values():
+                tenant.windows.pop(window_id, None)
+        for tenant in impact.tenants:
+            entry = self.tenants.setdefault(tenant.tenant_id, TenantWindows(tenant.name))
+            entry.name = tenant.name
+            # Contacts are not shown on any page: do not keep them.
+            entry.windows[window_id] = tenant.model_copy(update={"contacts": []})
+        return True
+
+    # Queries ------------------------------------------------------------
+
+    def in_progress(self) -> list[PublicWindow]:
+        return sorted((w for w in self.windows.values() if w.state is WindowState.IN_PROGRESS), key=_by_start)
+
+    def upcoming(self) -> list[PublicWindow]:
+        return sorted((w for w in self.windows.values() if w.state is WindowState.SCHEDULED), key=_by_start)
+
+    def recent(self, now: datetime, days: int) -> list[PublicWindow]:
+        """Windows that ended (completed or cancelled) within the last `days`, newest first."""
+        since = now - timedelta(days=days)
+        ended = [w for w in self.windows.values() if w.finished_at and w.finished_at >= since]
+        return sorted(ended, key=lambda w: w.finished_at, reverse=True)
+
+    def component_list(self) -> list[ComponentState]:
+        return [self.components[key] for key in sorted(self.components)]
+
+    def first_event_at(self) -> datetime | None:
+        return min((w.created_at for w in self.windows.values()), default=None)
+
+
+def _by_start(window: PublicWindow) -> tuple[datetime, str]:
+    return window.start, window.id

@@ -1,0 +1,78 @@
+"""The status page in a real browser: Debian's Chromium, driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from .conftest import cli_json, running
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path(os.environ.get("FOREWARN_TEST_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: the browser test needs Debian's chromium package "
+            "(`make browser`, or `apt-get install chromium`), or FOREWARN_TEST_CHROMIUM pointing at one."
+        )
+    return CHROMIUM
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'forewarn.db'}"
+
+
+async def test_a_booked_window_appears_goes_live_and_completes_without_a_reload(
+    chromium, env, js, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setenv("FOREWARN_STATUS_PORT", "0")
+    monkeypatch.setenv("FOREWARN_REMINDERS", "")
+    async with running("scheduler", "impact", "statuspage") as stack, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=FLAGS)
+        page = await browser.new_page(timezone_id="Europe/Oslo", viewport={"width": 1100, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        await page.goto(stack.running["statuspage"].address + "/")
+        await expect(page.locator("h1")).to_have_text("All Systems Operational")
+        await expect(page.locator("[data-live-state]")).to_have_text(" (live)")
+        # A mark in this document: it would vanish on a reload.
+        await page.evaluate("window.__sameDocument = true")
+
+        booked = await cli_json(
+            "book", "--title", "GPU swap in rack A2", "--impact", "outage", "--start", "+4s",
+            "--duration", "4s", "--hosts", "sto1-gpu-a2-[01-02]",
+        )  # fmt: skip
+        card = page.locator(f"article:has(a[href='/windows/{booked['id']}'])")
+        await expect(card).to_contain_text("Scheduled", timeout=5000)
+        # Shown in the viewer's zone (Oslo), not in UTC.
+        assert "UTC" not in await card.locator("time").first.inner_text()
+
+        await expect(card).to_contain_text("In progress", timeout=10000)
+        await expect(page.locator("h1")).to_have_text("Service Under Maintenance")
+        await expect(page.locator(".components li", has_text="STO1 GPU")).to_contain_text("Under maintenance")
+        await page.screenshot(path=tmp_path / "in-progress.png", full_page=True)
+
+        await expect(card).to_contain_text("Completed", timeout=15000)
+        await expect(page.locator("h1")).to_have_text("All Systems Operational")
+        assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+        await page.screenshot(path=tmp_path / "completed.png", full_page=True)
+        await browser.close()
+    assert (tmp_path / "completed.png").stat().st_size > 10_000
+    assert not problems, problems
