@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from contextlib import suppress
 from typing import Any
 
 from faststream import BaseMiddleware
@@ -15,11 +17,16 @@ from forewarn.schemas import subjects
 from forewarn.schemas.catalog import COMMANDS
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
 
+from .stream import ACK_WAIT_S
+
 log = logging.getLogger("forewarn.bus")
 
 # Seconds before the n-th redelivery of a failed message (then the last value).
 BACKOFF = (1, 2, 5, 10, 30, 60)
 PAYLOAD_KEEP = 64 * 1024
+# While a handler works, tell JetStream so well inside the ack wait. The ack wait
+# can then be short: a consumer that crashes has its messages redelivered soon.
+HEARTBEAT_S = ACK_WAIT_S / 3
 
 
 class Malformed(Exception):
@@ -53,6 +60,7 @@ class Reliability(BaseMiddleware):
     """
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        heartbeat = asyncio.create_task(_keep_alive(msg)) if _acked(msg) else None
         try:
             return await call_next(msg)
         except (ValidationError, Malformed) as exc:
@@ -66,6 +74,9 @@ class Reliability(BaseMiddleware):
             delay = backoff(delivered)
             log.warning("%s failed (attempt %s), retrying in %ss: %r", _subject(msg), delivered, delay, exc)
             raise NackMessage(delay=delay) from exc
+        finally:
+            if heartbeat:
+                heartbeat.cancel()
 
     async def _reject(self, msg: Any, reasons: list[Reason]) -> None:
         broker = self.context.get("broker")
@@ -111,6 +122,18 @@ class Reliability(BaseMiddleware):
             reply_to = (msg.headers or {}).get("reply_to")
             if reply_to:
                 await broker.publish(rejection, reply_to)
+
+
+def _acked(msg: Any) -> bool:
+    """A JetStream message, which expects an ack or a sign of progress; core messages do not."""
+    return bool(_metadata(msg) and msg.raw_message.reply)
+
+
+async def _keep_alive(msg: Any) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        with suppress(Exception):
+            await msg.raw_message.in_progress()
 
 
 def _command_id(raw: bytes) -> str:

@@ -23,7 +23,7 @@ def notifier_router(get: Callable[[], Notifier], *, workers: int = 1) -> NatsRou
         await get().notify(impact, msg)
 
     @router.subscriber(subjects.REMINDERS, **durable("notifier-reminders", stream, workers=workers))
-    async def remind_affected_tenants(due: ReminderDue, msg: NatsMessage) -> None:
-        await get().remind(due, msg)
+    async def remind_affected_tenants(due: ReminderDue) -> None:
+        await get().remind(due)
 
     return router

@@ -44,8 +44,6 @@ KIND_OF: dict[ImpactCause, NoticeKind] = {
 # Changes to the plan move or clear the reminders; the work starting or ending does not.
 PLAN_CHANGES = {ImpactCause.SCHEDULED, ImpactCause.RESCHEDULED, ImpactCause.EXTENDED, ImpactCause.CANCELLED}
 T = TypeVar("T")
-# Tell JetStream we are still working well inside its ack wait.
-HEARTBEAT_S = 15.0
 
 
 class Notifier:
@@ -82,18 +80,18 @@ class Notifier:
         """Send every notice of this impact that the ledger has not seen through; set its reminders."""
         kind = self.kind_for(impact.cause)
         if kind is not None:
-            await self.fan_out(impact, kind, msg=msg)
+            await self.fan_out(impact, kind)
         if msg is not None and impact.cause in PLAN_CHANGES:
             await self._set_reminders(impact, msg.raw_message.metadata.sequence.stream)
 
-    async def remind(self, due: ReminderDue, msg: NatsMessage | None = None) -> None:
+    async def remind(self, due: ReminderDue) -> None:
         """A reminder timer fired: remind every contact of the impact it points at."""
         js = self.broker.config.connection_state.stream
         stored = await js.get_msg(subjects.STREAM, due.impact_seq)
         impact = ImpactResolved.model_validate_json(stored.data)
         if impact.window.revision != due.revision:
             return  # the window changed since; its new revision set its own reminders
-        await self.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()), msg=msg)
+        await self.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()))
 
     async def _set_reminders(self, impact: ImpactResolved, seq: int) -> None:
         """One timer per lead time, replacing any earlier one; none once cancelled."""
@@ -133,24 +131,18 @@ class Notifier:
         kind: NoticeKind,
         *,
         lead: int | None = None,
-        msg: NatsMessage | None = None,
     ) -> None:
         """One notice of this kind to every contact of every tenant in this impact, each at most once."""
-        heartbeat = asyncio.create_task(_keep_alive(msg)) if msg else None
-        try:
-            results = await asyncio.gather(
-                *(
-                    self._notify_one(
-                        Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact, lead=lead)
-                    )
-                    for tenant in impact.tenants
-                    for contact in tenant.contacts
-                ),
-                return_exceptions=True,
-            )
-        finally:
-            if heartbeat:
-                heartbeat.cancel()
+        results = await asyncio.gather(
+            *(
+                self._notify_one(
+                    Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact, lead=lead)
+                )
+                for tenant in impact.tenants
+                for contact in tenant.contacts
+            ),
+            return_exceptions=True,
+        )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             # Sent notices are in the ledger: the redelivery sends only the rest.
@@ -197,10 +189,3 @@ class Notifier:
     async def close(self) -> None:
         await self.mailer.close()
         self._ledger.shutdown(wait=True)
-
-
-async def _keep_alive(msg: NatsMessage) -> None:
-    while True:
-        await asyncio.sleep(HEARTBEAT_S)
-        with suppress(Exception):
-            await msg.in_progress()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from faststream.nats import NatsMessage, NatsRouter
+from faststream.nats import NatsRouter
 
 from forewarn.schemas import subjects
 from forewarn.schemas.events import ImpactResolved
@@ -19,7 +19,7 @@ def reporter_router(get: Callable[[], Reporter], *, workers: int = 1) -> NatsRou
     stream = maintenance_stream(declare=False)
 
     @router.subscriber(subjects.IMPACT_RESOLVED, **durable("reporter", stream, workers=workers))
-    async def report_ended_windows(impact: ImpactResolved, msg: NatsMessage) -> None:
-        await get().on_impact(impact, msg)
+    async def report_ended_windows(impact: ImpactResolved) -> None:
+        await get().on_impact(impact)
 
     return router

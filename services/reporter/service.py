@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 
 from forewarn.schemas import subjects
@@ -36,13 +36,13 @@ class Reporter:
         # Completion notices are notices like the others: same ledger, templates and mail pool.
         self.notices = Notifier(settings, engine, broker)
 
-    async def on_impact(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
+    async def on_impact(self, impact: ImpactResolved) -> None:
         """Take in one part of an ended window's impact; publish the report once all parts are in."""
         if impact.cause not in ENDINGS:
             return
         if impact.cause is ImpactCause.COMPLETED:
             # Before the report, so that it counts these notices as sent or failed.
-            await self.notices.fan_out(impact, "completed", msg=msg)
+            await self.notices.fan_out(impact, "completed")
         if await asyncio.to_thread(self._take, impact):
             await self.publish(impact.window.id)
 
