@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import NoStreamResponseError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload
@@ -64,7 +65,7 @@ async def send(
                     headers={"Nats-Msg-Id": command.command_id},
                     timeout=timeout,
                 )
-            except NoRespondersError:
+            except (NoRespondersError, NoStreamResponseError):
                 raise Abort(
                     f"stream {subjects.STREAM} does not exist yet: start the scheduler (`forewarn up`)",
                     code=EXIT_ENV,
