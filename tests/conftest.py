@@ -28,6 +28,7 @@ class NatsServer:
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.port = -1  # a free port at the first start; the same one after a restart
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -45,7 +46,7 @@ class NatsServer:
                 "-a",
                 "127.0.0.1",
                 "-p",
-                "-1",
+                str(self.port),
                 "-js",
                 "-sd",
                 str(self.workdir / "js"),
@@ -60,14 +61,16 @@ class NatsServer:
             found = list(ports.glob("*.ports"))
             if found and found[0].stat().st_size:
                 self.url = json.loads(found[0].read_text())["nats"][0]
+                self.port = int(self.url.rsplit(":", 1)[1])
                 return
             time.sleep(0.02)
         raise RuntimeError("nats-server did not start")
 
     def stop(self) -> None:
+        """SIGTERM: the server shuts down cleanly, keeping its store for a restart."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
