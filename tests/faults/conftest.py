@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 
 from ..conftest import NatsServer
 from ..integration.smtp import free_port
+from .cluster import NatsCluster
 
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,11 +171,12 @@ class Fleet:
     """The services, the servers and the expectations of one fault test."""
 
     tmp: Path
-    nats: NatsServer
     mail: Mailserver
     contacts: list[str]
     env: dict[str, str]
     services: dict[str, Service] = field(default_factory=dict)
+    nats: NatsServer | None = None
+    cluster: NatsCluster | None = None
 
     async def start(self, *names: str) -> None:
         """Start services and wait until each one runs; a restart starts the same one again."""
@@ -246,31 +248,60 @@ class Fleet:
         return duplicates, missing
 
 
-@pytest.fixture
-async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
-    nats = NatsServer(tmp_path / "nats")
-    nats.start()
+async def _fleet(tmp_path: Path, nats_url: str, **env: str) -> Fleet:
     mail = Mailserver(Recorder())
     mail.start()
     contacts = write_inventory(tmp_path / "inventory.yaml")
-    env = os.environ | {
-        "FOREWARN_NATS_URL": nats.url,
-        "FOREWARN_DATABASE_URL": f"sqlite:///{tmp_path / 'forewarn.db'}",
-        "FOREWARN_DATA_DIR": str(tmp_path / "data"),
-        "FOREWARN_FREEZE_DIR": str(ROOT / "calendars"),
-        "FOREWARN_SMTP_HOST": "127.0.0.1",
-        "FOREWARN_SMTP_PORT": str(mail.port),
-        "FOREWARN_SMTP_CONCURRENCY": str(CONCURRENCY),
-        "FOREWARN_REMINDERS": "",
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-    }
-    fleet = Fleet(tmp_path, nats, mail, contacts, env)
+    environment = (
+        os.environ
+        | env
+        | {
+            "FOREWARN_NATS_URL": nats_url,
+            "FOREWARN_DATABASE_URL": f"sqlite:///{tmp_path / 'forewarn.db'}",
+            "FOREWARN_DATA_DIR": str(tmp_path / "data"),
+            "FOREWARN_FREEZE_DIR": str(ROOT / "calendars"),
+            "FOREWARN_SMTP_HOST": "127.0.0.1",
+            "FOREWARN_SMTP_PORT": str(mail.port),
+            "FOREWARN_SMTP_CONCURRENCY": str(CONCURRENCY),
+            "FOREWARN_REMINDERS": "",
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
+    )
+    fleet = Fleet(tmp_path, mail, contacts, environment)
     code, _, err = await fleet.cli("inventory", "load", str(tmp_path / "inventory.yaml"))
     assert code == 0, err
+    return fleet
+
+
+async def _stop(fleet: Fleet) -> None:
+    await asyncio.gather(*(s.stop() for s in fleet.services.values()))
+    fleet.mail.stop()
+
+
+@pytest.fixture
+async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
+    """The services on one nats-server."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    fleet = await _fleet(tmp_path, server.url)
+    fleet.nats = server
     try:
         yield fleet
     finally:
-        await asyncio.gather(*(s.stop() for s in fleet.services.values()))
-        mail.stop()
-        nats.stop()
+        await _stop(fleet)
+        server.stop()
+
+
+@pytest.fixture
+async def cluster_fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
+    """The services on a three-node cluster, the stream and its consumers replicated three times."""
+    cluster = NatsCluster(tmp_path / "cluster")
+    await cluster.start()
+    fleet = await _fleet(tmp_path, cluster.url, FOREWARN_STREAM_REPLICAS="3", FOREWARN_PUBLISH_TIMEOUT="10")
+    fleet.cluster = cluster
+    try:
+        yield fleet
+    finally:
+        await _stop(fleet)
+        cluster.stop()

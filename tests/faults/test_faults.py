@@ -135,3 +135,18 @@ async def test_nats_server_restarted_mid_fan_out(fleet: Fleet) -> None:
     report = await fleet.settle(wid, timeout=300)
     duplicates, missing = fleet.counts(report, fault="nats-server restart")
     assert missing == 0 and duplicates <= CONCURRENCY
+
+
+async def test_cluster_leader_killed_mid_fan_out(cluster_fleet: Fleet) -> None:
+    fleet = cluster_fleet
+    await fleet.start(*ALL)
+    wid = await fleet.book(start="+30s", duration="2s")
+    await reached(fleet, 200)
+    info = await fleet.cluster.stream_info(subjects.STREAM)
+    assert info.config.num_replicas == 3 and len(info.cluster.replicas) == 2
+    leader = info.cluster.leader
+    fleet.cluster.kill(leader)
+    print(f"\nkilled {leader}, the leader of {subjects.STREAM}")
+    report = await fleet.settle(wid, timeout=300)
+    duplicates, missing = fleet.counts(report, fault=f"3-node cluster, leader {leader} SIGKILL")
+    assert missing == 0 and duplicates <= CONCURRENCY
