@@ -8,6 +8,7 @@ cannot inject properties.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,6 +72,16 @@ class Organizer:
     alarm_before: timedelta = timedelta(hours=1)
 
 
+def param_text(value: str) -> str:
+    """Text fit for a property parameter such as CN.
+
+    RFC 5545 allows no control characters and no double quote in a parameter
+    value: one there makes clients drop the whole property (the attendee).
+    """
+    kept = "".join(" " if unicodedata.category(c) == "Cc" else c for c in value.replace('"', "'"))
+    return " ".join(kept.split())
+
+
 def location_of(window: WindowView) -> str:
     """The sites a window touches, as the event's LOCATION."""
     return ", ".join(sorted({c.site for c in window.components}))
@@ -131,8 +142,8 @@ def build_event(
         attendee.params.update(
             {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE", "CUTYPE": "INDIVIDUAL"}
         )
-        if contact.name:
-            attendee.params["CN"] = vText(contact.name)
+        if param_text(contact.name):
+            attendee.params["CN"] = vText(param_text(contact.name))
         event.add("attendee", attendee, encode=0)
     event.add("x-maintnote-account", tenant.tenant_id)
     for resource in tenant.resources:
