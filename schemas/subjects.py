@@ -64,6 +64,9 @@ def reminder_due(window_id: str, lead_s: int, part: int) -> str:
 # Messages a consumer could not use, with the reason.
 DEAD_LETTERS = "maint.dlq.>"
 DEAD_LETTER_PREFIX = "maint.dlq"
+# The server's notice that a consumer of the stream gave up on a message after
+# its last allowed delivery; the stream keeps these too, so none is missed.
+MAX_DELIVERIES = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{STREAM}.>"
 
 
 def timer(window_id: str, edge: str) -> str:

@@ -17,6 +17,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.catalog import COMMANDS
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
 
+from .publish import Outgoing, publish
 from .stream import ACK_WAIT_S
 
 log = logging.getLogger("forewarn.bus")
@@ -42,7 +43,11 @@ def reasons_of(exc: ValidationError) -> list[Reason]:
     out = []
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"] if p not in ("body", "cmd", "event", "due")]
-        out.append(Reason(field=".".join(loc) or "payload", message=err["msg"]))
+        message = err["msg"]
+        if not loc and isinstance(err.get("input"), bytes | str):
+            # The framework hands over what it could not decode as JSON, as it came.
+            message = "is not a JSON object (malformed JSON)"
+        out.append(Reason(field=".".join(loc) or "payload", message=message))
     return out or [Reason(field="payload", message=str(exc))]
 
 
@@ -89,7 +94,7 @@ class Reliability(BaseMiddleware):
         log.error("rejected %s message on %s: %s", consumer, subject, reason)
         # The stream sequence identifies the message; a core message has only its content.
         digest = hashlib.sha256(raw).hexdigest()[:16]
-        letter_id = f"{subjects.STREAM}.{seq}" if seq is not None else f"{consumer}.{digest}"
+        letter_id = stream_letter_id(seq) if seq is not None else f"{consumer}.{digest}"
         letter = DeadLettered(
             id=letter_id,
             subject=subject,
@@ -98,13 +103,7 @@ class Reliability(BaseMiddleware):
             stream_seq=seq,
             payload=raw[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
         )
-        await broker.publish(
-            letter,
-            subjects.dead_letter(consumer),
-            stream=subjects.STREAM,
-            headers={"Nats-Msg-Id": f"dlq.{letter_id}"},
-            timeout=5.0,
-        )
+        await publish(broker, dead_letter_out(letter), timeout=5.0)
         if subject.startswith(subjects.COMMANDS[:-1]):
             command_id = _command_id(raw)
             rejection = WindowRejected(
@@ -122,6 +121,24 @@ class Reliability(BaseMiddleware):
             reply_to = (msg.headers or {}).get("reply_to")
             if reply_to:
                 await broker.publish(rejection, reply_to)
+
+
+def stream_letter_id(stream_seq: int) -> str:
+    """A dead letter's id: the original message's place in the stream."""
+    return f"{subjects.STREAM}.{stream_seq}"
+
+
+def dead_letter_out(letter: DeadLettered) -> Outgoing:
+    """A dead letter to store: one per consumer and message, however often it is recorded.
+
+    Two consumers giving up on one message leave two letters with the same id;
+    replaying that id sends the message once, to both.
+    """
+    return Outgoing(
+        subjects.dead_letter(letter.consumer),
+        f"dlq.{letter.consumer}.{letter.id}",
+        letter.model_dump_json().encode(),
+    )
 
 
 def _acked(msg: Any) -> bool:

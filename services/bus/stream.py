@@ -31,8 +31,8 @@ def maintenance_stream(*, replicas: int = 1, declare: bool) -> JStream:
     """
     return JStream(
         subjects.STREAM,
-        description="forewarn: maintenance commands, lifecycle events, timers and dead letters",
-        subjects=[subjects.ALL],
+        description="forewarn: commands, lifecycle events, timers, dead letters and give-up advisories",
+        subjects=[subjects.ALL, subjects.MAX_DELIVERIES],
         storage=StorageType.FILE,
         num_replicas=replicas,
         duplicate_window=DUPLICATE_WINDOW_S,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import inventory, query, reports, stack, tenants, windows
+from . import dlq, inventory, query, reports, stack, tenants, windows
 
 app = typer.Typer(
     name="forewarn",
@@ -27,6 +27,7 @@ app.command()(stack.up)
 app.command()(stack.run)
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(tenants.app, name="tenant")
+app.add_typer(dlq.app, name="dlq")
 
 
 def main() -> None:

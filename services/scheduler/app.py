@@ -10,6 +10,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue
 
+from ..bus.deadletters import MaxDeliveries
 from ..bus.stream import durable, maintenance_stream
 from .service import Scheduler
 
@@ -45,5 +46,11 @@ def scheduler_router(get: Callable[[], Scheduler], *, replicas: int = 1) -> Nats
     @router.subscriber(subjects.DUE, **durable("scheduler-due", stream), title="WindowDue")
     async def start_or_end_window(due: WindowDue) -> None:
         await get().fire(due)
+
+    @router.subscriber(
+        subjects.MAX_DELIVERIES, **durable("scheduler-dead-letters", stream), title="MaxDeliveries"
+    )
+    async def record_dead_letter(advisory: MaxDeliveries) -> None:
+        await get().bury(advisory)
 
     return router

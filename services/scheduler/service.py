@@ -19,6 +19,7 @@ from forewarn.schemas.base import Payload, WindowState, utcnow
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue
 
+from ..bus.deadletters import MaxDeliveries, record_gave_up
 from ..bus.publish import Outgoing, publish, publish_all
 from ..db import transaction
 from . import lifecycle
@@ -56,6 +57,10 @@ class Scheduler:
         """A timer fired: start or complete the window if it is still due."""
         outgoing = await asyncio.to_thread(self._apply_due, due)
         await self._publish(outgoing, due.window_id)
+
+    async def bury(self, advisory: MaxDeliveries) -> None:
+        """A consumer gave up on a message: keep it as a dead letter."""
+        await record_gave_up(self.broker, advisory, timeout=self.settings.publish_timeout)
 
     async def _publish(self, outgoing: list[Outgoing], window_id: str | None) -> None:
         await publish_all(self.broker, outgoing, timeout=self.settings.publish_timeout)
