@@ -174,9 +174,18 @@ class Fleet:
     mail: Mailserver
     contacts: list[str]
     env: dict[str, str]
+    capsys: pytest.CaptureFixture[str] | None = None
     services: dict[str, Service] = field(default_factory=dict)
     nats: NatsServer | None = None
     cluster: NatsCluster | None = None
+
+    def say(self, line: str) -> None:
+        """Print past pytest's capture: the counts belong in every run's output."""
+        if self.capsys:
+            with self.capsys.disabled():
+                print(line)
+        else:
+            print(line)
 
     async def start(self, *names: str) -> None:
         """Start services and wait until each one runs; a restart starts the same one again."""
@@ -235,7 +244,7 @@ class Fleet:
         duplicates = sum(n - 1 for n in received.values() if n > 1)
         missing = sum((expected - received).values())
         unexpected = set(received) - set(expected)
-        print(
+        self.say(
             f"\n[{fault}] expected {sum(expected.values())}, delivered {sum(received.values())}, "
             f"duplicates {duplicates}, missing {missing}"
         )
@@ -248,7 +257,7 @@ class Fleet:
         return duplicates, missing
 
 
-async def _fleet(tmp_path: Path, nats_url: str, **env: str) -> Fleet:
+async def _fleet(tmp_path: Path, capsys, nats_url: str, **env: str) -> Fleet:
     mail = Mailserver(Recorder())
     mail.start()
     contacts = write_inventory(tmp_path / "inventory.yaml")
@@ -268,7 +277,7 @@ async def _fleet(tmp_path: Path, nats_url: str, **env: str) -> Fleet:
             "NO_COLOR": "1",
         }
     )
-    fleet = Fleet(tmp_path, mail, contacts, environment)
+    fleet = Fleet(tmp_path, mail, contacts, environment, capsys)
     code, _, err = await fleet.cli("inventory", "load", str(tmp_path / "inventory.yaml"))
     assert code == 0, err
     return fleet
@@ -280,11 +289,11 @@ async def _stop(fleet: Fleet) -> None:
 
 
 @pytest.fixture
-async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
+async def fleet(tmp_path: Path, capsys) -> AsyncIterator[Fleet]:
     """The services on one nats-server."""
     server = NatsServer(tmp_path / "nats")
     server.start()
-    fleet = await _fleet(tmp_path, server.url)
+    fleet = await _fleet(tmp_path, capsys, server.url)
     fleet.nats = server
     try:
         yield fleet
@@ -294,11 +303,13 @@ async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
 
 
 @pytest.fixture
-async def cluster_fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
+async def cluster_fleet(tmp_path: Path, capsys) -> AsyncIterator[Fleet]:
     """The services on a three-node cluster, the stream and its consumers replicated three times."""
     cluster = NatsCluster(tmp_path / "cluster")
     await cluster.start()
-    fleet = await _fleet(tmp_path, cluster.url, FOREWARN_STREAM_REPLICAS="3", FOREWARN_PUBLISH_TIMEOUT="10")
+    fleet = await _fleet(
+        tmp_path, capsys, cluster.url, FOREWARN_STREAM_REPLICAS="3", FOREWARN_PUBLISH_TIMEOUT="10"
+    )
     fleet.cluster = cluster
     try:
         yield fleet

@@ -29,7 +29,7 @@ async def reached(fleet: Fleet, delivered: int, timeout: float = 120) -> None:
 async def test_notifier_killed_three_times_during_the_fan_out(fleet: Fleet) -> None:
     seed = random.randrange(1 << 32)
     rng = random.Random(seed)
-    print(f"\nseed {seed}")
+    fleet.say(f"\nrandom seed {seed}")
     await fleet.start(*ALL)
     wid = await fleet.book(start="+40s", duration="2s")
     # The notifier sends the 500 scheduled notices (the reporter, the completions).
@@ -121,7 +121,7 @@ async def test_temporary_refusals_for_a_tenth_are_retried(fleet: Fleet) -> None:
     report = await fleet.settle(wid)
     duplicates, missing = fleet.counts(report, fault="421/451 to a tenth")
     refused = sum(1 for (_r, _m), n in grumpy.attempts.items() if n > 1)
-    print(f"refused at first and retried: {refused}")
+    fleet.say(f"refused at first and retried: {refused}")
     assert missing == 0 and duplicates == 0 and refused >= 50
 
 
@@ -146,7 +146,7 @@ async def test_cluster_leader_killed_mid_fan_out(cluster_fleet: Fleet) -> None:
     assert info.config.num_replicas == 3 and len(info.cluster.replicas) == 2
     leader = info.cluster.leader
     fleet.cluster.kill(leader)
-    print(f"\nkilled {leader}, the leader of {subjects.STREAM}")
+    fleet.say(f"\nkilled {leader}, the leader of {subjects.STREAM}")
     report = await fleet.settle(wid, timeout=300)
     duplicates, missing = fleet.counts(report, fault=f"3-node cluster, leader {leader} SIGKILL")
     assert missing == 0 and duplicates <= CONCURRENCY
