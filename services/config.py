@@ -31,6 +31,11 @@ class CommonSettings(BaseSettings):
     )
     nats_user: str | None = None
     nats_password: SecretStr | None = None
+    nats_ca_file: Path | None = Field(
+        default=None, description="CA that signed the NATS servers' certificates: connect over TLS."
+    )
+    nats_cert_file: Path | None = Field(default=None, description="Client certificate, for servers that ask.")
+    nats_key_file: Path | None = None
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL. Unset: SQLite in the data dir."
     )
@@ -47,6 +52,12 @@ class CommonSettings(BaseSettings):
     )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
+
+    @field_validator("nats_ca_file", "nats_cert_file", "nats_key_file", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        # An empty variable (as compose writes ${VAR:-}) means "not set", not the current folder.
+        return None if value == "" else value
 
     @field_validator("data_dir")
     @classmethod

@@ -24,8 +24,10 @@ PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")
 class NatsServer:
     """A nats-server child process with JetStream in a temporary folder."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, config: str = "", env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
+        self.config = config or f"max_payload: {MAX_PAYLOAD}\n"
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.port = -1  # a free port at the first start; the same one after a restart
@@ -37,7 +39,7 @@ class NatsServer:
         for stale in ports.glob("*.ports"):
             stale.unlink()
         config = self.workdir / "nats.conf"
-        config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
+        config.write_text(self.config)
         self.process = subprocess.Popen(
             [
                 nats_server_binary(),
@@ -48,13 +50,14 @@ class NatsServer:
                 "-p",
                 str(self.port),
                 "-js",
-                "-sd",
-                str(self.workdir / "js"),
+                # A configuration of forewarn's own names its store; the flag may not repeat it.
+                *([] if "store_dir" in self.config else ["-sd", str(self.workdir / "js")]),
                 "--ports_file_dir",
                 str(ports),
             ],
             stdout=subprocess.DEVNULL,
             stderr=(self.workdir / "server.log").open("ab"),
+            env=self.env,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

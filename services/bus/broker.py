@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsUserPassword
+from faststream.security import BaseSecurity
 from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry
 
@@ -32,8 +34,12 @@ def build_broker(
     With a metrics registry, every message consumed and published is counted and timed in it.
     """
     security = None
+    tls = tls_context(settings)
     if settings.nats_user and settings.nats_password:
-        security = NatsUserPassword(settings.nats_user, settings.nats_password.get_secret_value())
+        password = settings.nats_password.get_secret_value()
+        security = NatsUserPassword(settings.nats_user, password, ssl_context=tls, use_ssl=bool(tls))
+    elif tls:
+        security = BaseSecurity(ssl_context=tls, use_ssl=True)
     options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 1} | options
     return NatsBroker(
         settings.servers,
@@ -48,6 +54,18 @@ def build_broker(
         # Per-message "Received"/"Processed" lines only at debug level.
         log_level=logging.DEBUG,
     )
+
+
+def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:
+    """TLS to NATS when a CA is configured: the server's name and chain are verified."""
+    if not settings.nats_ca_file:
+        return None
+    context = ssl.create_default_context(cafile=str(settings.nats_ca_file))
+    if settings.nats_cert_file:
+        context.load_cert_chain(
+            str(settings.nats_cert_file), str(settings.nats_key_file or settings.nats_cert_file)
+        )
+    return context
 
 
 async def wait_for_stream(broker: NatsBroker, *, timeout: float = 120.0) -> None:

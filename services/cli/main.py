@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import dlq, inventory, query, reports, stack, tenants, windows
+from . import dlq, inventory, natsconf, query, reports, stack, tenants, windows
 
 app = typer.Typer(
     name="forewarn",
@@ -25,6 +25,7 @@ app.command()(query.calendar)
 app.command("report")(reports.report_window)
 app.command()(stack.up)
 app.command()(stack.run)
+app.command("nats-config")(natsconf.nats_config)
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(dlq.app, name="dlq")

@@ -11,7 +11,7 @@ import pytest
 
 from forewarn.schemas import subjects
 
-from .conftest import CONCURRENCY, Fleet, Recorder
+from ..fleet import CONCURRENCY, Fleet, Recorder
 
 pytestmark = pytest.mark.faults
 ALL = ("scheduler", "impact", "notifier", "reporter")

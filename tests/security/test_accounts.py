@@ -1,0 +1,133 @@
+"""NATS users per service, from `forewarn nats-config`, on a real server: enough, and no more.
+
+One run carries the whole pipeline with every service (and the CLI) logged in
+as its own user, and an SMTP server that requires a password. It checks the
+notices arrive exactly once, that no password reaches any log, that the status
+page's user cannot publish a lifecycle event, and that a wrong password is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+
+from forewarn.schemas import subjects
+from forewarn.services.bus.accounts import ADMIN, USERS, new_password, server_config
+
+from ..conftest import NatsServer
+from ..factories import make_window
+from ..fleet import FOREWARN, make_fleet, stop_fleet
+from ..integration.smtp import free_port
+
+pytestmark = pytest.mark.integration
+SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """A nats-server with the configuration `forewarn nats-config` writes, and its passwords."""
+    passwords = {user.name: new_password() for user in (*USERS, ADMIN)}
+    config = server_config(listen="127.0.0.1:4222", store_dir=str(tmp_path / "js"))
+    running = NatsServer(
+        tmp_path / "nats", config=config, env={user.env: passwords[user.name] for user in (*USERS, ADMIN)}
+    )
+    running.start()
+    running.passwords = passwords
+    yield running
+    running.stop()
+
+
+async def connect(server: NatsServer, name: str, password: str | None = None):
+    """Log in as forewarn-NAME; a refused login raises at once instead of retrying."""
+    return await asyncio.wait_for(
+        nats.connect(
+            server.url,
+            user=f"forewarn-{name}",
+            password=password or server.passwords[name],
+            allow_reconnect=False,
+            connect_timeout=2,
+        ),
+        timeout=5,
+    )
+
+
+def _as(name: str, passwords: dict[str, str]) -> dict[str, str]:
+    return {"FOREWARN_NATS_USER": f"forewarn-{name}", "FOREWARN_NATS_PASSWORD": passwords[name]}
+
+
+async def test_only_the_scheduler_may_publish_lifecycle_events(server) -> None:
+    admin = await connect(server, "admin")
+    await admin.jetstream().add_stream(name=subjects.STREAM, subjects=[subjects.ALL])
+    event = json.dumps({"window": json.loads(make_window().model_dump_json())}).encode()
+    for name in ("statuspage", "cli", "impact", "notifier", "reporter"):
+        nc = await connect(server, name)
+        with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+            await nc.jetstream().publish(subjects.SCHEDULED, event, timeout=1)
+        await nc.close()
+    scheduler = await connect(server, "scheduler")
+    ack = await scheduler.jetstream().publish(subjects.SCHEDULED, event, timeout=5)
+    await scheduler.close()
+    info = await admin.jetstream().stream_info(subjects.STREAM, subjects_filter=subjects.SCHEDULED)
+    assert info.state.subjects == {subjects.SCHEDULED: 1} and ack.seq == info.state.last_seq
+    await admin.close()
+
+
+async def test_a_wrong_password_is_refused(server, tmp_path) -> None:
+    with pytest.raises(nats.errors.Error):
+        await connect(server, "scheduler", password="fwwrong")
+    env = os.environ | {
+        "FOREWARN_NATS_URL": server.url,
+        "FOREWARN_DATA_DIR": str(tmp_path / "data"),
+        **_as("cli", server.passwords | {"cli": "fwwrong"}),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        FOREWARN, "book", "--title", "x", "--impact", "outage", "--start", "+1h", "--duration", "1h",
+        "--hosts", "sto1-cmp-01", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1 and b"cannot reach NATS" in err and b"Traceback" not in err
+
+
+async def test_each_service_as_its_own_user_does_its_work_and_leaks_no_secret(
+    server, tmp_path, capsys
+) -> None:
+    passwords = server.passwords
+    mail_password = new_password()
+    fleet = await make_fleet(
+        tmp_path,
+        capsys,
+        server.url,
+        mail_password=mail_password,
+        FOREWARN_SMTP_USERNAME="forewarn",
+        FOREWARN_SMTP_PASSWORD=mail_password,
+        FOREWARN_STATUS_PORT=str(free_port()),
+        **_as("cli", passwords),
+    )
+    try:
+        await fleet.start(
+            *SERVICES, env={name: _as(name, passwords) for name in SERVICES}, args=("--log-level", "debug")
+        )
+        wid = await fleet.book(start="+8s", duration="2s")
+        report = await fleet.settle(wid)
+    finally:
+        await stop_fleet(fleet)
+    duplicates, missing = fleet.counts(report, fault="per-service NATS users, SMTP AUTH")
+    assert missing == 0 and duplicates == 0
+
+    # No secret in any log, debug lines included.
+    logs = {path.name: path.read_text(errors="replace") for path in fleet.tmp.glob("*.log")}
+    assert set(logs) >= {f"{name}.log" for name in SERVICES}
+    assert all("DEBUG" in logs[f"{name}.log"] for name in SERVICES)
+    leaks = [
+        (name, s[:6])
+        for name, text in logs.items()
+        for s in [*passwords.values(), mail_password]
+        if s in text
+    ]
+    assert not leaks, leaks
