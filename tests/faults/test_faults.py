@@ -11,7 +11,7 @@ import pytest
 
 from forewarn.schemas import subjects
 
-from ..fleet import CONCURRENCY, Fleet, Recorder
+from ..fleet import IN_FLIGHT, Fleet, Recorder
 
 pytestmark = pytest.mark.faults
 ALL = ("scheduler", "impact", "notifier", "reporter")
@@ -42,7 +42,7 @@ async def test_notifier_killed_three_times_during_the_fan_out(fleet: Fleet) -> N
     duplicates, missing = fleet.counts(report, fault=f"notifier SIGKILL at {points}")
     assert missing == 0
     # A kill can repeat only the mails between the server's 250 and the ledger write.
-    assert duplicates <= len(points) * CONCURRENCY
+    assert duplicates <= len(points) * IN_FLIGHT
 
 
 async def test_reporter_killed_during_the_completion_fan_out(fleet: Fleet) -> None:
@@ -53,7 +53,7 @@ async def test_reporter_killed_during_the_completion_fan_out(fleet: Fleet) -> No
     await fleet.start("reporter")
     report = await fleet.settle(wid)
     duplicates, missing = fleet.counts(report, fault="reporter SIGKILL in the completion fan-out")
-    assert missing == 0 and duplicates <= CONCURRENCY
+    assert missing == 0 and duplicates <= IN_FLIGHT
 
 
 async def test_scheduler_down_at_the_start_and_impact_killed_mid_resolution(fleet: Fleet) -> None:
@@ -134,7 +134,7 @@ async def test_nats_server_restarted_mid_fan_out(fleet: Fleet) -> None:
     fleet.nats.start()  # same port, same store
     report = await fleet.settle(wid, timeout=300)
     duplicates, missing = fleet.counts(report, fault="nats-server restart")
-    assert missing == 0 and duplicates <= CONCURRENCY
+    assert missing == 0 and duplicates <= IN_FLIGHT
 
 
 async def test_cluster_leader_killed_mid_fan_out(cluster_fleet: Fleet) -> None:
@@ -149,4 +149,4 @@ async def test_cluster_leader_killed_mid_fan_out(cluster_fleet: Fleet) -> None:
     fleet.say(f"\nkilled {leader}, the leader of {subjects.STREAM}")
     report = await fleet.settle(wid, timeout=300)
     duplicates, missing = fleet.counts(report, fault=f"3-node cluster, leader {leader} SIGKILL")
-    assert missing == 0 and duplicates <= CONCURRENCY
+    assert missing == 0 and duplicates <= IN_FLIGHT
