@@ -8,7 +8,7 @@ import typer
 
 from ..inventory.models import UnknownTenant
 from ..statuspage.settings import StatusSettings
-from ..statuspage.tokens import issue, revoke
+from ..statuspage.tokens import issue, revoke, tenant_links
 from .common import Abort, console, err, open_store, report
 from .render import dump
 
@@ -34,12 +34,10 @@ def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
         secret = issue(open_store(), tenant)
     except UnknownTenant:
         report(_unknown(tenant), as_json=as_json)
-    base = StatusSettings().public_url()
-    page = f"{base}/t/{secret}"
-    calendar = f"{page}/calendar.ics"
-    webcal = calendar.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1)
+    links = tenant_links(StatusSettings().public_url(), secret)
+    page, webcal = links["page"], links["webcal"]
     if as_json:
-        dump({"tenant": tenant, "page": page, "calendar": calendar, "webcal": webcal})
+        dump({"tenant": tenant, **links})
         return
     console.print(f"[green]✓[/] new link for [bold]{tenant}[/]; the earlier one, if any, no longer works.")
     console.print(f"  page:     {page}", highlight=False, soft_wrap=True)

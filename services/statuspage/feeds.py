@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from feedgen.feed import FeedGenerator
 
 from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import TenantImpact
 
 from ..notifier.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event
 from .state import WORDS, PublicWindow, StatusView
@@ -54,15 +55,22 @@ def public_calendar(view: StatusView, organizer: Organizer, *, name: str, recent
     return calendar.to_ical()
 
 
+def tenant_windows(view: StatusView, tenant_id: str, recent_days: int) -> list[tuple[str, TenantImpact]]:
+    """The windows a tenant's page and calendar hold, each with the tenant's own impact in it."""
+    now = utcnow()
+    mine = view.tenants.get(tenant_id)
+    return [
+        (window_id, impact)
+        for window_id, impact in (mine.windows.items() if mine else [])
+        if window_id in view.windows and shown(view.windows[window_id], now, recent_days)
+    ]
+
+
 def tenant_calendar(
     view: StatusView, tenant_id: str, organizer: Organizer, *, name: str, recent_days: int
 ) -> bytes:
     """One tenant's windows, with its own affected resources in each."""
-    now = utcnow()
-    mine = view.tenants.get(tenant_id)
     entries = [
-        (view.views[window_id], impact)
-        for window_id, impact in (mine.windows.items() if mine else [])
-        if window_id in view.windows and shown(view.windows[window_id], now, recent_days)
+        (view.views[window_id], impact) for window_id, impact in tenant_windows(view, tenant_id, recent_days)
     ]
-    return feed_calendar(f"{organizer.provider} maintenance for {name}", entries, organizer, stamp=now)
+    return feed_calendar(f"{organizer.provider} maintenance for {name}", entries, organizer, stamp=utcnow())

@@ -182,8 +182,8 @@ class StatusView:
     """The projection; apply() every message of the stream in order."""
 
     def __init__(self, components: list[tuple[str, str]] | None = None) -> None:
-        keys = [ComponentKey(site, role) for site, role in components or []]
-        self.components: dict[ComponentKey, ComponentState] = {key: ComponentState(key) for key in keys}
+        self.components: dict[ComponentKey, ComponentState] = {}
+        self.add_components(components or [])
         self.windows: dict[str, PublicWindow] = {}
         # Private: the full views (for tenants' calendars) and tenants' impact.
         self.views: dict[str, WindowView] = {}

@@ -20,6 +20,13 @@ from ..inventory.models import Tenant, UnknownTenant
 from .models import TenantToken
 
 
+def tenant_links(base_url: str, token: str) -> dict[str, str]:
+    """A tenant's page, its calendar, and that calendar as a webcal:// address for calendar apps."""
+    page = f"{base_url}/t/{token}"
+    calendar = f"{page}/calendar.ics"
+    return {"page": page, "calendar": calendar, "webcal": "webcal://" + calendar.split("://", 1)[1]}
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

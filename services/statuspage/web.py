@@ -22,8 +22,8 @@ from forewarn import schemas
 from forewarn.schemas.base import utcnow
 
 from .asyncapi import operations
-from .feeds import atom, public_calendar, shown, tenant_calendar
-from .tokens import tenant_for
+from .feeds import atom, public_calendar, tenant_calendar, tenant_windows
+from .tokens import tenant_for, tenant_links
 
 if TYPE_CHECKING:
     from .service import StatusPage
@@ -124,18 +124,13 @@ def build_app(page: StatusPage) -> ASGIApp:
 
     async def tenant_page(request: Request) -> Response:
         tenant = await tenant_of(request)
-        mine = page.view.tenants.get(tenant.id)
-        now, days = utcnow(), page.settings.status_recent_days
-        rows = [
-            (page.view.windows[wid], impact)
-            for wid, impact in (mine.windows.items() if mine else [])
-            if wid in page.view.windows and shown(page.view.windows[wid], now, days)
-        ]
-        rows.sort(key=lambda row: (not row[0].state.live, row[0].start))
-        token = request.path_params["token"]
-        webcal = f"{page.url}/t/{token}/calendar.ics".replace("https://", "webcal://").replace(
-            "http://", "webcal://"
+        mine = tenant_windows(page.view, tenant.id, page.settings.status_recent_days)
+        rows = sorted(
+            ((page.view.windows[wid], impact) for wid, impact in mine),
+            key=lambda row: (not row[0].state.live, row[0].start),
         )
+        token = request.path_params["token"]
+        webcal = tenant_links(page.url, token)["webcal"]
         return html("tenant.html.j2", headers=PRIVATE, tenant=tenant, rows=rows, token=token, webcal=webcal)
 
     async def tenant_ics(request: Request) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from forewarn.services.inventory.load import load_inventory
 from forewarn.services.runtime import Stack
 
 from ..conftest import EXAMPLES, NatsServer
-from ..fleet import FOREWARN
+from ..integration.conftest import cli_json, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -32,16 +30,6 @@ def tls_server(tmp_path: Path):
     server.start()
     yield server, tmp_path / "ca.pem"
     server.stop()
-
-
-async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    import asyncio
-
-    proc = await asyncio.create_subprocess_exec(
-        FOREWARN, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_services_and_cli_work_over_tls_and_plain_text_is_refused(
@@ -64,15 +52,14 @@ async def test_services_and_cli_work_over_tls_and_plain_text_is_refused(
     stack = Stack(["scheduler", "impact"])
     await stack.start()
     try:
-        env = os.environ | {"COLUMNS": "200"}
-        code, out, err = await _cli(
+        booked = await cli_json(
             "book", "--title", "Over TLS", "--impact", "outage", "--start", "+1h", "--duration", "1h",
-            "--hosts", "sto1-cmp-01", "--json", env=env,
+            "--hosts", "sto1-cmp-01",
         )  # fmt: skip
-        assert code == 0, err
-        assert json.loads(out)["status"] == "scheduled"
+        assert booked["status"] == "scheduled"
         # Without the CA the certificate cannot be verified: one clear line, exit 1.
-        code, _, err = await _cli("tail", env=env | {"FOREWARN_NATS_CA_FILE": ""})
-        assert code == 1 and "cannot reach NATS" in err and "Traceback" not in err
+        monkeypatch.setenv("FOREWARN_NATS_CA_FILE", "")
+        result = await run_cli("tail")
+        assert result.code == 1 and "cannot reach NATS" in result.err and "Traceback" not in result.err
     finally:
         await stack.stop()
