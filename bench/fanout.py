@@ -135,7 +135,8 @@ async def measure_notifier(n: int) -> dict:
     from forewarn.schemas import subjects
     from forewarn.schemas.base import utcnow
     from forewarn.services.bus.broker import build_broker
-    from forewarn.services.db import create_db_engine, create_tables
+    from forewarn.services.db import create_db_engine
+    from forewarn.services.migrate import upgrade
     from forewarn.services.notifier import ledger
     from forewarn.services.notifier.compose import Notice
     from forewarn.services.notifier.service import Notifier
@@ -143,7 +144,7 @@ async def measure_notifier(n: int) -> dict:
 
     settings = NotifierSettings()
     engine = create_db_engine(settings.db_url)
-    create_tables(engine)
+    upgrade(engine)
     broker = build_broker(settings, name="bench-fanout")
     await broker.connect()
     js = broker.config.connection_state.stream

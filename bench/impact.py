@@ -45,10 +45,11 @@ WHERE h.name IN (SELECT value FROM json_each(?))
 
 def generate(path: Path, hosts: int, resources: int, tenants: int) -> None:
     """Write the inventory with forewarn's own tables, in bulk."""
-    from forewarn.services.db import create_db_engine, create_tables
+    from forewarn.services.db import create_db_engine
+    from forewarn.services.migrate import upgrade
 
     engine = create_db_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    upgrade(engine)
     engine.dispose()
     rng = random.Random(42)
     db = sqlite3.connect(path)

@@ -39,6 +39,11 @@ class CommonSettings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL. Unset: SQLite in the data dir."
     )
+    db_auto_migrate: bool | None = Field(
+        default=None,
+        description="Migrate the database at start. Unset: yes on SQLite, no elsewhere "
+        "(run `forewarn db upgrade` as a release step).",
+    )
     data_dir: Path = Field(default=Path(".forewarn"), description="Embedded state lives here.")
     provider: str = Field(
         default="cloud.example.net",
@@ -70,6 +75,13 @@ class CommonSettings(BaseSettings):
         if self.nats_url:
             return [url.strip() for url in self.nats_url.split(",") if url.strip()]
         return [f"nats://127.0.0.1:{EMBEDDED_NATS_PORT}"]
+
+    @property
+    def migrates_at_start(self) -> bool:
+        """Whether a starting process brings the schema up to date itself."""
+        if self.db_auto_migrate is not None:
+            return self.db_auto_migrate
+        return self.db_url.startswith("sqlite")
 
     @property
     def db_url(self) -> str:

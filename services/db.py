@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, event
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
@@ -73,8 +73,8 @@ def in_chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + IN_LIST_MAX]
 
 
-def create_tables(engine: Engine) -> None:
-    """Create every forewarn table that does not exist yet."""
+def metadata() -> MetaData:
+    """Every forewarn table, as the migrations and their tests see them."""
     # Importing the table modules registers them on SQLModel.metadata.
     from .inventory import models as _inventory  # noqa: F401
     from .notifier import models as _notifier  # noqa: F401
@@ -82,7 +82,7 @@ def create_tables(engine: Engine) -> None:
     from .scheduler import models as _scheduler  # noqa: F401
     from .statuspage import models as _statuspage  # noqa: F401
 
-    SQLModel.metadata.create_all(engine)
+    return SQLModel.metadata
 
 
 @contextmanager

@@ -12,9 +12,10 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsRouter
 from prometheus_client import CollectorRegistry
 
+from . import migrate
 from .bus.broker import build_broker, wait_for_stream
 from .config import CommonSettings
-from .db import create_db_engine, create_tables
+from .db import create_db_engine
 from .impact.app import impact_router
 from .impact.service import ImpactResolver, ImpactSettings
 from .notifier.app import notifier_router
@@ -86,7 +87,7 @@ class Stack:
     async def start(self) -> None:
         """Connect, build every service's resources, then start consuming."""
         self.engine = create_db_engine(self.settings.db_url)
-        await asyncio.to_thread(create_tables, self.engine)
+        await asyncio.to_thread(migrate.prepare, self.engine, auto_migrate=self.settings.migrates_at_start)
         for name in self.names:
             self.running[name] = self._build(name)
         try:

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, text
 
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.bus.stream import MAX_PAYLOAD
-from forewarn.services.db import create_db_engine, create_tables
+from forewarn.services.db import create_db_engine
+from forewarn.services.migrate import upgrade
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")
@@ -101,16 +101,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'forewarn.db'}"
         return
     engine = create_db_engine(PG_URL)
-    create_tables(engine)
-    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     yield PG_URL
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
+    """The fresh database, migrated to the current revision as `forewarn db upgrade` does."""
     engine = create_db_engine(db_url)
-    create_tables(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import Engine
 
+from .. import migrate
 from ..bus.broker import build_broker
-from ..config import CommonSettings
-from ..db import create_db_engine, create_tables
+from ..config import CommonSettings, StartupError
+from ..db import create_db_engine
 from ..durations import parse_duration
 
 console = Console()
@@ -110,10 +111,15 @@ def duration(option: str, text: str):
     return value
 
 
-def open_store() -> Engine:
-    """The database the settings name, with forewarn's tables created if missing."""
-    engine = create_db_engine(CommonSettings().db_url)
-    create_tables(engine)
+def open_store(*, as_json: bool = False) -> Engine:
+    """The database the settings name, migrated or checked as the settings say."""
+    settings = CommonSettings()
+    engine = create_db_engine(settings.db_url)
+    try:
+        migrate.prepare(engine, auto_migrate=settings.migrates_at_start)
+    except StartupError as exc:
+        engine.dispose()
+        report(Abort(str(exc), code=EXIT_ENV), as_json=as_json)
     return engine
 
 

@@ -22,7 +22,7 @@ def load(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Upsert an inventory file in one transaction: all of it, or none."""
-    engine = open_store()
+    engine = open_store(as_json=as_json)
     try:
         counts = load_inventory(engine=engine, path=file)
     except InventoryError as exc:
@@ -47,7 +47,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Summarise the inventory by site and role."""
-    engine = open_store()
+    engine = open_store(as_json=as_json)
     rows = summarize(engine, site=site)
     if as_json:
         dump(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import dlq, inventory, natsconf, query, reports, stack, tenants, windows
+from . import database, dlq, inventory, natsconf, query, reports, stack, tenants, windows
 
 app = typer.Typer(
     name="forewarn",
@@ -29,6 +29,7 @@ app.command("nats-config")(natsconf.nats_config)
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(database.app, name="db")
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ def list_windows(
             raise Abort(f"--state: {', '.join(bad)} is not one of {', '.join(STATES)}")
     except Abort as exc:
         report(exc, as_json=as_json)
-    with Session(open_store()) as session:
+    with Session(open_store(as_json=as_json)) as session:
         query = select(Window).order_by(Window.start)
         if state:
             query = query.where(Window.state.in_(state))
@@ -69,7 +69,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one window: its hosts, affected tenants and timeline."""
-    with Session(open_store()) as session:
+    with Session(open_store(as_json=as_json)) as session:
         window = session.get(Window, window_id)
         if window is None:
             report(Abort(f"ID: no window {window_id} (see `forewarn list`)"), as_json=as_json)

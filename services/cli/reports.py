@@ -22,7 +22,7 @@ def report_window(
     ] = False,
 ) -> None:
     """Print the completion report of a window that completed or was cancelled, with current counts."""
-    with Session(open_store()) as session:
+    with Session(open_store(as_json=as_json)) as session:
         try:
             result = build_report(session, window_id)
         except NoReport:

@@ -31,7 +31,7 @@ def _unknown(tenant: str) -> Abort:
 def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
     """Issue a new secret link for a tenant; any earlier link stops working."""
     try:
-        secret = issue(open_store(), tenant)
+        secret = issue(open_store(as_json=as_json), tenant)
     except UnknownTenant:
         report(_unknown(tenant), as_json=as_json)
     links = tenant_links(StatusSettings().public_url(), secret)
@@ -49,7 +49,7 @@ def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
 def revoke_token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
     """Revoke a tenant's secret link: it answers 404 from now on."""
     try:
-        had = revoke(open_store(), tenant)
+        had = revoke(open_store(as_json=as_json), tenant)
     except UnknownTenant:
         report(_unknown(tenant), as_json=as_json)
     if as_json:

@@ -17,8 +17,9 @@ from aiosmtpd.controller import Controller
 from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
-from forewarn.services.db import create_db_engine, create_tables
+from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.load import load_inventory
+from forewarn.services.migrate import upgrade
 from forewarn.services.runtime import Stack
 
 from .smtp import Inbox, free_port
@@ -72,7 +73,7 @@ def env(nats_server, db_url, tmp_path, monkeypatch, example_inventory):
     monkeypatch.setenv("FOREWARN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FOREWARN_FREEZE_DIR", str(Path(__file__).resolve().parents[2] / "calendars"))
     engine = create_db_engine(db_url)
-    create_tables(engine)
+    upgrade(engine)
     load_inventory(engine=engine, path=example_inventory)
     yield engine
     engine.dispose()

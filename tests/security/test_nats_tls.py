@@ -8,8 +8,9 @@ import pytest
 import trustme
 
 from forewarn.services.bus.stream import MAX_PAYLOAD
-from forewarn.services.db import create_db_engine, create_tables
+from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.load import load_inventory
+from forewarn.services.migrate import upgrade
 from forewarn.services.runtime import Stack
 
 from ..conftest import EXAMPLES, NatsServer
@@ -38,7 +39,7 @@ async def test_services_and_cli_work_over_tls_and_plain_text_is_refused(
     server, ca_file = tls_server
     db = f"sqlite:///{tmp_path / 'forewarn.db'}"
     engine = create_db_engine(db)
-    create_tables(engine)
+    upgrade(engine)
     load_inventory(engine=engine, path=EXAMPLES / "inventory.yaml")
     engine.dispose()
     settings = {

@@ -1,0 +1,59 @@
+"""`forewarn db`: the store's schema, moved forward by migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from .. import migrate
+from ..config import CommonSettings
+from ..db import create_db_engine
+from .common import EXIT_ENV, Abort, console, report
+from .render import dump
+
+app = typer.Typer(help="The database schema: upgrade it and see where it is.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command("upgrade")
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Migrate to this revision.")] = "head",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or migrate the database FOREWARN_DATABASE_URL names; safe to run again."""
+    settings = CommonSettings()
+    engine = create_db_engine(settings.db_url)
+    try:
+        before = migrate.current(engine)
+        after = migrate.upgrade(engine, revision)
+    except OperationalError as exc:
+        report(Abort(f"cannot reach the database: {exc.orig}", code=EXIT_ENV), as_json=as_json)
+    finally:
+        engine.dispose()
+    if as_json:
+        dump({"database": engine.url.render_as_string(), "from": before, "to": after})
+    elif before == after:
+        console.print(f"[green]✓[/] the database is at revision {after}: nothing to do")
+    else:
+        console.print(f"[green]✓[/] migrated the database from {before or 'empty'} to revision {after}")
+
+
+@app.command("current")
+def current(as_json: JsonOpt = False) -> None:
+    """Show the database's revision and the one this forewarn expects; exit 1 if they differ."""
+    engine = create_db_engine(CommonSettings().db_url)
+    try:
+        at = migrate.current(engine)
+    except OperationalError as exc:
+        report(Abort(f"cannot reach the database: {exc.orig}", code=EXIT_ENV), as_json=as_json)
+    finally:
+        engine.dispose()
+    expected = migrate.head()
+    if as_json:
+        dump({"current": at, "head": expected})
+    else:
+        console.print(f"database at {at or 'no revision (empty)'}; this forewarn expects {expected}")
+    if at != expected:
+        raise typer.Exit(EXIT_ENV)

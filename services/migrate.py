@@ -1,0 +1,107 @@
+"""The store's schema, moved forward by Alembic migrations (services/migrations/)."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from .config import StartupError
+
+# The first revision: the tables as they were before forewarn had migrations.
+BASELINE = "0001"
+# Any fixed number: the PostgreSQL advisory lock that one upgrade at a time holds.
+_PG_LOCK = 0x666F7265  # "fore"
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "forewarn.services:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head() -> str:
+    """The revision this code expects."""
+    found = ScriptDirectory.from_config(_config()).get_current_head()
+    assert found is not None
+    return found
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at; None if it has never been migrated."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Migrate the database to the revision; safe to run from several processes at once."""
+    with _one_at_a_time(engine) as conn:
+        config = _config(conn)
+        if MigrationContext.configure(conn).get_current_revision() is None and inspect(conn).has_table(
+            "window"
+        ):
+            # Tables made before migrations existed are the baseline's.
+            command.stamp(config, BASELINE)
+        command.upgrade(config, revision)
+        conn.commit()
+    return current(engine)
+
+
+def check(engine: Engine) -> None:
+    """Refuse to start on a database the code does not match, saying what to run."""
+    at, expected = current(engine), head()
+    if at != expected:
+        where = "has no forewarn tables" if at is None else f"is at revision {at}"
+        raise StartupError(
+            f"the database {where}; this forewarn needs {expected}: "
+            "run `forewarn db upgrade` (or set FOREWARN_DB_AUTO_MIGRATE=1)"
+        )
+
+
+def prepare(engine: Engine, *, auto_migrate: bool) -> None:
+    """At start: migrate if this process may, else check the schema is current."""
+    if auto_migrate:
+        upgrade(engine)
+    else:
+        check(engine)
+
+
+def revision(message: str) -> None:
+    """Write a new migration from the difference between the models and a fresh database."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        config = _config(conn)
+        command.upgrade(config, "head")
+        command.revision(config, message=message, autogenerate=True)
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
+    """A connection that alone may migrate: services that start together take turns."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK})
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK})
+                conn.commit()
+            return
+        database = engine.url.database
+        if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            yield conn
+            return
+        with open(Path(database).with_suffix(".migrate-lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield conn

@@ -1,0 +1,1 @@
+"""Alembic migrations for forewarn's store; run them with `forewarn db upgrade`."""

@@ -1,0 +1,83 @@
+"""The migrations build the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from forewarn.services import migrate
+from forewarn.services.cli.main import app
+from forewarn.services.config import StartupError
+from forewarn.services.db import create_db_engine, metadata
+
+
+def test_migrations_build_exactly_what_the_models_describe(engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata()) == []
+    assert migrate.current(engine) == migrate.head()
+
+
+def test_db_upgrade_creates_then_leaves_alone(db_url, monkeypatch) -> None:
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    runner = CliRunner()
+    before = runner.invoke(app, ["db", "current"])
+    assert before.exit_code == 1, before.output
+    assert "no revision" in before.output
+
+    first = runner.invoke(app, ["db", "upgrade", "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["from"] is None
+    assert json.loads(first.output)["to"] == migrate.head()
+
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0, again.output
+    assert "nothing to do" in again.output
+    assert runner.invoke(app, ["db", "current"]).exit_code == 0
+
+    engine = create_db_engine(db_url)
+    assert set(metadata().tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_adopted(db_url) -> None:
+    engine = create_db_engine(db_url)
+    metadata().create_all(engine)  # how forewarn made its tables before it had migrations
+    assert migrate.upgrade(engine) == migrate.head()
+    engine.dispose()
+
+
+def test_services_starting_together_migrate_once(db_url) -> None:
+    engine = create_db_engine(db_url)
+    with ThreadPoolExecutor(4) as pool:
+        revisions = list(pool.map(lambda _: migrate.upgrade(engine), range(4)))
+    assert revisions == [migrate.head()] * 4
+    engine.dispose()
+
+
+def test_a_service_refuses_an_unmigrated_database_unless_it_may_migrate(db_url, monkeypatch) -> None:
+    engine = create_db_engine(db_url)
+    with pytest.raises(StartupError, match="forewarn db upgrade"):
+        migrate.prepare(engine, auto_migrate=False)
+    migrate.prepare(engine, auto_migrate=True)
+    migrate.prepare(engine, auto_migrate=False)
+    engine.dispose()
+
+
+def test_auto_migrate_defaults_to_sqlite_only(monkeypatch) -> None:
+    from forewarn.services.config import CommonSettings
+
+    monkeypatch.delenv("FOREWARN_DB_AUTO_MIGRATE", raising=False)
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", "postgresql://db/forewarn")
+    assert not CommonSettings().migrates_at_start
+    monkeypatch.setenv("FOREWARN_DB_AUTO_MIGRATE", "1")
+    assert CommonSettings().migrates_at_start
+    monkeypatch.delenv("FOREWARN_DATABASE_URL")
+    monkeypatch.setenv("FOREWARN_DB_AUTO_MIGRATE", "0")
+    assert not CommonSettings().migrates_at_start
