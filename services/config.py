@@ -7,6 +7,7 @@ variables configure `forewarn up`, `forewarn run SERVICE` and compose.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,10 +56,28 @@ class CommonSettings(BaseSettings):
         pattern=r"^[^@\s]+@[^@\s]+$",
         description="The ops mailbox: sender of every notice and ORGANIZER of every calendar entry.",
     )
+    metrics_host: str = Field(default="127.0.0.1", description="Address /metrics and /health listen on.")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Serve /metrics and /health here; 0 picks a free port."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(default="text", description="json: one JSON object per line.")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces). Unset: no traces.",
+    )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
 
-    @field_validator("nats_ca_file", "nats_cert_file", "nats_key_file", mode="before")
+    @field_validator(
+        "nats_user",
+        "nats_password",
+        "nats_ca_file",
+        "nats_cert_file",
+        "nats_key_file",
+        "otlp_endpoint",
+        mode="before",
+    )
     @classmethod
     def _unset_if_empty(cls, value: object) -> object:
         # An empty variable (as compose writes ${VAR:-}) means "not set", not the current folder.

@@ -1,8 +1,45 @@
-"""Logging for the services: plain lines, without the framework's chatter."""
+"""Logging for the services: plain lines by default, JSON lines for log pipelines.
+
+Whatever a line is about travels with it: `about(window_id=..., tenant_id=...)`
+marks the work in its scope, and every line logged inside it (the framework's
+too) carries those ids, and the trace id when tracing is on.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Literal
+
+from opentelemetry import trace
+from pythonjsonlogger.json import JsonFormatter
+
+_fields: ContextVar[dict[str, str]] = ContextVar("forewarn_log_fields", default={})  # noqa: B039 (never mutated)
+
+
+@contextmanager
+def about(**fields: str) -> Iterator[None]:
+    """Every log line inside carries these fields (window_id, tenant_id)."""
+    token = _fields.set(_fields.get() | fields)
+    try:
+        yield
+    finally:
+        _fields.reset(token)
+
+
+class _Context(logging.Filter):
+    """Adds the ids of the work in progress, and the current trace id, to each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in _fields.get().items():
+            if not hasattr(record, name):
+                setattr(record, name, value)
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            record.trace_id = format(span.trace_id, "032x")
+        return True
 
 
 class _QuietSupervisor(logging.Filter):
@@ -13,9 +50,23 @@ class _QuietSupervisor(logging.Filter):
         return not str(record.msg).startswith("callback for Task-")
 
 
-def configure_logging(level: str) -> None:
-    """Timestamped lines on stderr at the given level."""
+def configure_logging(level: str, fmt: Literal["text", "json"] = "text") -> None:
+    """Lines on stderr at the given level: timestamped text, or one JSON object each."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{levelname}{name}{message}",
+                style="{",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",  # ISO 8601 in UTC, to the microsecond
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     handler.addFilter(_QuietSupervisor())
-    logging.basicConfig(level=level.upper(), handlers=[handler])
+    handler.addFilter(_Context())
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    # Each start's "Context impl SQLiteImpl." and "Started server process": noise, not news.
+    for chatty in ("alembic", "uvicorn.error"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

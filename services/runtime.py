@@ -10,7 +10,7 @@ from contextlib import suppress
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsRouter
-from prometheus_client import CollectorRegistry
+from opentelemetry.sdk.trace import TracerProvider
 
 from . import migrate
 from .bus.broker import build_broker, wait_for_stream
@@ -21,6 +21,7 @@ from .impact.service import ImpactResolver, ImpactSettings
 from .notifier.app import notifier_router
 from .notifier.service import Notifier
 from .notifier.settings import NotifierSettings
+from .ops import HttpServer, Metrics, ops_app
 from .reporter.app import reporter_router
 from .reporter.service import Reporter
 from .reporter.settings import ReporterSettings
@@ -30,6 +31,7 @@ from .scheduler.settings import SchedulerSettings
 from .statuspage.app import statuspage_router
 from .statuspage.service import StatusPage
 from .statuspage.settings import StatusSettings
+from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
 
@@ -40,7 +42,7 @@ SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 class Stack:
     """The services of one process sharing one broker, built at start-up."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], *, tracer_provider: TracerProvider | None = None) -> None:
         unknown = [n for n in names if n not in SERVICES]
         if unknown:
             raise ValueError(
@@ -48,11 +50,14 @@ class Stack:
             )
         self.names = [n for n in SERVICES if n in names]
         self.settings = CommonSettings()
-        # One registry per process: what its services' /metrics show.
-        self.registry = CollectorRegistry()
+        # One set of instruments per process: what its /metrics show.
+        self.metrics = Metrics()
+        name = "+".join(self.names)
+        self.tracer_provider = tracer_provider or tracer_provider_for(self.settings, name)
         self.broker: NatsBroker = build_broker(
-            self.settings, name="+".join(self.names), metrics=self.registry
+            self.settings, name=name, metrics=self.metrics, tracer_provider=self.tracer_provider
         )
+        self.ops: HttpServer | None = None
         self.running: dict[str, Any] = {}
         for name in self.names:
             self.broker.include_router(self._router(name))
@@ -79,10 +84,10 @@ class Stack:
         if name == "impact":
             return ImpactResolver(ImpactSettings(), self.engine, self.broker)
         if name == "reporter":
-            return Reporter(ReporterSettings(), self.engine, self.broker)
+            return Reporter(ReporterSettings(), self.engine, self.broker, metrics=self.metrics)
         if name == "statuspage":
-            return StatusPage(StatusSettings(), self.engine, self.broker, self.registry)
-        return Notifier(NotifierSettings(), self.engine, self.broker)
+            return StatusPage(StatusSettings(), self.engine, self.broker, self.metrics)
+        return Notifier(NotifierSettings(), self.engine, self.broker, metrics=self.metrics)
 
     async def start(self) -> None:
         """Connect, build every service's resources, then start consuming."""
@@ -98,19 +103,35 @@ class Stack:
             for service in self.running.values():
                 if hasattr(service, "start"):
                     await service.start()
+            if self.settings.metrics_port is not None:
+                await self._serve_ops()
         except BaseException:
             await self.stop()
             raise
         log.info("running %s on %s", ", ".join(self.names), ", ".join(self.settings.servers))
 
+    async def _serve_ops(self) -> None:
+        self.ops = HttpServer(ops_app(self.broker, self.metrics))
+        await self.ops.start(
+            self.settings.metrics_host,
+            self.settings.metrics_port or 0,
+            what="/metrics",
+            variables="FOREWARN_METRICS_HOST or FOREWARN_METRICS_PORT",
+        )
+        log.info("metrics and health on %s/metrics and %s/health", self.ops.address, self.ops.address)
+
     async def stop(self) -> None:
         """Stop consuming and close connections; unacked messages will be redelivered."""
+        if self.ops:
+            await self.ops.close()
         with suppress(Exception):
             await self.broker.stop()
         for service in self.running.values():
             if hasattr(service, "close"):
                 await service.close()
         self.engine.dispose()
+        if self.tracer_provider:
+            self.tracer_provider.shutdown()  # sends the spans still buffered
 
 
 async def serve(names: list[str], *, ready: Callable[[Stack], None] | None = None) -> None:

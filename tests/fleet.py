@@ -35,11 +35,11 @@ CONCURRENCY = 8
 IN_FLIGHT = 2 * CONCURRENCY
 
 
-def write_inventory(path: Path) -> list[str]:
-    """250 tenants with two contacts and one VM each, on ten STO1 hosts; returns the contacts."""
+def write_inventory(path: Path, tenant_count: int = TENANTS) -> list[str]:
+    """Tenants with two contacts and one VM each, on ten STO1 hosts; returns the contacts."""
     hosts = [f"sto1-cmp-{n:02d}" for n in range(1, 11)]
     tenants, resources, contacts = [], [], []
-    for n in range(TENANTS):
+    for n in range(tenant_count):
         mine = [f"ops@t{n:03d}.example", f"noc@t{n:03d}.example"]
         contacts += mine
         tenants.append(
@@ -137,7 +137,7 @@ class Mailserver:
 
 @dataclass
 class Service:
-    """`forewarn run NAME` as its own OS process."""
+    """`forewarn run NAME` as its own OS process; "notifier#2" names a second notifier."""
 
     name: str
     env: dict[str, str]
@@ -150,13 +150,17 @@ class Service:
         self.log_offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                FOREWARN, "run", self.name, *self.args, stdout=out, stderr=out, env=self.env
+                FOREWARN, "run", self.service, *self.args, stdout=out, stderr=out, env=self.env
             )
+
+    @property
+    def service(self) -> str:
+        return self.name.partition("#")[0]
 
     async def ready(self, timeout: float = 60) -> None:
         """Wait until the service says it runs (after connecting and subscribing)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while f"running {self.name}".encode() not in self.log.read_bytes()[self.log_offset :]:
+        while f"running {self.service}".encode() not in self.log.read_bytes()[self.log_offset :]:
             assert self.process and self.process.returncode is None, f"{self.name} exited: see {self.log}"
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{self.name} did not start within {timeout}s: see {self.log}")
@@ -207,7 +211,7 @@ class Fleet:
         `env` adds variables for one service ({"notifier": {...}}); `args` go to `forewarn run`.
         """
         for name in names:
-            extra = (env or {}).get(name, {})
+            extra = (env or {}).get(name, {}) or (env or {}).get(name.partition("#")[0], {})
             self.services.setdefault(name, Service(name, self.env | extra, self.tmp / f"{name}.log", args))
         await asyncio.gather(*(self.services[n].start() for n in names))
         await asyncio.gather(*(self.services[n].ready() for n in names))
@@ -282,17 +286,25 @@ class Fleet:
 
 
 async def make_fleet(
-    tmp_path: Path, capsys, nats_url: str, *, mail_password: str | None = None, **env: str
+    tmp_path: Path,
+    capsys,
+    nats_url: str,
+    *,
+    mail_password: str | None = None,
+    tenants: int = TENANTS,
+    database_url: str | None = None,
+    recorder: Recorder | None = None,
+    **env: str,
 ) -> Fleet:
-    mail = Mailserver(Recorder(), password=mail_password)
+    mail = Mailserver(recorder or Recorder(), password=mail_password)
     mail.start()
-    contacts = write_inventory(tmp_path / "inventory.yaml")
+    contacts = write_inventory(tmp_path / "inventory.yaml", tenants)
     environment = (
         os.environ
         | env
         | {
             "FOREWARN_NATS_URL": nats_url,
-            "FOREWARN_DATABASE_URL": f"sqlite:///{tmp_path / 'forewarn.db'}",
+            "FOREWARN_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'forewarn.db'}",
             "FOREWARN_DATA_DIR": str(tmp_path / "data"),
             "FOREWARN_FREEZE_DIR": str(ROOT / "calendars"),
             "FOREWARN_SMTP_HOST": "127.0.0.1",
@@ -304,6 +316,8 @@ async def make_fleet(
         }
     )
     fleet = Fleet(tmp_path, mail, contacts, environment, capsys)
+    code, _, err = await fleet.cli("db", "upgrade")  # as an operator does before starting services
+    assert code == 0, err
     code, _, err = await fleet.cli("inventory", "load", str(tmp_path / "inventory.yaml"))
     assert code == 0, err
     return fleet

@@ -8,13 +8,15 @@ import ssl
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsUserPassword
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.security import BaseSecurity
 from nats.js.errors import NotFoundError
-from prometheus_client import CollectorRegistry
+from opentelemetry.sdk.trace import TracerProvider
 
 from forewarn.schemas import subjects
 
 from ..config import CommonSettings, StartupError
+from ..ops import Metrics
 from .metrics import metrics_middleware
 from .reliability import Reliability
 
@@ -26,12 +28,15 @@ def build_broker(
     *,
     name: str,
     reliable: bool = True,
-    metrics: CollectorRegistry | None = None,
+    metrics: Metrics | None = None,
+    tracer_provider: TracerProvider | None = None,
     **options: Any,
 ) -> NatsBroker:
     """A broker for one process; by default it reconnects forever, so a NATS restart heals itself.
 
-    With a metrics registry, every message consumed and published is counted and timed in it.
+    With metrics, every message consumed and published is counted and timed in them, and
+    the reliability middleware counts redeliveries and dead letters there. With a tracer
+    provider, every message gets a span, and its trace continues in the messages it causes.
     """
     security = None
     tls = tls_context(settings)
@@ -41,19 +46,23 @@ def build_broker(
     elif tls:
         security = BaseSecurity(ssl_context=tls, use_ssl=True)
     options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 1} | options
-    return NatsBroker(
+    broker = NatsBroker(
         settings.servers,
         name=f"forewarn-{name}",
         security=security,
         **options,
         middlewares=[
-            *([metrics_middleware(metrics)] if metrics else []),
+            # Outermost, so that a message's span holds its retries and dead-lettering.
+            *([NatsTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []),
+            *([metrics_middleware(metrics.registry)] if metrics else []),
             *([Reliability] if reliable else []),
         ],
         logger=logging.getLogger(f"forewarn.{name}"),
         # Per-message "Received"/"Processed" lines only at debug level.
         log_level=logging.DEBUG,
     )
+    broker.context.set_global("metrics", metrics)
+    return broker
 
 
 def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:

@@ -52,3 +52,5 @@ async def record_gave_up(broker: NatsBroker, advisory: MaxDeliveries, *, timeout
     )
     log.error("dead letter: %s gave up on %s (%s)", advisory.consumer, subject, letter.id)
     await publish(broker, dead_letter_out(letter), timeout=timeout)
+    if metrics := broker.context.get("metrics"):
+        metrics.dead_letters.labels(advisory.consumer).inc()

@@ -66,6 +66,9 @@ class Reliability(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
         heartbeat = asyncio.create_task(_keep_alive(msg)) if _acked(msg) else None
+        meta, metrics = _metadata(msg), self.context.get("metrics")
+        if metrics and meta and meta.num_delivered > 1:
+            metrics.redeliveries.labels(meta.consumer).inc()
         try:
             return await call_next(msg)
         except (ValidationError, Malformed) as exc:
@@ -75,7 +78,7 @@ class Reliability(BaseMiddleware):
         except (AckMessage, NackMessage):
             raise
         except Exception as exc:
-            delivered = _metadata(msg).num_delivered if _metadata(msg) else 1
+            delivered = meta.num_delivered if meta else 1
             delay = backoff(delivered)
             log.warning("%s failed (attempt %s), retrying in %ss: %r", _subject(msg), delivered, delay, exc)
             raise NackMessage(delay=delay) from exc
@@ -104,6 +107,8 @@ class Reliability(BaseMiddleware):
             payload=raw[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
         )
         await publish(broker, dead_letter_out(letter), timeout=5.0)
+        if metrics := self.context.get("metrics"):
+            metrics.dead_letters.labels(consumer).inc()
         if subject.startswith(subjects.COMMANDS[:-1]):
             command_id = _command_id(raw)
             rejection = WindowRejected(

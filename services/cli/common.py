@@ -22,6 +22,7 @@ from ..bus.broker import build_broker
 from ..config import CommonSettings, StartupError
 from ..db import create_db_engine
 from ..durations import parse_duration
+from ..tracing import tracer_provider
 
 console = Console()
 err = Console(stderr=True)
@@ -126,9 +127,11 @@ def open_store(*, as_json: bool = False) -> Engine:
 @asynccontextmanager
 async def connected(settings: CommonSettings) -> AsyncIterator[NatsBroker]:
     """A broker connected to the stack, or one clear line on where it tried."""
+    tracing = tracer_provider(settings, "cli")
     broker = build_broker(
         settings,
         name="cli",
+        tracer_provider=tracing,
         reliable=False,
         allow_reconnect=False,
         max_reconnect_attempts=0,
@@ -146,3 +149,5 @@ async def connected(settings: CommonSettings) -> AsyncIterator[NatsBroker]:
         yield broker
     finally:
         await broker.stop()
+        if tracing:
+            tracing.shutdown()

@@ -16,13 +16,20 @@ from ..notifier.settings import NotifierSettings
 from ..runtime import SERVICES, Stack, serve
 from .common import EXIT_ENV, console, err
 
+LogLevel = Annotated[
+    str | None, typer.Option(help="debug, info, warning, error. Default: FOREWARN_LOG_LEVEL, else info.")
+]
 
-def up(
-    log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
-) -> None:
-    """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
-    configure_logging(log_level)
+
+def _logging(level: str | None) -> CommonSettings:
     settings = CommonSettings()
+    configure_logging(level or settings.log_level, settings.log_format)
+    return settings
+
+
+def up(log_level: LogLevel = None) -> None:
+    """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
+    settings = _logging(log_level)
     nats = None
     if not settings.nats_url:
         nats = EmbeddedNats(settings.data_dir, EMBEDDED_NATS_PORT)
@@ -69,13 +76,13 @@ def _demo_inbox(settings: CommonSettings) -> DemoInbox | None:
 
 def run(
     service: Annotated[str, typer.Argument(help=f"One of {', '.join(SERVICES)}.")],
-    log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+    log_level: LogLevel = None,
 ) -> None:
     """Run one service alone (as compose and scale-out do)."""
     if service not in SERVICES:
         err.print(f"[bold red]error:[/] SERVICE: {service!r} is not one of {', '.join(SERVICES)}")
         raise typer.Exit(2)
-    configure_logging(log_level)
+    _logging(log_level)
     _serve([service])
 
 

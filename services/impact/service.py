@@ -14,6 +14,7 @@ from forewarn.schemas.events import ImpactCause, WindowView
 from ..bus.publish import Outgoing, publish_all
 from ..bus.stream import MAX_PAYLOAD
 from ..config import CommonSettings
+from ..logs import about
 from .resolve import ImpactMessage, resolve_impact
 
 log = logging.getLogger("forewarn.impact")
@@ -33,9 +34,17 @@ class ImpactResolver:
 
     async def resolve(self, window: WindowView, cause: ImpactCause) -> list[ImpactMessage]:
         """Resolve and publish ImpactResolved for this window revision."""
+        with about(window_id=window.id):
+            return await self._resolve(window, cause)
+
+    async def _resolve(self, window: WindowView, cause: ImpactCause) -> list[ImpactMessage]:
         server_max = self.broker._connection.max_payload if self.broker._connection else MAX_PAYLOAD
         results = await asyncio.to_thread(
-            resolve_impact, self.engine, window, cause, max_bytes=min(server_max, MAX_PAYLOAD)
+            resolve_impact,
+            self.engine,
+            window,
+            cause,
+            max_bytes=min(server_max, MAX_PAYLOAD),
         )
         outgoing = [
             Outgoing(

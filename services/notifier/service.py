@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -26,6 +27,8 @@ from forewarn.schemas.events import (
 )
 
 from ..bus.publish import Outgoing, publish
+from ..logs import about
+from ..ops import Metrics
 from . import ledger
 from .compose import Composer, Notice, NoticeKind, notice_id
 from .mailer import Mailer, Permanent
@@ -49,8 +52,16 @@ T = TypeVar("T")
 class Notifier:
     """Holds the notifier's resources; built once at start-up."""
 
-    def __init__(self, settings: NotifierSettings, engine: Engine, broker: NatsBroker) -> None:
+    def __init__(
+        self,
+        settings: NotifierSettings,
+        engine: Engine,
+        broker: NatsBroker,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.engine = engine
         self.broker = broker
         self.composer = Composer(
@@ -78,6 +89,10 @@ class Notifier:
 
     async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
         """Send every notice of this impact that the ledger has not seen through; set its reminders."""
+        with about(window_id=impact.window.id):
+            await self._notify(impact, msg)
+
+    async def _notify(self, impact: ImpactResolved, msg: NatsMessage | None) -> None:
         kind = self.kind_for(impact.cause)
         if kind is not None:
             await self.fan_out(impact, kind)
@@ -91,7 +106,8 @@ class Notifier:
         impact = ImpactResolved.model_validate_json(stored.data)
         if impact.window.revision != due.revision:
             return  # the window changed since; its new revision set its own reminders
-        await self.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()))
+        with about(window_id=due.window_id):
+            await self.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()))
 
     async def _set_reminders(self, impact: ImpactResolved, seq: int) -> None:
         """One timer per lead time, replacing any earlier one; none once cancelled."""
@@ -150,24 +166,33 @@ class Notifier:
 
     async def _notify_one(self, notice: Notice) -> None:
         async with self._in_flight:
-            await self._notify_one_now(notice)
+            with about(tenant_id=notice.tenant.tenant_id):
+                await self._notify_one_now(notice)
 
     async def _notify_one_now(self, notice: Notice) -> None:
         record, previous_start = await self._in_ledger(ledger.claim_safely, self.engine, notice)
         if record.state in ("sent", "failed"):
+            # Seen through before a crash or by another notifier: only its outcome event may be missing.
+            self.metrics.notices.labels(notice.kind, "already_" + record.state).inc()
             await self._publish_outcome(notice, record.state, record.message_id, record.reply)
             return
         notice = replace(notice, previous_start=previous_start)
         message = self.composer.compose(notice, stamp=utcnow())
+        started = time.perf_counter()
+        outcome = "error"
         try:
             reply = await self.mailer.send(message)
-            state = "sent"
+            state = outcome = "sent"
         except Permanent as refused:
             reply, state = str(refused), "failed"
+            outcome = "refused"
             log.warning("notice %s refused for good: %s", record.id, reply)
+        finally:
+            self.metrics.smtp_seconds.labels(outcome).observe(time.perf_counter() - started)
         await self._in_ledger(
             ledger.finish, self.engine, record.id, state=state, message_id=message["Message-ID"], reply=reply
         )
+        self.metrics.notices.labels(notice.kind, state).inc()
         await self._publish_outcome(notice, state, message["Message-ID"], reply)
 
     async def _publish_outcome(self, notice: Notice, state: str, message_id: str, reply: str) -> None:

@@ -40,6 +40,12 @@ class NotifierSettings(CommonSettings):
         default=False, description="Also tell tenants when the work begins (an IN-PROCESS calendar update)."
     )
 
+    @field_validator("smtp_host", "smtp_ca_file", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        # An empty variable (as compose writes ${VAR:-}) means "not set".
+        return None if value == "" else value
+
     @field_validator("reminders", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

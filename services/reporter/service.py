@@ -14,8 +14,10 @@ from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, 
 
 from ..bus.publish import Outgoing, publish
 from ..db import again_on_conflict, transaction
+from ..logs import about
 from ..notifier.mailer import Permanent
 from ..notifier.service import Notifier
+from ..ops import Metrics
 from .build import affected_tenants, build_report, failures, take_part
 from .mail import compose_report
 from .models import Report
@@ -29,17 +31,28 @@ ENDINGS = {ImpactCause.COMPLETED, ImpactCause.CANCELLED}
 class Reporter:
     """Holds the reporter's resources; built once at start-up."""
 
-    def __init__(self, settings: ReporterSettings, engine: Engine, broker: NatsBroker) -> None:
+    def __init__(
+        self,
+        settings: ReporterSettings,
+        engine: Engine,
+        broker: NatsBroker,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.broker = broker
         # Completion notices are notices like the others: same ledger, templates and mail pool.
-        self.notices = Notifier(settings, engine, broker)
+        self.notices = Notifier(settings, engine, broker, metrics=metrics)
 
     async def on_impact(self, impact: ImpactResolved) -> None:
         """Take in one part of an ended window's impact; publish the report once all parts are in."""
         if impact.cause not in ENDINGS:
             return
+        with about(window_id=impact.window.id):
+            await self._on_ending(impact)
+
+    async def _on_ending(self, impact: ImpactResolved) -> None:
         if impact.cause is ImpactCause.COMPLETED:
             # Before the report, so that it counts these notices as sent or failed.
             await self.notices.fan_out(impact, "completed")

@@ -22,6 +22,7 @@ from forewarn.schemas.events import WindowDue
 from ..bus.deadletters import MaxDeliveries, record_gave_up
 from ..bus.publish import Outgoing, publish, publish_all
 from ..db import transaction
+from ..logs import about
 from . import lifecycle
 from .freezes import FreezeCalendar
 from .models import Window
@@ -47,16 +48,18 @@ class Scheduler:
 
     async def obey(self, command: Payload) -> bytes:
         """Apply a command; publish its events and timers; return the answer for the sender."""
-        outgoing = await asyncio.to_thread(self._apply_command, command)
         # A booking names no window yet: its id derives from the command id.
         window_id = getattr(command, "window_id", None) or lifecycle.window_id_for(command.command_id)
-        await self._publish(outgoing, window_id)
+        with about(window_id=window_id):
+            outgoing = await asyncio.to_thread(self._apply_command, command)
+            await self._publish(outgoing, window_id)
         return outgoing[0].payload
 
     async def fire(self, due: WindowDue) -> None:
         """A timer fired: start or complete the window if it is still due."""
-        outgoing = await asyncio.to_thread(self._apply_due, due)
-        await self._publish(outgoing, due.window_id)
+        with about(window_id=due.window_id):
+            outgoing = await asyncio.to_thread(self._apply_due, due)
+            await self._publish(outgoing, due.window_id)
 
     async def bury(self, advisory: MaxDeliveries) -> None:
         """A consumer gave up on a message: keep it as a dead letter."""

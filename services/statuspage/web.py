@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -157,7 +157,7 @@ def build_app(page: StatusPage) -> ASGIApp:
     async def metrics(request: Request) -> Response:
         with contextlib.suppress(Exception):  # without NATS, the last known lag stands
             await page.refresh_lag()
-        return Response(generate_latest(page.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(await page.metrics.exposition(page.broker), media_type=CONTENT_TYPE_LATEST)
 
     async def asyncapi_json(request: Request) -> Response:
         return Response(_asyncapi_text(), media_type="application/json")

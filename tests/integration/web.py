@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
 
+from prometheus_client.parser import text_string_to_metric_families
+
 
 @dataclass
 class Page:
@@ -66,3 +68,13 @@ class EventStream:
 
     async def __aexit__(self, *exc) -> None:
         self.writer.close()
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset], float]:
+    """A process's /metrics on 127.0.0.1:PORT, as {(sample name, labels): value}."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }

@@ -1,0 +1,166 @@
+"""What an operator watches: each process's metrics and health, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from dataclasses import dataclass, field
+
+import uvicorn
+from faststream.nats import NatsBroker
+from nats.js.errors import NotFoundError
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from forewarn.schemas import subjects
+
+from .config import StartupError
+
+log = logging.getLogger("forewarn")
+
+# Open event streams get this long to end when a server stops.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+@dataclass
+class Metrics:
+    """The instruments of one process, in its own registry (a test may run several stacks)."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.notices = Counter(
+            "forewarn_notices", "Notices by kind and outcome", ["kind", "state"], registry=r
+        )
+        self.smtp_seconds = Histogram(
+            "forewarn_smtp_send_seconds",
+            "Time to hand one message to the SMTP server, by outcome",
+            ["outcome"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.redeliveries = Counter(
+            "forewarn_redeliveries", "Messages this process received again", ["consumer"], registry=r
+        )
+        self.dead_letters = Counter(
+            "forewarn_dead_letters", "Messages set aside as dead letters", ["consumer"], registry=r
+        )
+        self.pending = Gauge(
+            "forewarn_consumer_pending_messages",
+            "Messages in the stream a consumer has not been given yet (its lag)",
+            ["consumer"],
+            registry=r,
+        )
+        self.ack_pending = Gauge(
+            "forewarn_consumer_ack_pending_messages",
+            "Messages a consumer was given and has not acknowledged yet",
+            ["consumer"],
+            registry=r,
+        )
+        self.redelivered = Gauge(
+            "forewarn_consumer_redelivered_messages",
+            "Unacknowledged messages that were delivered more than once",
+            ["consumer"],
+            registry=r,
+        )
+
+    async def refresh(self, broker: NatsBroker) -> None:
+        """Read the lag of this process's consumers from the server, as of now."""
+        js = broker.config.connection_state.stream
+        for name in consumers_of(broker):
+            with contextlib.suppress(NotFoundError):
+                info = await js.consumer_info(subjects.STREAM, name)
+                self.pending.labels(name).set(info.num_pending or 0)
+                self.ack_pending.labels(name).set(info.num_ack_pending or 0)
+                self.redelivered.labels(name).set(info.num_redelivered or 0)
+
+    async def exposition(self, broker: NatsBroker) -> bytes:
+        """The Prometheus text of this process; without NATS, the last known lag stands."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.refresh(broker), timeout=2)
+        return generate_latest(self.registry)
+
+
+def consumers_of(broker: NatsBroker) -> list[str]:
+    """The durable consumers this process reads."""
+    names = {getattr(s.config, "durable_name", None) for s in broker.subscribers}
+    return sorted(n for n in names if n)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside a process that handles SIGINT/SIGTERM itself (see runtime.serve)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+class HttpServer:
+    """An ASGI app served by uvicorn in this process's event loop."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.address = ""
+        self._server: _Server | None = None
+        self._serving: asyncio.Task[None] | None = None
+
+    async def start(self, host: str, port: int, *, what: str, variables: str) -> int:
+        """Listen and serve; returns the port (port 0 picks a free one)."""
+        # Binding here (not in uvicorn) turns a taken port into a clear error, and lets port 0 work.
+        where = f"{host}:{port}"
+        try:
+            sock = socket.create_server((host, port))
+        except OSError as exc:
+            raise StartupError(f"{what} cannot listen on {where}: {exc.strerror}; set {variables}") from None
+        port = sock.getsockname()[1]
+        self.address = f"http://{host}:{port}"
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+        self._server = _Server(config)
+        self._serving = asyncio.create_task(self._server.serve(sockets=[sock]), name=f"http {where}")
+        while not self._server.started:
+            if self._serving.done():
+                self._serving.result()  # raises what stopped it
+                raise StartupError(f"{what} on {where} stopped at start-up")
+            await asyncio.sleep(0.02)
+        return port
+
+    async def close(self) -> None:
+        if self._server and self._serving:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._serving
+
+
+def ops_app(broker: NatsBroker, metrics: Metrics) -> Starlette:
+    """/metrics for Prometheus, /health for orchestrators: ready while NATS answers."""
+
+    async def health(request: Request) -> Response:
+        alive = await broker.ping(timeout=2)
+        body = {"status": "ok" if alive else "nats_unreachable", "consumers": consumers_of(broker)}
+        return JSONResponse(body, status_code=200 if alive else 503, headers={"cache-control": "no-store"})
+
+    async def scrape(request: Request) -> Response:
+        return Response(await metrics.exposition(broker), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/health", health), Route("/metrics", scrape)])
