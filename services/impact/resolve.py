@@ -112,9 +112,9 @@ class ImpactMessage:
 
 
 def resolve_impact(
-    engine: Engine, window: WindowView, cause: ImpactCause, *, max_bytes: int
+    engine: Engine, window: WindowView, cause: ImpactCause, *, max_bytes: int, max_tenants: int = 100
 ) -> list[ImpactMessage]:
-    """The ImpactResolved message(s) for one window revision, split to fit max_bytes.
+    """The ImpactResolved message(s) for one window revision, split to fit max_bytes and max_tenants.
 
     The rows come from our own validated store, so the messages are encoded
     straight from them; every consumer validates them as ImpactResolved (and a
@@ -138,7 +138,7 @@ def resolve_impact(
     }
     # What every part repeats (window, summary) comes off the budget for tenants.
     header = len(to_json(common)) + 1024
-    parts = _split(tenants, budget=max(max_bytes - header, 8 * 1024))
+    parts = _split(tenants, budget=max(max_bytes - header, 8 * 1024), max_tenants=max_tenants)
     return [
         ImpactMessage(
             part=i,
@@ -151,7 +151,9 @@ def resolve_impact(
     ]
 
 
-def _split(tenants: list[dict], *, budget: int) -> list[list[dict]]:
+def _split(tenants: list[dict], *, budget: int, max_tenants: int) -> list[list[dict]]:
+    # Parts are the unit of work the notifiers share: bounded by size for the
+    # server, and by count so that a large window spreads over every notifier.
     parts: list[list[dict]] = [[]]
     size = 0
     for tenant in tenants:
@@ -160,7 +162,7 @@ def _split(tenants: list[dict], *, budget: int) -> list[list[dict]]:
             + _BYTES_PER_RESOURCE * len(tenant["resources"])
             + _BYTES_PER_CONTACT * len(tenant["contacts"])
         )
-        if parts[-1] and size + cost > budget:
+        if parts[-1] and (size + cost > budget or len(parts[-1]) >= max_tenants):
             parts.append([])
             size = 0
         parts[-1].append(tenant)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from faststream.nats import NatsBroker
+from pydantic import Field
 from sqlalchemy import Engine
 
 from forewarn.schemas import subjects
@@ -22,6 +23,14 @@ log = logging.getLogger("forewarn.impact")
 
 class ImpactSettings(CommonSettings):
     """FOREWARN_* variables read by the impact resolver."""
+
+    impact_part_tenants: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Tenants per ImpactResolved message at most: a window's notices are split "
+        "into parts this size, which the notifier processes share.",
+    )
 
 
 class ImpactResolver:
@@ -45,6 +54,7 @@ class ImpactResolver:
             window,
             cause,
             max_bytes=min(server_max, MAX_PAYLOAD),
+            max_tenants=self.settings.impact_part_tenants,
         )
         outgoing = [
             Outgoing(

@@ -24,6 +24,7 @@ from forewarn.schemas.events import (
     NoticeDelivered,
     NoticeFailed,
     ReminderDue,
+    WindowView,
 )
 
 from ..bus.publish import Outgoing, publish
@@ -96,7 +97,7 @@ class Notifier:
         kind = self.kind_for(impact.cause)
         if kind is not None:
             await self.fan_out(impact, kind)
-        if msg is not None and impact.cause in PLAN_CHANGES:
+        if msg is not None and impact.cause in PLAN_CHANGES and not await self._superseded(impact.window):
             await self._set_reminders(impact, msg.raw_message.metadata.sequence.stream)
 
     async def remind(self, due: ReminderDue) -> None:
@@ -104,10 +105,19 @@ class Notifier:
         js = self.broker.config.connection_state.stream
         stored = await js.get_msg(subjects.STREAM, due.impact_seq)
         impact = ImpactResolved.model_validate_json(stored.data)
-        if impact.window.revision != due.revision:
+        if impact.window.revision != due.revision or await self._superseded(impact.window):
             return  # the window changed since; its new revision set its own reminders
         with about(window_id=due.window_id):
             await self.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()))
+
+    async def _superseded(self, window: WindowView) -> bool:
+        """Whether the window has a newer revision than this one.
+
+        Notifiers handle parts at once, so an older revision can finish after a newer
+        one: it must not replace the newer revision's reminders.
+        """
+        current = await self._in_ledger(ledger.current_revision, self.engine, window.id)
+        return current is not None and current > window.revision
 
     async def _set_reminders(self, impact: ImpactResolved, seq: int) -> None:
         """One timer per lead time, replacing any earlier one; none once cancelled."""

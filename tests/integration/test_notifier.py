@@ -138,6 +138,34 @@ async def test_reminders_fire_from_durable_timers_and_skip_leads_already_past(
         assert shown["notices"]["sent"] == 2 * len(contacts)
 
 
+async def test_an_older_revision_handled_late_leaves_the_newer_reminders(env, js, smtp) -> None:
+    # Notifier processes share the parts, so a revision can be handled after a newer one.
+    smtp(Inbox())
+    async with running("scheduler", "impact", "notifier") as stack:
+        booked = await cli_json(
+            "book", "--title", "Disk swap", "--impact", "outage", *LATER, "--hosts", "sto1-cmp-01"
+        )
+        [first] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+        moved = await run_cli("reschedule", booked["id"], "--start", "+3h", "--duration", "1h")
+        assert moved.code == 0, moved.err
+
+        async def timers_of(revision: int) -> bool:
+            timers = await stream_messages(js, subjects.reminder_timers(booked["id"]))
+            return bool(timers) and all(json.loads(t.data)["revision"] == revision for t in timers)
+
+        await eventually(lambda: timers_of(2))
+        ack = await stack.broker.publish(
+            first.data, subjects.IMPACT_RESOLVED, stream=subjects.STREAM, headers={"Nats-Msg-Id": "late-r1"}
+        )
+
+        async def handled() -> bool:
+            info = await js.consumer_info(subjects.STREAM, "notifier")
+            return info.ack_floor.stream_seq >= ack.seq
+
+        await eventually(handled)
+        assert await timers_of(2), "the late revision 1 replaced revision 2's reminders"
+
+
 class Killer(Inbox):
     """Holds the MAIL FROM of the n-th message until the test has killed the notifier."""
 

@@ -55,3 +55,16 @@ def test_hosts_without_resources_affect_nobody(engine, example_inventory, tmp_pa
     event = ImpactResolved.model_validate_json(message.body)
     assert event.tenants == [] and event.tenant_count == 0
     assert [(c.site, c.role, c.hosts, c.resources) for c in event.components] == [("STO1", "compute", 1, 0)]
+
+
+def test_parts_hold_at_most_the_configured_tenants(engine, example_inventory) -> None:
+    # The parts are what several notifier processes share: a window's notices spread over them.
+    load_inventory(engine=engine, path=example_inventory)
+    hosts = [f"sto1-cmp-{i:02d}" for i in range(1, 17)]
+    messages = resolve_impact(engine, _window(hosts), ImpactCause.SCHEDULED, max_bytes=1 << 20, max_tenants=3)
+    events = [ImpactResolved.model_validate_json(m.body) for m in messages]
+    assert [len(e.tenants) for e in events[:-1]] == [3] * (len(events) - 1)
+    assert 1 <= len(events[-1].tenants) <= 3
+    tenants = [t.tenant_id for e in events for t in e.tenants]
+    assert len(tenants) == len(set(tenants)) == events[0].tenant_count > 3
+    assert {e.parts for e in events} == {len(events)}
