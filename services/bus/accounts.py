@@ -118,7 +118,9 @@ def _list(items: tuple[str, ...]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in dict.fromkeys(items)) + "]"
 
 
-def server_config(*, listen: str, store_dir: str, routes: list[str] | None = None, name: str = "") -> str:
+def server_config(
+    *, listen: str, store_dir: str, routes: list[str] | None = None, name: str = "", http: str = ""
+) -> str:
     """A nats-server configuration: JetStream, forewarn's users, and optionally a cluster."""
     lines = [
         "# Written by `forewarn nats-config`. Passwords are references to the environment of",
@@ -129,6 +131,8 @@ def server_config(*, listen: str, store_dir: str, routes: list[str] | None = Non
     if name:
         lines.append(f"server_name: {name}")
     lines += [f"listen: {listen}", f"max_payload: {MAX_PAYLOAD}", f'jetstream {{ store_dir: "{store_dir}" }}']
+    if http:
+        lines.append(f"http: {http}")
     if routes:
         lines.append(f"cluster {{ name: forewarn, listen: 0.0.0.0:6222, routes: {_list(tuple(routes))} }}")
     lines += ["authorization {", "  users = ["]
