@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from . import database, dlq, inventory, natsconf, query, reports, stack, tenants, windows
+from .common import err
 
 app = typer.Typer(
     name="forewarn",
@@ -34,4 +36,13 @@ app.add_typer(database.app, name="db")
 
 def main() -> None:
     """Entry point of the console script."""
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        if not exc.title.endswith("Settings"):
+            raise
+        # A FOREWARN_* variable the settings refuse: name it, without a traceback.
+        for error in exc.errors():
+            name = "FOREWARN_" + str(error["loc"][0]).upper() if error["loc"] else exc.title
+            err.print(f"[bold red]error:[/] {name}: {error['msg']}", highlight=False)
+        raise SystemExit(2) from None

@@ -16,12 +16,16 @@ from ..notifier.settings import NotifierSettings
 from ..runtime import SERVICES, Stack, serve
 from .common import EXIT_ENV, console, err
 
+LEVELS = ("debug", "info", "warning", "error")
 LogLevel = Annotated[
     str | None, typer.Option(help="debug, info, warning, error. Default: FOREWARN_LOG_LEVEL, else info.")
 ]
 
 
 def _logging(level: str | None) -> CommonSettings:
+    if level and level.lower() not in LEVELS:
+        err.print(f"[bold red]error:[/] --log-level: {level!r} is not one of {', '.join(LEVELS)}")
+        raise typer.Exit(2)
     settings = CommonSettings()
     configure_logging(level or settings.log_level, settings.log_format)
     return settings

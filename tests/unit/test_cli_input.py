@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -79,3 +83,30 @@ def test_unreachable_nats_is_one_clear_line() -> None:
     assert result.exit_code == 1
     assert "cannot reach NATS at nats://127.0.0.1:9" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "named"),
+    [
+        (
+            {"FOREWARN_LOG_FORMAT": "xml"},
+            ["run", "scheduler"],
+            "FOREWARN_LOG_FORMAT: Input should be 'text' or 'json'",
+        ),
+        ({"FOREWARN_STREAM_REPLICAS": "9"}, ["list"], "FOREWARN_STREAM_REPLICAS: Input should be less than"),
+        ({"FOREWARN_SMTP_PORT": "mail"}, ["up"], "FOREWARN_SMTP_PORT: Input should be a valid integer"),
+        ({}, ["run", "scheduler", "--log-level", "loud"], "--log-level: 'loud' is not one of"),
+    ],
+)
+def test_a_bad_setting_is_named_without_a_traceback(env, args, named) -> None:
+    # The console script itself: its entry point turns a refused FOREWARN_* variable into one line.
+    forewarn = str(Path(sys.executable).with_name("forewarn"))
+    done = subprocess.run(
+        [forewarn, *args],
+        env=os.environ | env | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert named in done.stderr and "Traceback" not in done.stderr
