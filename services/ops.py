@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import socket
 from dataclasses import dataclass, field
 
@@ -28,8 +27,6 @@ from starlette.types import ASGIApp
 from forewarn.schemas import subjects
 
 from .config import StartupError
-
-log = logging.getLogger("forewarn")
 
 # Open event streams get this long to end when a server stops.
 GRACEFUL_SHUTDOWN_S = 3
