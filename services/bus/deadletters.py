@@ -17,8 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from forewarn.schemas.events import DeadLettered
 
-from .publish import publish
-from .reliability import PAYLOAD_KEEP, dead_letter_out, stream_letter_id
+from .reliability import PAYLOAD_KEEP, store_dead_letter, stream_letter_id
 
 log = logging.getLogger("forewarn.bus")
 
@@ -51,6 +50,4 @@ async def record_gave_up(broker: NatsBroker, advisory: MaxDeliveries, *, timeout
         payload=payload[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
     )
     log.error("dead letter: %s gave up on %s (%s)", advisory.consumer, subject, letter.id)
-    await publish(broker, dead_letter_out(letter), timeout=timeout)
-    if metrics := broker.context.get("metrics"):
-        metrics.dead_letters.labels(advisory.consumer).inc()
+    await store_dead_letter(broker, letter, timeout=timeout)

@@ -11,6 +11,7 @@ from typing import Any
 
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, NackMessage
+from faststream.nats import NatsBroker
 from pydantic import ValidationError
 
 from forewarn.schemas import subjects
@@ -106,9 +107,7 @@ class Reliability(BaseMiddleware):
             stream_seq=seq,
             payload=raw[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
         )
-        await publish(broker, dead_letter_out(letter), timeout=5.0)
-        if metrics := self.context.get("metrics"):
-            metrics.dead_letters.labels(consumer).inc()
+        await store_dead_letter(broker, letter, timeout=5.0)
         if subject.startswith(subjects.COMMANDS[:-1]):
             command_id = _command_id(raw)
             rejection = WindowRejected(
@@ -131,6 +130,13 @@ class Reliability(BaseMiddleware):
 def stream_letter_id(stream_seq: int) -> str:
     """A dead letter's id: the original message's place in the stream."""
     return f"{subjects.STREAM}.{stream_seq}"
+
+
+async def store_dead_letter(broker: NatsBroker, letter: DeadLettered, *, timeout: float) -> None:
+    """Store a dead letter in the stream, and count it in the process's metrics."""
+    await publish(broker, dead_letter_out(letter), timeout=timeout)
+    if metrics := broker.context.get("metrics"):
+        metrics.dead_letters.labels(letter.consumer).inc()
 
 
 def dead_letter_out(letter: DeadLettered) -> Outgoing:
