@@ -142,8 +142,8 @@ def build_event(
         attendee.params.update(
             {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE", "CUTYPE": "INDIVIDUAL"}
         )
-        if param_text(contact.name):
-            attendee.params["CN"] = vText(param_text(contact.name))
+        if name := param_text(contact.name):
+            attendee.params["CN"] = vText(name)
         event.add("attendee", attendee, encode=0)
     event.add("x-maintnote-account", tenant.tenant_id)
     for resource in tenant.resources:
