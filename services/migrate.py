@@ -74,17 +74,6 @@ def prepare(engine: Engine, *, auto_migrate: bool) -> None:
         check(engine)
 
 
-def revision(message: str) -> None:
-    """Write a new migration from the difference between the models and a fresh database."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine("sqlite://")
-    with engine.connect() as conn:
-        config = _config(conn)
-        command.upgrade(config, "head")
-        command.revision(config, message=message, autogenerate=True)
-
-
 @contextmanager
 def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
     """A connection that alone may migrate: services that start together take turns."""
