@@ -29,7 +29,7 @@ from ..conftest import NatsServer
 from ..fleet import Recorder, make_fleet, stop_fleet
 from .conftest import eventually, stream_messages
 from .smtp import Inbox, free_port
-from .web import scrape
+from .web import metric, scrape
 
 pytestmark = pytest.mark.integration
 
@@ -152,12 +152,12 @@ async def test_every_service_serves_metrics_and_logs_json_with_its_ids(tmp_path,
         }
         assert set(lag) == CONSUMERS[name] and not any(lag.values()), (name, lag)
     notifier, reporter, scheduler = scraped["notifier"], scraped["reporter"], scraped["scheduler"]
-    assert value(notifier, "forewarn_notices_total", kind="scheduled", state="sent") == 19
-    assert value(notifier, "forewarn_notices_total", kind="scheduled", state="failed") == 1
-    assert value(reporter, "forewarn_notices_total", kind="completed", state="sent") == 19
-    assert value(notifier, "forewarn_smtp_send_seconds_count", outcome="sent") == 19
-    assert value(notifier, "forewarn_smtp_send_seconds_count", outcome="refused") == 1
-    assert value(scheduler, "forewarn_dead_letters_total", consumer="scheduler-book") == 1
+    assert metric(notifier, "forewarn_notices_total", kind="scheduled", state="sent") == 19
+    assert metric(notifier, "forewarn_notices_total", kind="scheduled", state="failed") == 1
+    assert metric(reporter, "forewarn_notices_total", kind="completed", state="sent") == 19
+    assert metric(notifier, "forewarn_smtp_send_seconds_count", outcome="sent") == 19
+    assert metric(notifier, "forewarn_smtp_send_seconds_count", outcome="refused") == 1
+    assert metric(scheduler, "forewarn_dead_letters_total", consumer="scheduler-book") == 1
 
     # Every line is one JSON object; those about the window or a tenant carry its id.
     for name in ALL:
@@ -168,10 +168,6 @@ async def test_every_service_serves_metrics_and_logs_json_with_its_ids(tmp_path,
     notifier_lines = [json.loads(line) for line in (tmp_path / "notifier.log").read_text().splitlines()]
     [refused] = [line for line in notifier_lines if "refused for good" in line["message"]]
     assert refused["window_id"] == wid and refused["tenant_id"] == "t003"
-
-
-def value(metrics: dict, name: str, **labels: str) -> float:
-    return metrics.get((name, frozenset(labels.items())), 0)
 
 
 def _drained(ports: dict[str, int]) -> bool:

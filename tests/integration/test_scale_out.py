@@ -14,17 +14,12 @@ import pytest
 from ..conftest import NatsServer
 from ..fleet import make_fleet, stop_fleet
 from .smtp import free_port
-from .web import scrape
+from .web import metric, scrape
 
 pytestmark = pytest.mark.integration
 
 TENANTS = 1000  # two contacts each: 2,000 notices
 NOTIFIERS = ("notifier#1", "notifier#2")
-
-
-def sent(metrics: dict[tuple[str, frozenset], float]) -> int:
-    key = ("forewarn_notices_total", frozenset({("kind", "scheduled"), ("state", "sent")}))
-    return int(metrics.get(key, 0))
 
 
 async def test_two_notifiers_split_one_window_and_send_each_notice_once(tmp_path, capsys, db_url) -> None:
@@ -55,7 +50,9 @@ async def test_two_notifiers_split_one_window_and_send_each_notice_once(tmp_path
 
         assert set(received) == expected
         assert Counter(received.values()) == {1: len(expected)}, "some notice arrived twice"
-        shares = {name: sent(await asyncio.to_thread(scrape, port)) for name, port in ports.items()}
+        scraped = {name: await asyncio.to_thread(scrape, port) for name, port in ports.items()}
+        sent = "forewarn_notices_total"
+        shares = {name: int(metric(m, sent, kind="scheduled", state="sent")) for name, m in scraped.items()}
         fleet.say(f"\n[two notifiers] {len(expected)} notices, each once: " + ", ".join(
             f"{name} sent {n}" for name, n in shares.items()
         ))  # fmt: skip

@@ -78,3 +78,8 @@ def scrape(port: int) -> dict[tuple[str, frozenset], float]:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def metric(scraped: dict[tuple[str, frozenset], float], name: str, **labels: str) -> float:
+    """One sample of a scrape, 0 when absent (a labelled counter not yet used)."""
+    return scraped.get((name, frozenset(labels.items())), 0)
