@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError
 
 from .. import migrate
@@ -30,6 +31,8 @@ def upgrade(
         after = migrate.upgrade(engine, revision)
     except OperationalError as exc:
         report(Abort(f"cannot reach the database: {exc.orig}", code=EXIT_ENV), as_json=as_json)
+    except CommandError as exc:
+        report(Abort(f"REVISION: {exc} (see `forewarn db current`)"), as_json=as_json)
     finally:
         engine.dispose()
     if as_json:

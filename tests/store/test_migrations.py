@@ -46,6 +46,17 @@ def test_db_upgrade_creates_then_leaves_alone(db_url, monkeypatch) -> None:
     engine.dispose()
 
 
+def test_an_unknown_revision_is_named_and_changes_nothing(db_url, monkeypatch) -> None:
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    result = CliRunner().invoke(app, ["db", "upgrade", "nonsense"])
+    assert result.exit_code == 2, result.output
+    assert "REVISION: Can't locate revision identified by 'nonsense'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    engine = create_db_engine(db_url)
+    assert migrate.current(engine) is None
+    engine.dispose()
+
+
 def test_a_database_from_before_migrations_is_adopted(db_url) -> None:
     engine = create_db_engine(db_url)
     metadata().create_all(engine)  # how forewarn made its tables before it had migrations
