@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field, model_validator
 
-from .base import Impact, Payload, UtcTime
+from .base import WINDOW_ID_PATTERN, Impact, Line, Payload, Text, UtcTime
 
 CommandId = Field(
     min_length=8,
@@ -18,7 +18,7 @@ CommandId = Field(
 WindowId = Field(
     min_length=4,
     max_length=32,
-    pattern=r"^mw-[a-z0-9]+$",
+    pattern=WINDOW_ID_PATTERN,
     description="The window's id, as printed by `forewarn book`.",
     examples=["mw-7k2q9x4d"],
 )
@@ -27,15 +27,15 @@ WindowId = Field(
 class HostSelector(Payload):
     """Which hosts a window covers. Selectors combine: all given must match."""
 
-    nodeset: str | None = Field(
+    nodeset: Line | None = Field(
         default=None,
         max_length=20_000,
         description="Host names in node-set syntax.",
         examples=["sto1-cmp-[01-08]"],
     )
-    sites: list[str] = Field(default_factory=list, max_length=50, examples=[["STO1"]])
-    roles: list[str] = Field(default_factory=list, max_length=50, examples=[["compute"]])
-    tags: list[str] = Field(default_factory=list, max_length=50, examples=[["rack-a"]])
+    sites: list[Line] = Field(default_factory=list, max_length=50, examples=[["STO1"]])
+    roles: list[Line] = Field(default_factory=list, max_length=50, examples=[["compute"]])
+    tags: list[Line] = Field(default_factory=list, max_length=50, examples=[["rack-a"]])
 
     @model_validator(mode="after")
     def _not_empty(self) -> HostSelector:
@@ -48,8 +48,8 @@ class BookWindow(Payload):
     """Book a maintenance window over a set of hosts."""
 
     command_id: str = CommandId
-    title: str = Field(min_length=1, max_length=200, examples=["Ubuntu 24.04 migration"])
-    description: str = Field(default="", max_length=10_000)
+    title: Line = Field(min_length=1, max_length=200, examples=["Ubuntu 24.04 migration"])
+    description: Text = Field(default="", max_length=10_000)
     impact: Impact = Field(description="Impact on customer resources (MAINT-NOTE).")
     start: UtcTime = Field(description="Start, ISO 8601 with offset.")
     end: UtcTime = Field(description="End, ISO 8601 with offset.")
@@ -57,7 +57,7 @@ class BookWindow(Payload):
     allow_overlap: bool = Field(
         default=False, description="Allow overlap with other live windows on the same hosts."
     )
-    requested_by: str = Field(default="", max_length=200, examples=["ops@sto1-jump"])
+    requested_by: Line = Field(default="", max_length=200, examples=["ops@sto1-jump"])
 
 
 class RescheduleWindow(Payload):
@@ -67,7 +67,7 @@ class RescheduleWindow(Payload):
     window_id: str = WindowId
     start: UtcTime
     end: UtcTime
-    requested_by: str = Field(default="", max_length=200)
+    requested_by: Line = Field(default="", max_length=200)
 
 
 class ExtendWindow(Payload):
@@ -76,7 +76,7 @@ class ExtendWindow(Payload):
     command_id: str = CommandId
     window_id: str = WindowId
     by: timedelta = Field(gt=timedelta(0), description="How much later the window ends.")
-    requested_by: str = Field(default="", max_length=200)
+    requested_by: Line = Field(default="", max_length=200)
 
 
 class CancelWindow(Payload):
@@ -84,8 +84,8 @@ class CancelWindow(Payload):
 
     command_id: str = CommandId
     window_id: str = WindowId
-    reason: str = Field(min_length=1, max_length=2_000)
-    requested_by: str = Field(default="", max_length=200)
+    reason: Text = Field(min_length=1, max_length=2_000)
+    requested_by: Line = Field(default="", max_length=200)
 
 
 class CompleteWindow(Payload):
@@ -93,7 +93,7 @@ class CompleteWindow(Payload):
 
     command_id: str = CommandId
     window_id: str = WindowId
-    requested_by: str = Field(default="", max_length=200)
+    requested_by: Line = Field(default="", max_length=200)
 
 
 Command = BookWindow | RescheduleWindow | ExtendWindow | CancelWindow | CompleteWindow

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Impact, Payload, UtcTime, WindowState, utcnow
+from .base import Impact, Line, Payload, Text, UtcTime, WindowRef, WindowState, utcnow
 
 
 class Component(Payload):
@@ -21,17 +21,17 @@ class Component(Payload):
 class WindowView(Payload):
     """A window as it stands after a change; every lifecycle event carries one."""
 
-    id: str = Field(examples=["mw-7k2q9x4d"])
-    title: str
-    description: str = ""
+    id: WindowRef = Field(examples=["mw-7k2q9x4d"])
+    title: Line
+    description: Text = ""
     impact: Impact
     state: WindowState
     start: UtcTime
     end: UtcTime
     revision: int = Field(ge=1, description="Raised on every change; the iCalendar SEQUENCE.")
-    hosts: list[str] = Field(description="Host names the window covers, sorted.")
+    hosts: list[Line] = Field(description="Host names the window covers, sorted.")
     components: list[Component]
-    requested_by: str = ""
+    requested_by: Line = ""
     started_at: UtcTime | None = Field(default=None, description="When the work actually began.")
     ended_at: UtcTime | None = Field(
         default=None, description="When the window actually completed, or was cancelled while running."
@@ -82,7 +82,7 @@ class WindowCompleted(WindowEvent):
 class WindowCancelled(WindowEvent):
     """A window was called off."""
 
-    reason: str
+    reason: Text
 
 
 class Reason(Payload):
@@ -118,8 +118,8 @@ class Contact(Payload):
 
     # Fully checked (email-validator) when the inventory is loaded; on the bus
     # a light pattern suffices, and keeps large fan-outs cheap to decode.
-    email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    name: str = ""
+    email: Line = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: Line = ""
     mode: Literal["invite", "notice"] = Field(
         default="invite",
         description="invite: a calendar request for people; notice: the VEVENT only, for automation.",
@@ -129,19 +129,19 @@ class Contact(Payload):
 class AffectedResource(Payload):
     """One of a tenant's resources on an affected host."""
 
-    id: str
-    name: str
-    kind: str
-    host: str
+    id: Line
+    name: Line
+    kind: Line
+    host: Line
 
 
 class TenantImpact(Payload):
     """What one tenant loses, and who to tell."""
 
-    tenant_id: str
-    name: str
-    timezone: str
-    locale: str
+    tenant_id: Line
+    name: Line
+    timezone: Line
+    locale: Line
     contacts: list[Contact]
     resources: list[AffectedResource]
     impact: Impact
@@ -189,7 +189,7 @@ class DeadLettered(Payload):
 class WindowDue(Payload):
     """A window's start or end time arrived: the body of a durable timer."""
 
-    window_id: str
+    window_id: WindowRef
     edge: Literal["start", "end"]
     at: UtcTime = Field(description="The time the timer was set for.")
 
@@ -197,7 +197,7 @@ class WindowDue(Payload):
 class ReminderDue(Payload):
     """A reminder's time arrived: the body of a reminder timer."""
 
-    window_id: str
+    window_id: WindowRef
     revision: int
     lead: timedelta = Field(description="How long before the start this reminder goes out.")
     impact_seq: int = Field(description="Stream sequence of the ImpactResolved part it reminds of.")

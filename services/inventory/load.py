@@ -14,6 +14,8 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
+from forewarn.schemas.base import unsafe_character
+
 from ..db import transaction
 from .models import Host, Resource, ResourceKind, Site, Tenant, TenantContact
 
@@ -30,6 +32,15 @@ def _zone(value: str) -> str:
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # Every text of the inventory reaches mail headers, calendars and terminals.
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (bad := unsafe_character(text)):
+                raise ValueError(f"holds the control or invisible character {bad}; remove it")
+        return value
 
 
 class SiteIn(_Record):
@@ -94,8 +105,12 @@ def read_inventory(path: Path) -> dict[str, list]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InventoryError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise InventoryError([f"{path}: not UTF-8 text (byte {exc.start}): not an inventory"]) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except RecursionError:
+        raise InventoryError([f"{path}: nested too deeply to be an inventory"]) from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InventoryError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from None
     if not isinstance(data, dict):

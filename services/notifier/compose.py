@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
@@ -19,6 +19,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
 from .invitation import Organizer, build_calendar, location_of, method_for
@@ -30,6 +31,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     for kind in ("scheduled", "updated", "cancelled", "reminder", "started", "completed")
 }
 _SPACE = re.compile(r"\s+")
+# 42 bytes are 56 characters of base64: with "=?utf-8?b?" and "?=", a 68-character
+# word, which fits on the first line beside "Subject: " (78 at most).
+_WORD_BYTES = 42
 # Ending a minute or two late is on time; say so only past this.
 OVERRUN_SHOWN = timedelta(minutes=5)
 
@@ -59,8 +63,8 @@ def notice_id(notice: Notice) -> str:
 
 
 def one_line(text: str) -> str:
-    """Header-safe text: no CR or LF can smuggle in another header."""
-    return _SPACE.sub(" ", text).strip()
+    """Header-safe text: no CR or LF can smuggle in another header, no control or bidi trick shows."""
+    return _SPACE.sub(" ", printable(text.replace("\r", " ").replace("\n", " "))).strip()
 
 
 def local_time(value: datetime, zone: str, locale: str) -> str:
@@ -151,8 +155,8 @@ class Composer:
         method = method_for(window, contact.mode)
         msg = _mime(text, html, calendar, method)
         msg["Subject"] = _header(subject)
-        msg["From"] = formataddr((one_line(f"{self.provider} maintenance"), self.mail_from), charset="utf-8")
-        msg["To"] = formataddr((one_line(contact.name), contact.email), charset="utf-8")
+        msg["From"] = _address(f"{self.provider} maintenance", self.mail_from)
+        msg["To"] = _address(contact.name, contact.email)
         msg["Date"] = format_datetime(stamp)
         msg["Message-ID"] = self.message_id(notice)
         msg["In-Reply-To"] = self.thread_id(notice)
@@ -162,9 +166,33 @@ class Composer:
         return msg
 
 
-def _header(text: str) -> str | Header:
-    """A header value, RFC 2047-encoded only when it is not plain ASCII."""
-    return text if text.isascii() else Header(text, "utf-8")
+def _header(text: str) -> str:
+    """A header value: plain ASCII as it is, anything else as RFC 2047 encoded words."""
+    return text if text.isascii() else encoded_words(text)
+
+
+def _address(name: str, email: str) -> str:
+    """A mailbox header: a plain name quoted as needed, any other as encoded words."""
+    name = one_line(name)
+    if name.isascii():
+        return formataddr((name, email))
+    return f"{encoded_words(name)} <{email}>"
+
+
+def encoded_words(text: str) -> str:
+    """Text as UTF-8 encoded words of at most 75 characters each, split between characters.
+
+    The generator folds a long header at the spaces between them, so no line
+    exceeds what SMTP servers take. (The email package's own encoder writes
+    words of 76 characters, one over RFC 2047's limit.)
+    """
+    chunks: list[bytes] = [b""]
+    for char in text:
+        data = char.encode()
+        if len(chunks[-1]) + len(data) > _WORD_BYTES:
+            chunks.append(b"")
+        chunks[-1] += data
+    return " ".join(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=" for chunk in chunks)
 
 
 def _mime(text: str, html: str, calendar: bytes, method: str | None) -> MIMEMultipart:

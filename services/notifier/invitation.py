@@ -2,13 +2,13 @@
 
 One VEVENT per (window, tenant): its UID never changes and its SEQUENCE is the
 window's revision, so calendars replace the event in place when it moves.
-Text values are escaped by the icalendar library, so a title or tenant name
-cannot inject properties.
+Every text value goes in as vText, which the icalendar library escapes, after
+`printable` has replaced what no property may hold (a bare CR, a control), so
+a title, tenant name or resource id cannot inject properties or components.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +16,7 @@ from typing import Literal
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from forewarn.schemas.base import WindowState
+from forewarn.schemas.base import WindowState, printable
 from forewarn.schemas.events import TenantImpact, WindowView
 
 PRODID = "-//forewarn//maintenance notices//EN"
@@ -59,7 +59,7 @@ def new_calendar(method: str | None = None, *, name: str | None = None) -> Calen
     if method:
         calendar.add("method", method)
     if name:
-        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-calname", text(name))
     return calendar
 
 
@@ -72,14 +72,18 @@ class Organizer:
     alarm_before: timedelta = timedelta(hours=1)
 
 
+def text(value: str, *, multiline: bool = False) -> vText:
+    """A TEXT value: escaped by the library, with nothing a property may not hold."""
+    return vText(printable(value, multiline=multiline))
+
+
 def param_text(value: str) -> str:
     """Text fit for a property parameter such as CN.
 
     RFC 5545 allows no control characters and no double quote in a parameter
     value: one there makes clients drop the whole property (the attendee).
     """
-    kept = "".join(" " if unicodedata.category(c) == "Cc" else c for c in value.replace('"', "'"))
-    return " ".join(kept.split())
+    return " ".join(printable(value.replace('"', "'")).replace("\ufffd", " ").split())
 
 
 def location_of(window: WindowView) -> str:
@@ -145,11 +149,11 @@ def build_event(
         if name := param_text(contact.name):
             attendee.params["CN"] = vText(name)
         event.add("attendee", attendee, encode=0)
-    event.add("x-maintnote-account", tenant.tenant_id)
+    event.add("x-maintnote-account", text(tenant.tenant_id))
     for resource in tenant.resources:
         event.add(
             "x-maintnote-object-id",
-            resource.id,
+            text(resource.id),
             parameters={"X-MAINTNOTE-OBJECT-IMPACT": tenant.impact.value},
         )
     event.add("x-maintnote-impact", tenant.impact.value)
@@ -184,16 +188,16 @@ def window_event(
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("sequence", window.revision)
-    event.add("summary", window.title)
-    event.add("description", description)
-    event.add("location", location)
+    event.add("summary", text(window.title))
+    event.add("description", text(description, multiline=True))
+    event.add("location", text(location))
     event.add("status", status)
     event.add("transp", "OPAQUE")
     sender = vCalAddress(f"mailto:{organizer.mailbox}")
     sender.params["CN"] = vText(f"{organizer.provider} operations")
     event.add("organizer", sender)
     event.add("x-maintnote-provider", organizer.provider)
-    event.add("x-maintnote-maintenance-id", window.id)
+    event.add("x-maintnote-maintenance-id", text(window.id))
     return event
 
 
@@ -207,7 +211,7 @@ def _finish(event: Event, window: WindowView, organizer: Organizer) -> None:
 def _alarm(title: str, before: timedelta) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", f"Maintenance starts soon: {title}")
+    alarm.add("description", text(f"Maintenance starts soon: {title}"))
     alarm.add("trigger", -before)
     return alarm
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from forewarn.schemas.base import Impact, WindowState
+from forewarn.schemas.base import Impact, WindowState, printable, unsafe_character
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
 from forewarn.services.notifier.invitation import Organizer, build_calendar, event_uid
 from tests.factories import START, make_window
@@ -58,11 +58,6 @@ def _event(calendar: Calendar):
 def _attendees(event) -> list[str]:
     found = event.get("ATTENDEE", [])
     return [str(a) for a in (found if isinstance(found, list) else [found])]
-
-
-def _lines(text: str) -> str:
-    # iCalendar text keeps line breaks as \n; CR and CRLF come back as LF.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def test_new_window_is_a_request_with_every_required_field() -> None:
@@ -116,19 +111,24 @@ def test_notice_mode_has_no_method_and_only_machine_contacts() -> None:
 def test_titles_and_names_cannot_inject_properties() -> None:
     hostile = "Reboot\r\nATTENDEE:mailto:attacker@evil.example\r\nMETHOD:CANCEL"
     tenant = TENANT.model_copy(
-        update={"contacts": [Contact(email="ops@acme.example", name='Ops"\r\nX-EVIL:1', mode="invite")]}
+        update={
+            "contacts": [
+                Contact.model_construct(email="ops@acme.example", name='Ops"\r\nX-EVIL:1', mode="invite")
+            ]
+        }
     )
-    calendar = _build(_window(title=hostile, description=hostile), tenant=tenant)
+    # Past validation, as text stored before today's input rules would be.
+    calendar = _build(_window().model_copy(update={"title": hostile, "description": hostile}), tenant=tenant)
     text = calendar.to_ical().decode()
     assert _attendees(_event(calendar)) == ["mailto:ops@acme.example"]
     assert "\r\nATTENDEE:mailto:attacker" not in text and "\r\nX-EVIL" not in text
     assert calendar["METHOD"] == "REQUEST"
-    assert str(_event(calendar)["SUMMARY"]) == _lines(hostile)  # kept as text, escaped on the wire
+    assert str(_event(calendar)["SUMMARY"]) == printable(hostile)  # each control shows as U+FFFD
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    title=st.text(min_size=1, max_size=80),
+    title=st.text(min_size=1, max_size=80).filter(lambda t: unsafe_character(t) is None),
     start=st.datetimes(
         min_value=datetime(2026, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
     ),
@@ -144,4 +144,4 @@ def test_any_window_parses_back_to_the_same_fields(title, start, minutes, revisi
     assert event["UID"] == event_uid(window.id, tenant_id, "cloud.example.net")
     assert event.decoded("DTSTART") == start and event.decoded("DTEND") == window.end
     assert event["SEQUENCE"] == revision and event["X-MAINTNOTE-ACCOUNT"] == tenant_id
-    assert str(event["SUMMARY"]) == _lines(title)
+    assert str(event["SUMMARY"]) == title
