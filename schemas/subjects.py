@@ -1,12 +1,32 @@
 """Every NATS subject forewarn uses, named once.
 
-The hierarchy is dotted so wildcards work: `maint.>` is the whole stream,
-`maint.window.>` every lifecycle event, `maint.cmd.>` every command.
+The hierarchy is dotted so wildcards work: `maint.window.>` is every
+lifecycle event, `maint.cmd.>` every command.
+
+Each stream has the writers it needs and no others, because JetStream trusts
+whoever may write into a stream with two things: its message-id deduplication
+(a writer can claim an id first) and its message schedules (a schedule can be
+stored on any subject of its stream). So:
+
+- MAINT_COMMANDS holds the operators' commands, the one thing the CLI writes;
+- MAINT holds what the services publish: lifecycle events, impact, notice
+  outcomes, reports and dead letters; it takes no message schedules;
+- MAINT_TIMERS holds the scheduler's timers, MAINT_REMINDERS the notifier's,
+  so a timer can fire only onto its owner's subjects;
+- MAINT_VIEW mirrors MAINT for readers (the status page, `forewarn tail`):
+  they create throw-away consumers there and never touch a service's durable.
 """
 
 from __future__ import annotations
 
 STREAM = "MAINT"
+COMMAND_STREAM = "MAINT_COMMANDS"
+TIMER_STREAM = "MAINT_TIMERS"
+REMINDER_STREAM = "MAINT_REMINDERS"
+VIEW_STREAM = "MAINT_VIEW"
+# Every stream whose consumers may give up on a message.
+CONSUMED_STREAMS = (COMMAND_STREAM, STREAM, TIMER_STREAM, REMINDER_STREAM)
+# What readers follow on the view: everything MAINT holds.
 ALL = "maint.>"
 
 # Commands (imperative): the CLI sends them, the scheduler obeys or rejects.
@@ -28,22 +48,27 @@ COMPLETED = "maint.window.completed"
 CANCELLED = "maint.window.cancelled"
 
 IMPACT_RESOLVED = "maint.impact.resolved"
+IMPACT = "maint.impact.>"
 
 # Delivery outcomes, one per notice and recipient: only the notifier publishes them.
 NOTICE_DELIVERED = "maint.notice.delivered"
 NOTICE_FAILED = "maint.notice.failed"
+NOTICES = "maint.notice.>"
 
 # One completion report per window that ended: only the reporter publishes it.
 REPORT_PUBLISHED = "maint.report.published"
+REPORTS = "maint.report.>"
 
 # Durable timers. A schedule message waits on maint.timer.<window>.<edge>;
 # when due, the server stores its body on maint.due.<window>.<edge>.
 TIMER_PREFIX = "maint.timer"
+WINDOW_TIMERS = (f"{TIMER_PREFIX}.*.start", f"{TIMER_PREFIX}.*.end")
 DUE = "maint.due.>"
 
 # Reminder timers: maint.timer.<window>.remind.<lead>.p<part> fires onto
 # maint.remind.<window>.<lead>.p<part>; the notifier owns both.
 REMINDERS = "maint.remind.>"
+REMINDER_TIMERS = f"{TIMER_PREFIX}.*.remind.>"
 
 
 def reminder_timer(window_id: str, lead_s: int, part: int) -> str:
@@ -64,9 +89,49 @@ def reminder_due(window_id: str, lead_s: int, part: int) -> str:
 # Messages a consumer could not use, with the reason.
 DEAD_LETTERS = "maint.dlq.>"
 DEAD_LETTER_PREFIX = "maint.dlq"
-# The server's notice that a consumer of the stream gave up on a message after
-# its last allowed delivery; the stream keeps these too, so none is missed.
-MAX_DELIVERIES = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{STREAM}.>"
+# The server's notice that a consumer gave up on a message after its last
+# allowed delivery; MAINT keeps these too, for each stream, so none is missed.
+MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
+
+
+def max_deliveries(stream: str) -> str:
+    """The advisories of one stream's consumers giving up."""
+    return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.>"
+
+
+# What each stream holds.
+STREAM_SUBJECTS = {
+    COMMAND_STREAM: (COMMANDS,),
+    STREAM: (
+        WINDOW_EVENTS,
+        IMPACT,
+        NOTICES,
+        REPORTS,
+        DEAD_LETTERS,
+        *(max_deliveries(name) for name in CONSUMED_STREAMS),
+    ),
+    TIMER_STREAM: (*WINDOW_TIMERS, DUE),
+    REMINDER_STREAM: (REMINDER_TIMERS, REMINDERS),
+}
+
+
+def matches(pattern: str, subject: str) -> bool:
+    """Whether a literal subject matches a NATS pattern (`*` one token, `>` the rest)."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]):
+            return False
+    return len(want) == len(have)
+
+
+def stream_of(subject: str) -> str:
+    """The stream a message on this literal subject is stored in."""
+    for stream, patterns in STREAM_SUBJECTS.items():
+        if any(matches(p, subject) for p in patterns):
+            return stream
+    raise ValueError(f"no forewarn stream holds {subject!r}")
 
 
 def timer(window_id: str, edge: str) -> str:

@@ -24,8 +24,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from forewarn.schemas import subjects
-
 from .config import StartupError
 
 # Open event streams get this long to end when a server stops.
@@ -75,27 +73,32 @@ class Metrics:
             registry=r,
         )
 
-    async def refresh(self, broker: NatsBroker) -> None:
+    async def refresh(self, brokers: list[NatsBroker]) -> None:
         """Read the lag of this process's consumers from the server, as of now."""
-        js = broker.config.connection_state.stream
-        for name in consumers_of(broker):
-            with contextlib.suppress(NotFoundError):
-                info = await js.consumer_info(subjects.STREAM, name)
-                self.pending.labels(name).set(info.num_pending or 0)
-                self.ack_pending.labels(name).set(info.num_ack_pending or 0)
-                self.redelivered.labels(name).set(info.num_redelivered or 0)
+        for broker in brokers:
+            js = broker.config.connection_state.stream
+            for stream, name in consumers_of(broker):
+                with contextlib.suppress(NotFoundError):
+                    info = await js.consumer_info(stream, name)
+                    self.pending.labels(name).set(info.num_pending or 0)
+                    self.ack_pending.labels(name).set(info.num_ack_pending or 0)
+                    self.redelivered.labels(name).set(info.num_redelivered or 0)
 
-    async def exposition(self, broker: NatsBroker) -> bytes:
+    async def exposition(self, brokers: list[NatsBroker]) -> bytes:
         """The Prometheus text of this process; without NATS, the last known lag stands."""
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.refresh(broker), timeout=2)
+            await asyncio.wait_for(self.refresh(brokers), timeout=2)
         return generate_latest(self.registry)
 
 
-def consumers_of(broker: NatsBroker) -> list[str]:
-    """The durable consumers this process reads."""
-    names = {getattr(s.config, "durable_name", None) for s in broker.subscribers}
-    return sorted(n for n in names if n)
+def consumers_of(broker: NatsBroker) -> list[tuple[str, str]]:
+    """The durable consumers a broker reads, as (stream, consumer)."""
+    found = set()
+    for sub in broker.subscribers:
+        name = getattr(sub.config, "durable_name", None)
+        if name and sub.stream:
+            found.add((sub.stream.name, name))
+    return sorted(found)
 
 
 class _Server(uvicorn.Server):
@@ -149,15 +152,16 @@ class HttpServer:
                 await self._serving
 
 
-def ops_app(broker: NatsBroker, metrics: Metrics) -> Starlette:
+def ops_app(brokers: list[NatsBroker], metrics: Metrics) -> Starlette:
     """/metrics for Prometheus, /health for orchestrators: ready while NATS answers."""
 
     async def health(request: Request) -> Response:
-        alive = await broker.ping(timeout=2)
-        body = {"status": "ok" if alive else "nats_unreachable", "consumers": consumers_of(broker)}
+        alive = all([await broker.ping(timeout=2) for broker in brokers])
+        consumers = sorted(name for broker in brokers for _, name in consumers_of(broker))
+        body = {"status": "ok" if alive else "nats_unreachable", "consumers": consumers}
         return JSONResponse(body, status_code=200 if alive else 503, headers={"cache-control": "no-store"})
 
     async def scrape(request: Request) -> Response:
-        return Response(await metrics.exposition(broker), media_type=CONTENT_TYPE_LATEST)
+        return Response(await metrics.exposition(brokers), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(routes=[Route("/health", health), Route("/metrics", scrape)])

@@ -13,7 +13,8 @@ from faststream.nats import NatsBroker, NatsRouter
 from opentelemetry.sdk.trace import TracerProvider
 
 from . import migrate
-from .bus.broker import build_broker, wait_for_stream
+from .bus.broker import build_broker, wait_for_streams
+from .bus.stream import declare_streams
 from .config import CommonSettings
 from .db import create_db_engine
 from .impact.app import impact_router
@@ -35,12 +36,12 @@ from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
 
-# Services in start order: the scheduler first, since it declares the stream.
+# Services in start order: the scheduler first, since it declares the streams.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 
 
 class Stack:
-    """The services of one process sharing one broker, built at start-up."""
+    """The services of one process, each with its own broker and so its own NATS login."""
 
     def __init__(self, names: list[str], *, tracer_provider: TracerProvider | None = None) -> None:
         unknown = [n for n in names if n not in SERVICES]
@@ -54,22 +55,28 @@ class Stack:
         self.metrics = Metrics()
         name = "+".join(self.names)
         self.tracer_provider = tracer_provider or tracer_provider_for(self.settings, name)
-        self.broker: NatsBroker = build_broker(
-            self.settings, name=name, metrics=self.metrics, tracer_provider=self.tracer_provider
-        )
+        self.brokers: dict[str, NatsBroker] = {}
+        for service in self.names:
+            broker = build_broker(
+                self.settings, name=service, metrics=self.metrics, tracer_provider=self.tracer_provider
+            )
+            broker.include_router(self._router(service))
+            self.brokers[service] = broker
         self.ops: HttpServer | None = None
         self.running: dict[str, Any] = {}
-        for name in self.names:
-            self.broker.include_router(self._router(name))
+
+    @property
+    def broker(self) -> NatsBroker:
+        """The first service's broker (the scheduler's, when it runs here)."""
+        return self.brokers[self.names[0]]
 
     def _get(self, name: str) -> Callable[[], Any]:
         return lambda: self.running[name]
 
     def _router(self, name: str) -> NatsRouter:
         get = self._get(name)
-        if name == "scheduler":
-            return scheduler_router(get, replicas=self.settings.stream_replicas)
         routers = {
+            "scheduler": scheduler_router,
             "impact": impact_router,
             "notifier": notifier_router,
             "reporter": reporter_router,
@@ -79,15 +86,16 @@ class Stack:
 
     def _build(self, name: str) -> Any:
         """A service's resources, with its own settings class."""
+        broker = self.brokers[name]
         if name == "scheduler":
-            return Scheduler(SchedulerSettings(), self.engine, self.broker)
+            return Scheduler(SchedulerSettings(), self.engine, broker)
         if name == "impact":
-            return ImpactResolver(ImpactSettings(), self.engine, self.broker)
+            return ImpactResolver(ImpactSettings(), self.engine, broker)
         if name == "reporter":
-            return Reporter(ReporterSettings(), self.engine, self.broker, metrics=self.metrics)
+            return Reporter(ReporterSettings(), self.engine, broker, metrics=self.metrics)
         if name == "statuspage":
-            return StatusPage(StatusSettings(), self.engine, self.broker, self.metrics)
-        return Notifier(NotifierSettings(), self.engine, self.broker, metrics=self.metrics)
+            return StatusPage(StatusSettings(), self.engine, broker, self.metrics)
+        return Notifier(NotifierSettings(), self.engine, broker, metrics=self.metrics)
 
     async def start(self) -> None:
         """Connect, build every service's resources, then start consuming."""
@@ -96,10 +104,15 @@ class Stack:
         for name in self.names:
             self.running[name] = self._build(name)
         try:
-            await self.broker.connect()
-            if "scheduler" not in self.names:
-                await wait_for_stream(self.broker)
-            await self.broker.start()
+            for broker in self.brokers.values():
+                await broker.connect()
+            first = self.broker.config.connection_state.stream
+            if "scheduler" in self.names:
+                await declare_streams(first, replicas=self.settings.stream_replicas)
+            else:
+                await wait_for_streams(first)
+            for broker in self.brokers.values():
+                await broker.start()
             for service in self.running.values():
                 if hasattr(service, "start"):
                     await service.start()
@@ -111,7 +124,7 @@ class Stack:
         log.info("running %s on %s", ", ".join(self.names), ", ".join(self.settings.servers))
 
     async def _serve_ops(self) -> None:
-        self.ops = HttpServer(ops_app(self.broker, self.metrics))
+        self.ops = HttpServer(ops_app(list(self.brokers.values()), self.metrics))
         await self.ops.start(
             self.settings.metrics_host,
             self.settings.metrics_port or 0,
@@ -124,8 +137,9 @@ class Stack:
         """Stop consuming and close connections; unacked messages will be redelivered."""
         if self.ops:
             await self.ops.close()
-        with suppress(Exception):
-            await self.broker.stop()
+        for broker in self.brokers.values():
+            with suppress(Exception):
+                await broker.stop()
         for service in self.running.values():
             if hasattr(service, "close"):
                 await service.close()

@@ -15,37 +15,71 @@ from forewarn.schemas import subjects
 
 from .stream import MAX_PAYLOAD
 
-S = subjects.STREAM
-# What every JetStream client does: look up the stream, bind its durable
-# consumers, pull and acknowledge messages, and receive answers on its inbox.
-JETSTREAM_CLIENT = (
-    "$JS.API.INFO",
-    f"$JS.API.STREAM.INFO.{S}",
-    f"$JS.API.CONSUMER.INFO.{S}.>",
-    f"$JS.API.CONSUMER.CREATE.{S}",
-    f"$JS.API.CONSUMER.CREATE.{S}.>",
-    f"$JS.API.CONSUMER.DURABLE.CREATE.{S}.>",
-    f"$JS.API.CONSUMER.MSG.NEXT.{S}.>",
-    f"$JS.ACK.{S}.>",
-)
-# Reading the stream from the start (the status page, `forewarn tail`): ephemeral
-# ordered consumers, which are recreated after a gap and answer flow control.
-STREAM_READER = (
-    "$JS.API.INFO",
-    f"$JS.API.STREAM.INFO.{S}",
-    f"$JS.API.CONSUMER.CREATE.{S}",
-    f"$JS.API.CONSUMER.CREATE.{S}.>",
-    f"$JS.API.CONSUMER.DELETE.{S}.>",
-    "$JS.FC.>",
-)
+# Each service's durable consumers, by stream. A login may create, update, read
+# and acknowledge these and no others: the consumer-management subjects name
+# the stream and the consumer, so the server can check them (tests/security
+# checks this list against the consumers the services really declare).
+CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "scheduler": {
+        subjects.COMMAND_STREAM: (
+            "scheduler-book",
+            "scheduler-reschedule",
+            "scheduler-extend",
+            "scheduler-cancel",
+            "scheduler-complete",
+        ),
+        subjects.TIMER_STREAM: ("scheduler-due",),
+        subjects.STREAM: ("scheduler-dead-letters",),
+    },
+    "impact": {
+        subjects.STREAM: (
+            "impact-scheduled",
+            "impact-rescheduled",
+            "impact-extended",
+            "impact-cancelled",
+            "impact-started",
+            "impact-completed",
+        )
+    },
+    "notifier": {subjects.STREAM: ("notifier",), subjects.REMINDER_STREAM: ("notifier-reminders",)},
+    "reporter": {subjects.STREAM: ("reporter",)},
+}
+STREAMS = (*subjects.STREAM_SUBJECTS, subjects.VIEW_STREAM)
 INBOX = "_INBOX.>"
-DEAD_LETTERS = subjects.DEAD_LETTERS
-GET_MESSAGE = (f"$JS.API.STREAM.MSG.GET.{S}", f"$JS.API.DIRECT.GET.{S}", f"$JS.API.DIRECT.GET.{S}.>")
+# Every JetStream client looks up the streams.
+LOOK_UP = ("$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{name}" for name in STREAMS))
+# Readers (the status page, `forewarn tail`, `forewarn dlq list`) follow the
+# view with throw-away consumers named by the server. This subject would let a
+# reader rename its consumer to any existing one's name and rewrite it, which
+# is why readers get it only on the view, where no service keeps a durable.
+READ_VIEW = (f"$JS.API.CONSUMER.CREATE.{subjects.VIEW_STREAM}", "$JS.FC.>")
+
+
+def durables(service: str) -> tuple[str, ...]:
+    """What managing and reading a service's own durable consumers takes."""
+    allowed: list[str] = []
+    for stream, names in CONSUMERS.get(service, {}).items():
+        for name in names:
+            allowed += [
+                f"$JS.API.CONSUMER.CREATE.{stream}.{name}",
+                f"$JS.API.CONSUMER.CREATE.{stream}.{name}.>",
+                f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{name}",
+                f"$JS.API.CONSUMER.INFO.{stream}.{name}",
+                f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}",
+                f"$JS.ACK.{stream}.{name}.>",
+                subjects.dead_letter(name),
+            ]
+    return tuple(allowed)
+
+
+def read(*streams: str) -> tuple[str, ...]:
+    """Reading one stored message by its sequence (a message a duplicate points at)."""
+    return tuple(f"$JS.API.STREAM.MSG.GET.{name}" for name in streams)
 
 
 @dataclass(frozen=True)
 class User:
-    """A NATS user and what it may publish; every user subscribes only to its own inbox."""
+    """A NATS user: what it may publish to and subscribe to."""
 
     name: str
     publish: tuple[str, ...]
@@ -61,44 +95,47 @@ class User:
         return f"forewarn-{self.name}"
 
 
+def _service(name: str, *publish: str, why: str) -> User:
+    return User(name, (*LOOK_UP, *durables(name), *publish), why=why)
+
+
 USERS = (
-    User(
+    _service(
         "scheduler",
-        (
-            *JETSTREAM_CLIENT,
-            f"$JS.API.STREAM.CREATE.{S}",
-            f"$JS.API.STREAM.UPDATE.{S}",
-            f"$JS.API.STREAM.PURGE.{S}",
-            *GET_MESSAGE,
-            subjects.WINDOW_EVENTS,
-            f"{subjects.TIMER_PREFIX}.>",
-            DEAD_LETTERS,
-            INBOX,  # answers to the CLI's commands
-        ),
-        why="owns the stream; the only publisher of window lifecycle events; sets timers",
+        *(f"$JS.API.STREAM.{verb}.{name}" for verb in ("CREATE", "UPDATE") for name in STREAMS),
+        f"$JS.API.STREAM.PURGE.{subjects.TIMER_STREAM}",
+        *read(*subjects.CONSUMED_STREAMS),
+        subjects.WINDOW_EVENTS,
+        *subjects.WINDOW_TIMERS,
+        INBOX,  # answers to the CLI's commands
+        why="declares the streams; the only publisher of lifecycle events; sets its timers",
     ),
-    User(
-        "impact", (*JETSTREAM_CLIENT, subjects.IMPACT_RESOLVED, DEAD_LETTERS), why="publishes ImpactResolved"
-    ),
-    User(
+    _service("impact", subjects.IMPACT_RESOLVED, *read(subjects.STREAM), why="publishes ImpactResolved"),
+    _service(
         "notifier",
-        (
-            *JETSTREAM_CLIENT,
-            f"$JS.API.STREAM.PURGE.{S}",
-            *GET_MESSAGE,
-            "maint.notice.>",
-            subjects.reminder_timers("*"),
-            DEAD_LETTERS,
-        ),
+        f"$JS.API.STREAM.PURGE.{subjects.REMINDER_STREAM}",
+        *read(subjects.STREAM, subjects.REMINDER_STREAM),
+        subjects.NOTICE_DELIVERED,
+        subjects.NOTICE_FAILED,
+        subjects.REMINDER_TIMERS,
         why="publishes notice outcomes and its reminder timers",
     ),
-    User(
+    _service(
         "reporter",
-        (*JETSTREAM_CLIENT, *GET_MESSAGE, "maint.notice.>", subjects.REPORT_PUBLISHED, DEAD_LETTERS),
+        *read(subjects.STREAM),
+        subjects.NOTICE_DELIVERED,
+        subjects.NOTICE_FAILED,
+        subjects.REPORT_PUBLISHED,
         why="publishes completion notices' outcomes and reports",
     ),
-    User("statuspage", STREAM_READER, why="reads the stream; publishes nothing"),
-    User("cli", (*STREAM_READER, subjects.COMMANDS), why="sends commands and reads the answers"),
+    User("statuspage", (*LOOK_UP, *READ_VIEW), why="reads the view of the stream; publishes nothing"),
+    User(
+        "cli",
+        (*LOOK_UP, *READ_VIEW, subjects.COMMANDS),
+        # The impact of a command it sent, as it is published.
+        (INBOX, subjects.IMPACT_RESOLVED),
+        why="sends commands, reads their answers and the view",
+    ),
 )
 # Operators replaying dead letters (`forewarn dlq retry`) or repairing by hand.
 ADMIN = User("admin", (">",), (">",), why="operators: dead-letter replays and repairs")

@@ -10,6 +10,7 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsUserPassword
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.security import BaseSecurity
+from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -17,6 +18,7 @@ from forewarn.schemas import subjects
 
 from ..config import CommonSettings, StartupError
 from ..ops import Metrics
+from .embedded import passwords
 from .metrics import metrics_middleware
 from .reliability import Reliability
 
@@ -30,6 +32,7 @@ def build_broker(
     reliable: bool = True,
     metrics: Metrics | None = None,
     tracer_provider: TracerProvider | None = None,
+    login: str | None = None,
     **options: Any,
 ) -> NatsBroker:
     """A broker for one process; by default it reconnects forever, so a NATS restart heals itself.
@@ -37,12 +40,13 @@ def build_broker(
     With metrics, every message consumed and published is counted and timed in them, and
     the reliability middleware counts redeliveries and dead letters there. With a tracer
     provider, every message gets a span, and its trace continues in the messages it causes.
+    It logs in as FOREWARN_NATS_USER, or on the embedded server as forewarn-<login>
+    (by default, the name).
     """
     security = None
     tls = tls_context(settings)
-    if settings.nats_user and settings.nats_password:
-        password = settings.nats_password.get_secret_value()
-        security = NatsUserPassword(settings.nats_user, password, ssl_context=tls, use_ssl=bool(tls))
+    if user := credentials(settings, login or name):
+        security = NatsUserPassword(*user, ssl_context=tls, use_ssl=bool(tls))
     elif tls:
         security = BaseSecurity(ssl_context=tls, use_ssl=True)
     options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 1} | options
@@ -65,6 +69,15 @@ def build_broker(
     return broker
 
 
+def credentials(settings: CommonSettings, login: str) -> tuple[str, str] | None:
+    """The user and password to log in with, if any."""
+    if settings.nats_user and settings.nats_password:
+        return settings.nats_user, settings.nats_password.get_secret_value()
+    if not settings.nats_url and (password := passwords(settings.data_dir).get(login)):
+        return f"forewarn-{login}", password
+    return None
+
+
 def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:
     """TLS to NATS when a CA is configured: the server's name and chain are verified."""
     if not settings.nats_ca_file:
@@ -77,19 +90,21 @@ def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:
     return context
 
 
-async def wait_for_stream(broker: NatsBroker, *, timeout: float = 120.0) -> None:
-    """Wait until the scheduler has declared the stream; other services never declare it."""
-    js = broker.config.connection_state.stream
+async def wait_for_streams(js: JetStreamContext, *, timeout: float = 120.0) -> None:
+    """Wait until the scheduler has declared the streams; other services never declare them."""
     deadline = asyncio.get_running_loop().time() + timeout
     announced = False
     while True:
         try:
-            await js.stream_info(subjects.STREAM)
+            # The view is declared last: once it exists, every stream does.
+            await js.stream_info(subjects.VIEW_STREAM)
             return
         except NotFoundError:
             if not announced:
-                log.info("waiting for stream %s (the scheduler creates it)", subjects.STREAM)
+                log.info("waiting for stream %s (the scheduler creates it)", subjects.VIEW_STREAM)
                 announced = True
             if asyncio.get_running_loop().time() > deadline:
-                raise StartupError(f"stream {subjects.STREAM} does not exist: start the scheduler") from None
+                raise StartupError(
+                    f"stream {subjects.VIEW_STREAM} does not exist: start the scheduler"
+                ) from None
             await asyncio.sleep(0.5)

@@ -42,7 +42,7 @@ async def record_gave_up(broker: NatsBroker, advisory: MaxDeliveries, *, timeout
     except NotFoundError:
         subject, payload = "?", b""  # removed since (a purged timer, say): the record still says what failed
     letter = DeadLettered(
-        id=stream_letter_id(advisory.stream_seq),
+        id=stream_letter_id(advisory.stream, advisory.stream_seq),
         subject=subject,
         consumer=advisory.consumer,
         reason=f"gave up after {advisory.deliveries} deliveries: the handler failed every time (see its log)",

@@ -1,7 +1,14 @@
-"""The embedded nats-server: `forewarn up` starts one when no FOREWARN_NATS_URL is set."""
+"""The embedded nats-server: `forewarn up` starts one when no FOREWARN_NATS_URL is set.
+
+It runs with the same per-service users as production (accounts.py): every
+service, and the CLI, logs in as itself. The passwords are made on first start
+and kept in the data dir, readable by its owner only.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
@@ -9,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .stream import MAX_PAYLOAD
+from .accounts import ADMIN, USERS, new_password, server_config
 
 
 def nats_server_binary() -> str:
@@ -23,17 +30,31 @@ def nats_server_binary() -> str:
     return found
 
 
+PASSWORDS = "nats-passwords.json"
+
+
+def passwords(data_dir: Path, *, create: bool = False) -> dict[str, str]:
+    """Each forewarn user's password for the embedded server ({} before its first start)."""
+    path = data_dir / PASSWORDS
+    if create and not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        made = {user.name: new_password() for user in (*USERS, ADMIN)}
+        # Created private, never widened later: the file is the key to the bus.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(made, out)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+
+
 def write_config(data_dir: Path, port: int, *, host: str = "127.0.0.1") -> Path:
-    """A single-node JetStream configuration stored under the data dir."""
+    """A single-node JetStream configuration with forewarn's users, stored under the data dir."""
     store = data_dir / "jetstream"
     store.mkdir(parents=True, exist_ok=True)
     config = data_dir / "nats-server.conf"
-    config.write_text(
-        f'server_name: "forewarn-embedded"\n'
-        f'listen: "{host}:{port}"\n'
-        f"max_payload: {MAX_PAYLOAD}\n"
-        f'jetstream {{ store_dir: "{store}" }}\n'
-    )
+    config.write_text(server_config(listen=f"{host}:{port}", store_dir=str(store), name="forewarn-embedded"))
     return config
 
 
@@ -58,9 +79,14 @@ class EmbeddedNats:
                 "Stop it, or set FOREWARN_NATS_URL to use that server."
             )
         config = write_config(self.data_dir, self.port, host=self.host)
+        secrets = {user.env: passwords(self.data_dir, create=True)[user.name] for user in (*USERS, ADMIN)}
         log = (self.data_dir / "nats-server.log").open("ab")
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            [nats_server_binary(), "-c", str(config)],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            env=os.environ | secrets,
         )
         deadline = time.monotonic() + timeout
         while not _listening(self.host, self.port):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from faststream.nats.prometheus.provider import NatsMetricsSettingsProvider, settings_provider_factory
 from faststream.prometheus import PrometheusMiddleware
@@ -42,6 +43,17 @@ def _providers(msg: Any) -> Any:
     return _Provider() if type(found) is NatsMetricsSettingsProvider else found
 
 
+_MIDDLEWARES: WeakKeyDictionary[CollectorRegistry, PrometheusMiddleware] = WeakKeyDictionary()
+
+
 def metrics_middleware(registry: CollectorRegistry) -> PrometheusMiddleware:
-    """FastStream's Prometheus middleware, with bounded subject labels."""
-    return PrometheusMiddleware(settings_provider_factory=_providers, registry=registry, app_name="forewarn")
+    """FastStream's Prometheus middleware, with bounded subject labels.
+
+    One per registry: the services of one process each have a broker, and all
+    count into that process's metrics.
+    """
+    if registry not in _MIDDLEWARES:
+        _MIDDLEWARES[registry] = PrometheusMiddleware(
+            settings_provider_factory=_providers, registry=registry, app_name="forewarn"
+        )
+    return _MIDDLEWARES[registry]

@@ -1,4 +1,11 @@
-"""Publishing to the stream: every message with a Nats-Msg-Id, retried until stored."""
+"""Publishing to the streams: every message with a Nats-Msg-Id, retried until stored.
+
+JetStream drops a message whose id it has seen within the duplicate window and
+answers `duplicate: true`. That is only the success it looks like if the message
+stored under that id is ours: a writer on another subject could have claimed the
+id first (see schemas/subjects.py for who writes where). So a duplicate is
+checked against what the stream holds, and a claimed id is an error, not a quiet loss.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from dataclasses import dataclass
 import nats.errors
 import stamina
 from faststream.nats import NatsBroker, PubAck, Schedule
-from nats.js.errors import ServiceUnavailableError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from forewarn.schemas import subjects
 
@@ -30,19 +37,49 @@ class Outgoing:
     payload: bytes
 
 
-@stamina.retry(on=_TRANSIENT, attempts=10, timeout=60.0)
+class IdClaimed(RuntimeError):
+    """The stream holds another message under this message's id."""
+
+
 async def publish(
     broker: NatsBroker, out: Outgoing, *, timeout: float, schedule: Schedule | None = None
 ) -> PubAck:
-    """Store one message in the stream; a repeat within the dedup window is a no-op."""
+    """Store one message in its stream; a true repeat within the dedup window is a no-op."""
+    ack = await _store(broker, out, timeout=timeout, schedule=schedule)
+    if ack.duplicate:
+        await _check_repeat(broker, out, ack)
+    return ack
+
+
+@stamina.retry(on=_TRANSIENT, attempts=10, timeout=60.0)
+async def _store(broker: NatsBroker, out: Outgoing, *, timeout: float, schedule: Schedule | None) -> PubAck:
     return await broker.publish(
         out.payload,
         out.subject,
-        stream=subjects.STREAM,
+        stream=subjects.stream_of(out.subject),
         headers={"Nats-Msg-Id": out.msg_id, "content-type": "application/json"},
         timeout=timeout,
         schedule=schedule,
     )
+
+
+async def _check_repeat(broker: NatsBroker, out: Outgoing, ack: PubAck) -> None:
+    """Raise IdClaimed unless the message stored under our id is on our subject.
+
+    Each subject has one writer, so a message there under our id is one we stored
+    before. A message since removed (a timer that fired or was purged) was ours too:
+    only its owner can publish in a timer stream.
+    """
+    js = broker.config.connection_state.stream
+    try:
+        stored = await js.get_msg(ack.stream, ack.seq)
+    except NotFoundError:
+        return
+    if stored.subject != out.subject:
+        raise IdClaimed(
+            f"message id {out.msg_id!r} for {out.subject} is taken in stream {ack.stream} by a message "
+            f"on {stored.subject} (seq {ack.seq}); it will be retried once the duplicate window has passed"
+        )
 
 
 async def publish_all(broker: NatsBroker, outgoing: list[Outgoing], *, timeout: float) -> None:

@@ -93,12 +93,13 @@ class Reliability(BaseMiddleware):
         subject = _subject(msg)
         consumer = meta.consumer if meta else "core"
         seq = meta.sequence.stream if meta else None
+        stream = meta.stream if meta else subjects.STREAM
         raw = bytes(msg.body or b"")
         reason = "; ".join(f"{r.field}: {r.message}" for r in reasons)
         log.error("rejected %s message on %s: %s", consumer, subject, reason)
         # The stream sequence identifies the message; a core message has only its content.
         digest = hashlib.sha256(raw).hexdigest()[:16]
-        letter_id = stream_letter_id(seq) if seq is not None else f"{consumer}.{digest}"
+        letter_id = stream_letter_id(stream, seq) if seq is not None else f"{consumer}.{digest}"
         letter = DeadLettered(
             id=letter_id,
             subject=subject,
@@ -115,21 +116,18 @@ class Reliability(BaseMiddleware):
                 command=COMMANDS[subject].__name__ if subject in COMMANDS else subject,
                 reasons=reasons,
             )
-            await broker.publish(
-                rejection,
-                subjects.REJECTED,
-                stream=subjects.STREAM,
-                headers={"Nats-Msg-Id": f"rejected.{command_id or letter_id}"},
-                timeout=5.0,
+            out = Outgoing(
+                subjects.REJECTED, f"rejected.{command_id or letter_id}", rejection.model_dump_json().encode()
             )
+            await publish(broker, out, timeout=5.0)
             reply_to = (msg.headers or {}).get("reply_to")
             if reply_to:
                 await broker.publish(rejection, reply_to)
 
 
-def stream_letter_id(stream_seq: int) -> str:
-    """A dead letter's id: the original message's place in the stream."""
-    return f"{subjects.STREAM}.{stream_seq}"
+def stream_letter_id(stream: str, stream_seq: int) -> str:
+    """A dead letter's id: the original message's place in its stream."""
+    return f"{stream}.{stream_seq}"
 
 
 async def store_dead_letter(broker: NatsBroker, letter: DeadLettered, *, timeout: float) -> None:

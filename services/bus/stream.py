@@ -1,4 +1,4 @@
-"""The one stream, and the consumer settings every service shares."""
+"""The streams, declared in one place, and the consumer settings every service shares."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, PullSub, StorageType
 from nats.js.api import AckPolicy as ServerAckPolicy
+from nats.js.api import StreamConfig, StreamSource
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, BadRequestError
 
 from forewarn.schemas import subjects
+
+from ..config import StartupError
 
 # Long enough for an operator's retried CLI call or a service restart to be
 # recognised as a repeat of the same publish.
@@ -21,27 +26,69 @@ MAX_DELIVER = 12
 # A message a crashed consumer held comes back after this; handlers that work
 # longer say so with heartbeats (reliability.py).
 ACK_WAIT_S = 10.0
+# The server's answer to creating a stream that exists with another configuration.
+STREAM_NAME_IN_USE = 10058
 
 
-def maintenance_stream(*, replicas: int = 1, declare: bool) -> JStream:
-    """The stream holding every maintenance subject.
+DESCRIPTIONS = {
+    subjects.COMMAND_STREAM: "forewarn: operators' commands; only the CLI writes here",
+    subjects.STREAM: "forewarn: lifecycle events, impact, notices, reports, dead letters, give-up advisories",
+    subjects.TIMER_STREAM: "forewarn: the scheduler's start and end timers",
+    subjects.REMINDER_STREAM: "forewarn: the notifier's reminder timers",
+}
 
-    Only the scheduler passes declare=True: one owner, so two services can
-    never fight over the stream's configuration.
-    """
-    return JStream(
-        subjects.STREAM,
-        description="forewarn: commands, lifecycle events, timers, dead letters and give-up advisories",
-        subjects=[subjects.ALL, subjects.MAX_DELIVERIES],
+
+def stream(name: str = subjects.STREAM) -> JStream:
+    """A stream a subscriber reads from; the scheduler declares every stream (declare_streams)."""
+    return JStream(name, declare=False)
+
+
+def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
+    """Every stream's configuration, the view last: it mirrors MAINT, which must exist first."""
+    timers = (subjects.TIMER_STREAM, subjects.REMINDER_STREAM)
+    configs = [
+        StreamConfig(
+            name=name,
+            description=DESCRIPTIONS[name],
+            subjects=list(patterns),
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=DUPLICATE_WINDOW_S,
+            # Only a timer stream takes schedules: a schedule can fire onto any
+            # subject of its stream, so those streams hold only their owner's.
+            allow_msg_schedules=name in timers or None,
+        )
+        for name, patterns in subjects.STREAM_SUBJECTS.items()
+    ]
+    view = StreamConfig(
+        name=subjects.VIEW_STREAM,
+        description="forewarn: a read-only mirror of MAINT for the status page and the CLI",
+        mirror=StreamSource(name=subjects.STREAM),
         storage=StorageType.FILE,
         num_replicas=replicas,
-        duplicate_window=DUPLICATE_WINDOW_S,
-        allow_msg_schedules=True,
-        declare=declare,
     )
+    return [*configs, view]
 
 
-def durable(name: str, stream: JStream, *, workers: int = 1, **config: Any) -> dict[str, Any]:
+async def declare_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
+    """Create every stream, or bring an existing one to this configuration."""
+    for config in stream_configs(replicas=replicas):
+        try:
+            await js.add_stream(config)
+        except BadRequestError as exc:
+            if exc.err_code != STREAM_NAME_IN_USE:
+                raise
+            try:
+                await js.update_stream(config)
+            except APIError as refused:
+                raise StartupError(
+                    f"stream {config.name} cannot take this version's configuration: {refused.description}. "
+                    f"A {config.name} made by an earlier forewarn took message schedules, which JetStream "
+                    "cannot turn off: see 'Upgrading' in the README"
+                ) from None
+
+
+def durable(name: str, stream_name: str, *, workers: int = 1, **config: Any) -> dict[str, Any]:
     """Subscriber arguments for a durable pull consumer with explicit acks.
 
     A handler that raises is negatively acknowledged with a back-off (see
@@ -57,7 +104,7 @@ def durable(name: str, stream: JStream, *, workers: int = 1, **config: Any) -> d
     )
     extra: dict[str, Any] = {"max_workers": workers} if workers > 1 else {}
     return {
-        "stream": stream,
+        "stream": stream(stream_name),
         "durable": name,
         "config": consumer,
         # nats-py's fetch waits for a full batch (or the timeout): a batch of

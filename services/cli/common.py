@@ -125,12 +125,16 @@ def open_store(*, as_json: bool = False) -> Engine:
 
 
 @asynccontextmanager
-async def connected(settings: CommonSettings) -> AsyncIterator[NatsBroker]:
-    """A broker connected to the stack, or one clear line on where it tried."""
+async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIterator[NatsBroker]:
+    """A broker connected to the stack, or one clear line on where it tried.
+
+    On the embedded server it logs in as forewarn-<login>; elsewhere as FOREWARN_NATS_USER.
+    """
     tracing = tracer_provider(settings, "cli")
     broker = build_broker(
         settings,
         name="cli",
+        login=login,
         tracer_provider=tracing,
         reliable=False,
         allow_reconnect=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,13 +35,20 @@ class Stored:
 async def _letters(js) -> list[Stored]:
     """Every dead letter in the stream, oldest first."""
     try:
-        info = await js.stream_info(subjects.STREAM, subjects_filter=subjects.DEAD_LETTERS)
+        info = await js.stream_info(subjects.VIEW_STREAM, subjects_filter=subjects.DEAD_LETTERS)
     except NotFoundError:
-        raise Abort(f"stream {subjects.STREAM} does not exist yet: start the scheduler", code=1) from None
+        raise Abort(
+            f"stream {subjects.VIEW_STREAM} does not exist yet: start the scheduler", code=1
+        ) from None
     total = sum((info.state.subjects or {}).values())
     if not total:
         return []
-    sub = await js.subscribe(subjects.DEAD_LETTERS, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+    sub = await js.subscribe(
+        subjects.DEAD_LETTERS,
+        stream=subjects.VIEW_STREAM,
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.ALL,
+    )
     try:
         found = []
         for _ in range(total):
@@ -49,6 +57,13 @@ async def _letters(js) -> list[Stored]:
         return found
     finally:
         await sub.unsubscribe()
+
+
+def _replayable(subject: str) -> bool:
+    try:
+        return subject.startswith("maint.") and bool(subjects.stream_of(subject))
+    except ValueError:
+        return False
 
 
 @app.command("list")
@@ -92,13 +107,14 @@ def retry(
 
     async def go() -> dict:
         settings = CommonSettings()
-        async with connected(settings) as broker:
+        # Only an operator's login may write on other services' subjects and delete letters.
+        async with connected(settings, login="admin") as broker:
             js = broker.config.connection_state.stream
             mine = [s for s in await _letters(js) if s.letter.id == letter_id]
             if not mine:
                 raise Abort(f"ID: no dead letter {letter_id!r} (see `forewarn dlq list`)")
             original = mine[0].letter
-            if original.subject == "?" or not original.subject.startswith("maint."):
+            if not _replayable(original.subject):
                 raise Abort(f"ID: {letter_id} holds no message that can be replayed")
             ack = await publish(
                 broker,
@@ -106,7 +122,10 @@ def retry(
                 timeout=settings.publish_timeout,
             )
             for stored in mine:
-                await js.delete_msg(subjects.STREAM, stored.seq)
+                # The view mirrors MAINT's sequence numbers, but not its deletions.
+                for stream in (subjects.STREAM, subjects.VIEW_STREAM):
+                    with suppress(NotFoundError):
+                        await js.delete_msg(stream, stored.seq)
             return {
                 "id": letter_id,
                 "subject": original.subject,

@@ -138,10 +138,10 @@ def tail(
         async with connected(CommonSettings()) as broker:
             js = broker.config.connection_state.stream
             policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
-            sub = await js.subscribe(subjects.ALL, ordered_consumer=True, deliver_policy=policy)
+            sub = await js.subscribe(
+                subjects.ALL, stream=subjects.VIEW_STREAM, ordered_consumer=True, deliver_policy=policy
+            )
             async for msg in sub.messages:
-                if msg.subject.startswith(subjects.TIMER_PREFIX):
-                    continue
                 _print_event(msg.subject, msg.data, msg.metadata.timestamp, as_json=as_json)
 
     try:

@@ -61,13 +61,14 @@ async def send(
                 reply = await broker.request(
                     command,
                     subject,
-                    stream=subjects.STREAM,
+                    stream=subjects.COMMAND_STREAM,
                     headers={"Nats-Msg-Id": command.command_id},
                     timeout=timeout,
                 )
             except (NoRespondersError, NoStreamResponseError):
                 raise Abort(
-                    f"stream {subjects.STREAM} does not exist yet: start the scheduler (`forewarn up`)",
+                    f"stream {subjects.COMMAND_STREAM} does not exist yet: start the scheduler "
+                    "(`forewarn up`)",
                     code=EXIT_ENV,
                 ) from None
             except (TimeoutError, NatsTimeout):

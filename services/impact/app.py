@@ -17,14 +17,14 @@ from forewarn.schemas.events import (
     WindowStarted,
 )
 
-from ..bus.stream import durable, maintenance_stream
+from ..bus.stream import durable
 from .service import ImpactResolver
 
 
 def impact_router(get: Callable[[], ImpactResolver], *, workers: int = 1) -> NatsRouter:
     """Subscribers for the window changes that need their impact resolved."""
     router = NatsRouter()
-    stream = maintenance_stream(declare=False)
+    stream = subjects.STREAM
 
     @router.subscriber(subjects.SCHEDULED, **durable("impact-scheduled", stream, workers=workers))
     async def resolve_scheduled(event: WindowScheduled) -> None:

@@ -9,20 +9,21 @@ from faststream.nats import NatsMessage, NatsRouter
 from forewarn.schemas import subjects
 from forewarn.schemas.events import ImpactResolved, ReminderDue
 
-from ..bus.stream import durable, maintenance_stream
+from ..bus.stream import durable
 from .service import Notifier
 
 
 def notifier_router(get: Callable[[], Notifier], *, workers: int = 1) -> NatsRouter:
     """Subscribers that turn resolved impact into notices."""
     router = NatsRouter()
-    stream = maintenance_stream(declare=False)
 
-    @router.subscriber(subjects.IMPACT_RESOLVED, **durable("notifier", stream, workers=workers))
+    @router.subscriber(subjects.IMPACT_RESOLVED, **durable("notifier", subjects.STREAM, workers=workers))
     async def notify_affected_tenants(impact: ImpactResolved, msg: NatsMessage) -> None:
         await get().notify(impact, msg)
 
-    @router.subscriber(subjects.REMINDERS, **durable("notifier-reminders", stream, workers=workers))
+    @router.subscriber(
+        subjects.REMINDERS, **durable("notifier-reminders", subjects.REMINDER_STREAM, workers=workers)
+    )
     async def remind_affected_tenants(due: ReminderDue) -> None:
         await get().remind(due)
 

@@ -127,7 +127,7 @@ class Notifier:
         cancelled = impact.cause is ImpactCause.CANCELLED
         with suppress(NotFoundError):
             await js.purge_stream(
-                subjects.STREAM,
+                subjects.REMINDER_STREAM,
                 subject=subjects.reminder_timers(window.id, None if cancelled else impact.part),
             )
         if cancelled:

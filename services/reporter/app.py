@@ -9,16 +9,15 @@ from faststream.nats import NatsRouter
 from forewarn.schemas import subjects
 from forewarn.schemas.events import ImpactResolved
 
-from ..bus.stream import durable, maintenance_stream
+from ..bus.stream import durable
 from .service import Reporter
 
 
 def reporter_router(get: Callable[[], Reporter], *, workers: int = 1) -> NatsRouter:
     """Subscriber that reports on every window that ended."""
     router = NatsRouter()
-    stream = maintenance_stream(declare=False)
 
-    @router.subscriber(subjects.IMPACT_RESOLVED, **durable("reporter", stream, workers=workers))
+    @router.subscriber(subjects.IMPACT_RESOLVED, **durable("reporter", subjects.STREAM, workers=workers))
     async def report_ended_windows(impact: ImpactResolved) -> None:
         await get().on_impact(impact)
 

@@ -11,44 +11,43 @@ from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, 
 from forewarn.schemas.events import WindowDue
 
 from ..bus.deadletters import MaxDeliveries
-from ..bus.stream import durable, maintenance_stream
+from ..bus.stream import durable
 from .service import Scheduler
 
 
-def scheduler_router(get: Callable[[], Scheduler], *, replicas: int = 1) -> NatsRouter:
+def scheduler_router(get: Callable[[], Scheduler]) -> NatsRouter:
     """Subscribers for commands and timers; `get()` returns the running Scheduler."""
     router = NatsRouter()
-    # The scheduler owns the stream: the only component that declares it.
-    stream = maintenance_stream(replicas=replicas, declare=True)
+    commands = subjects.COMMAND_STREAM
 
-    @router.subscriber(subjects.BOOK, **durable("scheduler-book", stream), title="BookWindow")
+    @router.subscriber(subjects.BOOK, **durable("scheduler-book", commands), title="BookWindow")
     async def book_window(cmd: BookWindow) -> bytes:
         return await get().obey(cmd)
 
     @router.subscriber(
-        subjects.RESCHEDULE, **durable("scheduler-reschedule", stream), title="RescheduleWindow"
+        subjects.RESCHEDULE, **durable("scheduler-reschedule", commands), title="RescheduleWindow"
     )
     async def reschedule_window(cmd: RescheduleWindow) -> bytes:
         return await get().obey(cmd)
 
-    @router.subscriber(subjects.EXTEND, **durable("scheduler-extend", stream), title="ExtendWindow")
+    @router.subscriber(subjects.EXTEND, **durable("scheduler-extend", commands), title="ExtendWindow")
     async def extend_window(cmd: ExtendWindow) -> bytes:
         return await get().obey(cmd)
 
-    @router.subscriber(subjects.CANCEL, **durable("scheduler-cancel", stream), title="CancelWindow")
+    @router.subscriber(subjects.CANCEL, **durable("scheduler-cancel", commands), title="CancelWindow")
     async def cancel_window(cmd: CancelWindow) -> bytes:
         return await get().obey(cmd)
 
-    @router.subscriber(subjects.COMPLETE, **durable("scheduler-complete", stream), title="CompleteWindow")
+    @router.subscriber(subjects.COMPLETE, **durable("scheduler-complete", commands), title="CompleteWindow")
     async def complete_window(cmd: CompleteWindow) -> bytes:
         return await get().obey(cmd)
 
-    @router.subscriber(subjects.DUE, **durable("scheduler-due", stream), title="WindowDue")
+    @router.subscriber(subjects.DUE, **durable("scheduler-due", subjects.TIMER_STREAM), title="WindowDue")
     async def start_or_end_window(due: WindowDue) -> None:
         await get().fire(due)
 
     @router.subscriber(
-        subjects.MAX_DELIVERIES, **durable("scheduler-dead-letters", stream), title="MaxDeliveries"
+        subjects.MAX_DELIVERIES, **durable("scheduler-dead-letters", subjects.STREAM), title="MaxDeliveries"
     )
     async def record_dead_letter(advisory: MaxDeliveries) -> None:
         await get().bury(advisory)

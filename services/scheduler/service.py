@@ -127,7 +127,7 @@ class Scheduler:
     async def _purge_timer(self, window_id: str, edge: str) -> None:
         js = self.broker.config.connection_state.stream
         with suppress(NotFoundError):
-            await js.purge_stream(subjects.STREAM, subject=subjects.timer(window_id, edge))
+            await js.purge_stream(subjects.TIMER_STREAM, subject=subjects.timer(window_id, edge))
 
     def _get(self, window_id: str) -> Window | None:
         with Session(self.engine) as session:

@@ -1,4 +1,4 @@
-"""The status page's subscriber: the whole stream, from its first message, on every start."""
+"""The status page's subscriber: the whole view of MAINT, from its first message, on every start."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from faststream.nats import DeliverPolicy, NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
 
-from ..bus.stream import maintenance_stream
+from ..bus.stream import stream
 from .service import StatusPage
 
 
@@ -23,7 +23,7 @@ def statuspage_router(get: Callable[[], StatusPage]) -> NatsRouter:
 
     @router.subscriber(
         subjects.ALL,
-        stream=maintenance_stream(declare=False),
+        stream=stream(subjects.VIEW_STREAM),
         ordered_consumer=True,
         deliver_policy=DeliverPolicy.ALL,
         ack_policy=AckPolicy.MANUAL,

@@ -77,7 +77,7 @@ class StatusPage:
     async def refresh_lag(self) -> int:
         """How far behind the stream's last message the page is."""
         js = self.broker.config.connection_state.stream
-        info = await js.stream_info(subjects.STREAM)
+        info = await js.stream_info(subjects.VIEW_STREAM)
         behind = max(info.state.last_seq - self.view.last_seq, 0)
         self.lag.set(behind)
         return behind

@@ -56,11 +56,12 @@ async def cli_json(*args: str) -> dict | list:
 
 @pytest.fixture
 async def js(nats_server) -> AsyncIterator:
-    """A JetStream context on an emptied server: each test gets a fresh stream."""
+    """A JetStream context on an emptied server: each test gets fresh streams."""
     nc = await nats.connect(nats_server.url)
     jsc = nc.jetstream()
-    with suppress(NotFoundError):
-        await jsc.delete_stream(subjects.STREAM)
+    for name in (subjects.VIEW_STREAM, *subjects.STREAM_SUBJECTS):
+        with suppress(NotFoundError):
+            await jsc.delete_stream(name)
     yield jsc
     await nc.close()
 
@@ -97,12 +98,14 @@ async def stack(env, js) -> AsyncIterator[Stack]:
         yield services
 
 
-async def stream_messages(jsc, subject: str) -> list:
+async def stream_messages(jsc, subject: str, stream: str = subjects.STREAM) -> list:
     """Every message currently stored on a subject (wildcards allowed)."""
-    info = await jsc.stream_info(subjects.STREAM, subjects_filter=subject)
+    info = await jsc.stream_info(stream, subjects_filter=subject)
     if not info.state.subjects:
         return []
-    sub = await jsc.subscribe(subject, ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL)
+    sub = await jsc.subscribe(
+        subject, stream=stream, ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.ALL
+    )
     total = sum(info.state.subjects.values())
     msgs = [await sub.next_msg(timeout=5) for _ in range(total)]
     await sub.unsubscribe()

@@ -14,7 +14,7 @@ from forewarn.schemas import subjects
 from .conftest import cli_json, eventually, run_cli, running, stream_messages
 
 pytestmark = pytest.mark.integration
-POISON = "maint.test.poison"
+POISON = "maint.report.test-poison"
 
 
 async def _give_up(js, consumer: str, *, deliveries: int = 2) -> int:

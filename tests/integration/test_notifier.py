@@ -132,7 +132,9 @@ async def test_reminders_fire_from_durable_timers_and_skip_leads_already_past(
         ]
         assert Counter(m["To"].addresses[0].addr_spec for m in reminders) == contacts
         # The 1h lead had already passed at booking: no timer was set for it.
-        info = await js.stream_info(subjects.STREAM, subjects_filter=subjects.reminder_timers(booked["id"]))
+        info = await js.stream_info(
+            subjects.REMINDER_STREAM, subjects_filter=subjects.reminder_timers(booked["id"])
+        )
         assert not info.state.subjects
         shown = await cli_json("show", booked["id"])
         assert shown["notices"]["sent"] == 2 * len(contacts)
@@ -150,7 +152,9 @@ async def test_an_older_revision_handled_late_leaves_the_newer_reminders(env, js
         assert moved.code == 0, moved.err
 
         async def timers_of(revision: int) -> bool:
-            timers = await stream_messages(js, subjects.reminder_timers(booked["id"]))
+            timers = await stream_messages(
+                js, subjects.reminder_timers(booked["id"]), subjects.REMINDER_STREAM
+            )
             return bool(timers) and all(json.loads(t.data)["revision"] == revision for t in timers)
 
         await eventually(lambda: timers_of(2))

@@ -85,7 +85,7 @@ async def test_reschedule_extend_cancel_from_the_cli(stack, env, js) -> None:
     listed = await cli_json("list", "--state", "cancelled")
     assert [w["id"] for w in listed] == [wid]
     # Both timers are gone with the window.
-    info = await js.stream_info(subjects.STREAM, subjects_filter=f"{subjects.TIMER_PREFIX}.>")
+    info = await js.stream_info(subjects.TIMER_STREAM, subjects_filter=f"{subjects.TIMER_PREFIX}.>")
     assert not info.state.subjects
 
 
@@ -109,19 +109,19 @@ def _command(n: int) -> BookWindow:
 async def test_duplicate_book_window_gives_one_window(stack, env, js) -> None:
     cmd = _command(1)
     first = await stack.broker.publish(
-        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id}
+        cmd, subjects.BOOK, stream=subjects.COMMAND_STREAM, headers={"Nats-Msg-Id": cmd.command_id}
     )
     again = await stack.broker.publish(
-        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id}
+        cmd, subjects.BOOK, stream=subjects.COMMAND_STREAM, headers={"Nats-Msg-Id": cmd.command_id}
     )
     assert not first.duplicate and again.duplicate
     # Past the dedup window the server would store it again: the scheduler must still apply it once.
     await stack.broker.publish(
-        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id + "-late"}
+        cmd, subjects.BOOK, stream=subjects.COMMAND_STREAM, headers={"Nats-Msg-Id": cmd.command_id + "-late"}
     )
 
     async def two_processed() -> bool:
-        info = await js.consumer_info(subjects.STREAM, "scheduler-book")
+        info = await js.consumer_info(subjects.COMMAND_STREAM, "scheduler-book")
         return info.ack_floor.stream_seq >= 2 and info.num_pending == 0 and info.num_ack_pending == 0
 
     await eventually(two_processed)
@@ -148,11 +148,11 @@ async def test_malformed_command_is_rejected_and_the_next_one_processed(
     stack, env, js, payload, reason
 ) -> None:
     await stack.broker.publish(
-        payload, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": "bad-1"}
+        payload, subjects.BOOK, stream=subjects.COMMAND_STREAM, headers={"Nats-Msg-Id": "bad-1"}
     )
     good = _command(2)
     await stack.broker.publish(
-        good, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": good.command_id}
+        good, subjects.BOOK, stream=subjects.COMMAND_STREAM, headers={"Nats-Msg-Id": good.command_id}
     )
     await eventually(lambda: _count_windows(env) == 1)
     [rejected] = await eventually(lambda: stream_messages(js, subjects.REJECTED))
@@ -222,7 +222,7 @@ async def test_a_failing_handler_is_retried_and_nothing_is_lost(stack, env, js) 
     resolver.resolve = flaky
     cmd = _command(3)
     await stack.broker.publish(
-        cmd, subjects.BOOK, stream=subjects.STREAM, headers={"Nats-Msg-Id": cmd.command_id}
+        cmd, subjects.BOOK, stream=subjects.COMMAND_STREAM, headers={"Nats-Msg-Id": cmd.command_id}
     )
     [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
     assert len(attempts) == 2, "the failed message was not redelivered"

@@ -11,59 +11,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from pathlib import Path
 
 import nats
 import nats.errors
 import pytest
 
 from forewarn.schemas import subjects
-from forewarn.services.bus.accounts import ADMIN, USERS, new_password, server_config
+from forewarn.services.bus.accounts import new_password
+from forewarn.services.bus.stream import declare_streams
 
-from ..conftest import NatsServer
 from ..factories import make_window
 from ..fleet import FOREWARN, make_fleet, stop_fleet
 from ..integration.smtp import free_port
+from .conftest import as_user, connect
 
 pytestmark = pytest.mark.integration
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    """A nats-server with the configuration `forewarn nats-config` writes, and its passwords."""
-    passwords = {user.name: new_password() for user in (*USERS, ADMIN)}
-    config = server_config(listen="127.0.0.1:4222", store_dir=str(tmp_path / "js"))
-    running = NatsServer(
-        tmp_path / "nats", config=config, env={user.env: passwords[user.name] for user in (*USERS, ADMIN)}
-    )
-    running.start()
-    running.passwords = passwords
-    yield running
-    running.stop()
-
-
-async def connect(server: NatsServer, name: str, password: str | None = None):
-    """Log in as forewarn-NAME; a refused login raises at once instead of retrying."""
-    return await asyncio.wait_for(
-        nats.connect(
-            server.url,
-            user=f"forewarn-{name}",
-            password=password or server.passwords[name],
-            allow_reconnect=False,
-            connect_timeout=2,
-        ),
-        timeout=5,
-    )
-
-
-def _as(name: str, passwords: dict[str, str]) -> dict[str, str]:
-    return {"FOREWARN_NATS_USER": f"forewarn-{name}", "FOREWARN_NATS_PASSWORD": passwords[name]}
-
-
 async def test_only_the_scheduler_may_publish_lifecycle_events(server) -> None:
     admin = await connect(server, "admin")
-    await admin.jetstream().add_stream(name=subjects.STREAM, subjects=[subjects.ALL])
+    await declare_streams(admin.jetstream())
     event = json.dumps({"window": json.loads(make_window().model_dump_json())}).encode()
     for name in ("statuspage", "cli", "impact", "notifier", "reporter"):
         nc = await connect(server, name)
@@ -84,7 +52,7 @@ async def test_a_wrong_password_is_refused(server, tmp_path) -> None:
     env = os.environ | {
         "FOREWARN_NATS_URL": server.url,
         "FOREWARN_DATA_DIR": str(tmp_path / "data"),
-        **_as("cli", server.passwords | {"cli": "fwwrong"}),
+        **as_user("cli", server.passwords | {"cli": "fwwrong"}),
     }
     proc = await asyncio.create_subprocess_exec(
         FOREWARN, "book", "--title", "x", "--impact", "outage", "--start", "+1h", "--duration", "1h",
@@ -107,11 +75,13 @@ async def test_each_service_as_its_own_user_does_its_work_and_leaks_no_secret(
         FOREWARN_SMTP_USERNAME="forewarn",
         FOREWARN_SMTP_PASSWORD=mail_password,
         FOREWARN_STATUS_PORT=str(free_port()),
-        **_as("cli", passwords),
+        **as_user("cli", passwords),
     )
     try:
         await fleet.start(
-            *SERVICES, env={name: _as(name, passwords) for name in SERVICES}, args=("--log-level", "debug")
+            *SERVICES,
+            env={name: as_user(name, passwords) for name in SERVICES},
+            args=("--log-level", "debug"),
         )
         wid = await fleet.book(start="+8s", duration="2s")
         report = await fleet.settle(wid)
