@@ -93,7 +93,7 @@ _UNSAFE = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 and C1 controls, DEL; \t and \n are decided below
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks and controls
     "\u200b\u2060-\u2064\ufeff\u180e"  # zero-width and invisible characters
-    "\u2028\u2029\ud800-\udfff"  # line and paragraph separators, lone surrogates
+    "\u2028\u2029\ud800-\udfff\ufffe\uffff"  # separators, lone surrogates, non-characters
 )
 _UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE}\t\n]")
 _UNSAFE_IN_TEXT = re.compile(f"[{_UNSAFE}]")

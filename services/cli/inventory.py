@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..inventory.load import InventoryError, load_inventory
 from ..inventory.summary import summarize, tenant_count
-from .common import Abort, console, open_store, report
+from .common import Abort, console, open_store, report, safe
 from .render import dump
 
 app = typer.Typer(help="Load and inspect the inventory.", no_args_is_help=True)
@@ -60,7 +60,7 @@ def show(
     table = Table("Site", "Role", "Hosts", "Resources", "Tenants", header_style="bold")
     for r in rows:
         table.add_row(
-            f"{r['site']} ({r['site_name']})",
+            safe(f"{r['site']} ({r['site_name']})"),
             r["role"],
             str(r["hosts"]),
             str(r["resources"]),

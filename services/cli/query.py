@@ -26,7 +26,7 @@ from ..notifier.settings import NotifierSettings
 from ..scheduler.lifecycle import hosts_of, view
 from ..scheduler.models import Window, WindowEventRecord
 from ..scheduler.selectors import fold
-from .common import Abort, connected, console, open_store, report
+from .common import Abort, connected, console, open_store, report, safe
 from .render import dump, print_window, when, window_json
 
 STATES = [s.value for s in WindowState]
@@ -60,7 +60,7 @@ def list_windows(
             return
         table = Table("ID", "Status", "When", "Impact", "Sites", "Title", header_style="bold")
         for w in windows:
-            table.add_row(w.id, w.state, when(w.start, w.end), w.impact, ",".join(w.sites), w.title)
+            table.add_row(w.id, w.state, when(w.start, w.end), w.impact, ",".join(w.sites), safe(w.title))
         console.print(table if windows else "No windows yet. Book one with `forewarn book`.")
 
 
@@ -106,7 +106,10 @@ def show(
     table = Table("At (UTC)", "Event", "Rev", "Detail", header_style="bold", title="Timeline")
     for item in timeline:
         table.add_row(
-            item["at"].replace("T", " ").rstrip("Z"), item["event"], str(item["revision"]), item["detail"]
+            item["at"].replace("T", " ").rstrip("Z"),
+            item["event"],
+            str(item["revision"]),
+            safe(item["detail"]),
         )
     console.print(table)
 
@@ -170,7 +173,7 @@ def _print_event(subject: str, data: bytes, stored: datetime, *, as_json: bool) 
     elif window:
         hosts = fold(window.get("hosts", []))
         summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {hosts}"
-    console.print(f"[dim]{at}[/] [bold]{subject}[/] {summary}", highlight=False, soft_wrap=True)
+    console.print(f"[dim]{at}[/] [bold]{safe(subject)}[/] {safe(summary)}", highlight=False, soft_wrap=True)
 
 
 def calendar(

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..durations import format_duration
 from ..scheduler.selectors import fold
-from .common import console
+from .common import console, safe
 
 
 def when(start: datetime, end: datetime) -> str:
@@ -48,12 +48,12 @@ def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("Title", window["title"])
+    table.add_row("Title", safe(window["title"]))
     table.add_row("Status", f"{window['state']} (revision {window['revision']})")
     table.add_row("When", when(start, end))
     table.add_row("Impact", window["impact"])
     table.add_row("Hosts", f"{fold(window['hosts'])} ({len(window['hosts'])})")
-    names = ", ".join(t["name"] for t in tenants[:12]) + (", …" if len(tenants) > 12 else "")
+    names = ", ".join(safe(t["name"]) for t in tenants[:12]) + (", …" if len(tenants) > 12 else "")
     table.add_row("Tenants", f"{len(tenants)} affected" + (f": {names}" if tenants else ""))
     console.print(headline)
     console.print(table)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from ..reporter.build import NoReport, affected_tenants, build_report, failures
 from ..reporter.mail import overrun_text
 from ..scheduler.models import Window
-from .common import Abort, console, open_store, report
+from .common import Abort, console, open_store, report, safe
 from .render import dump, when
 
 
@@ -39,7 +39,7 @@ def report_window(
     card = Table.grid(padding=(0, 2))
     card.add_column(style="bold")
     card.add_column()
-    card.add_row("Title", w.title)
+    card.add_row("Title", safe(w.title))
     card.add_row("Outcome", f"{result.outcome} (impact {w.impact.value})")
     card.add_row("Planned", when(result.planned_start, result.planned_end))
     actual = (
@@ -64,11 +64,11 @@ def report_window(
     if refused:
         table = Table("Tenant", "Contact", "Notice", "Reply", header_style="bold", title="Failed notices")
         for f in refused:
-            table.add_row(f.tenant_id, f.contact, f"{f.kind} r{f.sequence}", f.reason)
+            table.add_row(safe(f.tenant_id), safe(f.contact), f"{f.kind} r{f.sequence}", safe(f.reason))
         console.print(table)
     people = Table("Tenant", "Name", "Resources", header_style="bold", title="Affected tenants")
     for t in tenants:
-        people.add_row(t["tenant_id"], t["name"], str(len(t["resources"])))
+        people.add_row(safe(t["tenant_id"]), safe(t["name"]), str(len(t["resources"])))
     console.print(people)
 
 

@@ -81,9 +81,12 @@ def param_text(value: str) -> str:
     """Text fit for a property parameter such as CN.
 
     RFC 5545 allows no control characters and no double quote in a parameter
-    value: one there makes clients drop the whole property (the attendee).
+    value: one there makes clients drop the whole property (the attendee). A
+    backslash is no escape there, but parsers read it as one, so that a name
+    ending in one swallows the next parameter: it becomes a slash.
     """
-    return " ".join(printable(value.replace('"', "'")).replace("\ufffd", " ").split())
+    kept = printable(value.replace('"', "'").replace("\\", "/")).replace("\ufffd", " ")
+    return " ".join(kept.split())
 
 
 def location_of(window: WindowView) -> str:

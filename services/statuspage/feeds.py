@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from feedgen.feed import FeedGenerator
 
-from forewarn.schemas.base import utcnow
+from forewarn.schemas.base import printable, utcnow
 from forewarn.schemas.events import TenantImpact
 
 from ..notifier.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event
@@ -30,12 +30,13 @@ def atom(view: StatusView, *, url: str, name: str) -> bytes:
     for window in reversed(latest[:MAX_ENTRIES]):  # feedgen prepends
         entry = feed.add_entry()
         entry.id(f"{url}/windows/{window.id}")
-        entry.title(f"{WORDS['state'][window.state.value]}: {window.title}")
+        # lxml refuses a control character outright: one title would break the feed for everyone.
+        entry.title(printable(f"{WORDS['state'][window.state.value]}: {window.title}"))
         entry.link(href=f"{url}/windows/{window.id}")
         entry.published(window.created_at)
         entry.updated(window.updated_at)
         timeline = [f"{u.at:%Y-%m-%d %H:%M} UTC: {u.body}" for u in reversed(window.updates)]
-        entry.content("\n".join(timeline), type="text")
+        entry.content(printable("\n".join(timeline), multiline=True), type="text")
     return feed.atom_str(pretty=True)
 
 

@@ -106,6 +106,19 @@ GOOD = {
             lambda d: d["hosts"][0].update(colour="red"),
             "hosts[0] (sto1-cmp-01): colour: Extra inputs are not permitted",
         ),
+        (
+            lambda d: d["tenants"][0].update(name="Acme\rEND:VCALENDAR"),
+            "tenants[0] (t1): name: Value error, holds the control or invisible character U+000D",
+        ),
+        (
+            lambda d: d["resources"][0].update(id="vm-1\rATTENDEE;CN=Evil:mailto:evil@x.example"),
+            "id: Value error, holds the control or invisible character U+000D",
+        ),
+        (
+            lambda d: d["tenants"][0]["contacts"][0].update(name="\u202eteviL"),
+            "tenants[0] (t1): contacts.0.name: Value error, holds the control or invisible character U+202E",
+        ),
+        (lambda d: d["hosts"][0].update(tags=["rack\x1b[31m"]), "hosts[0] (sto1-cmp-01): tags: Value error"),
     ],
 )
 def test_bad_inventory_names_file_record_field_and_loads_nothing(engine, tmp_path, mutate, expected) -> None:
@@ -125,3 +138,11 @@ def test_unreadable_file_is_an_error(engine, tmp_path: Path) -> None:
         load_inventory(engine=engine, path=bad)
     with pytest.raises(InventoryError, match="cannot read"):
         load_inventory(engine=engine, path=tmp_path / "missing.yaml")
+    binary = tmp_path / "ls.yaml"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe")
+    with pytest.raises(InventoryError, match=r"ls\.yaml: not UTF-8 text"):
+        load_inventory(engine=engine, path=binary)
+    nested = tmp_path / "deep.json"
+    nested.write_text('{"sites": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InventoryError, match="nested too deeply"):
+        load_inventory(engine=engine, path=nested)
