@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The embedded nats-server listens here when FOREWARN_NATS_URL is unset, and
 # the CLI looks here too; not 4222, so a system NATS on the same host is left alone.
 EMBEDDED_NATS_PORT = 4290
+
+
+def redact(url: str) -> str:
+    """A URL fit to print: the password in it, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class StartupError(RuntimeError):
@@ -66,6 +76,9 @@ class CommonSettings(BaseSettings):
         default=None,
         description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces). Unset: no traces.",
     )
+    nats_connect_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a service tries to reach NATS at start before it exits 1."
+    )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
 
@@ -87,6 +100,11 @@ class CommonSettings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @property
+    def shown_servers(self) -> str:
+        """The NATS servers for a log line or an error: any password in a URL replaced."""
+        return ", ".join(redact(url) for url in self.servers)
 
     @property
     def servers(self) -> list[str]:

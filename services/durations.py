@@ -21,7 +21,10 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
     seconds = parse(cleaned)
     if seconds is None:
         raise ValueError(f"{text!r} is not a duration (e.g. 2h, 30m, 1h30m, 3d)")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long to be a duration") from None
 
 
 def format_duration(value: timedelta) -> str:

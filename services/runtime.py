@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from . import migrate
 from .bus.broker import build_broker, wait_for_streams
 from .bus.stream import declare_streams
-from .config import CommonSettings
+from .config import CommonSettings, StartupError
 from .db import create_db_engine
 from .impact.app import impact_router
 from .impact.service import ImpactResolver, ImpactSettings
@@ -105,7 +105,7 @@ class Stack:
             self.running[name] = self._build(name)
         try:
             for broker in self.brokers.values():
-                await broker.connect()
+                await self._connect(broker)
             first = self.broker.config.connection_state.stream
             if "scheduler" in self.names:
                 await declare_streams(first, replicas=self.settings.stream_replicas)
@@ -121,7 +121,19 @@ class Stack:
         except BaseException:
             await self.stop()
             raise
-        log.info("running %s on %s", ", ".join(self.names), ", ".join(self.settings.servers))
+        log.info("running %s on %s", ", ".join(self.names), self.settings.shown_servers)
+
+    async def _connect(self, broker: NatsBroker) -> None:
+        """Connect, retrying for FOREWARN_NATS_CONNECT_TIMEOUT; then a StartupError saying where."""
+        limit = self.settings.nats_connect_timeout
+        try:
+            await asyncio.wait_for(broker.connect(), timeout=limit)
+        except (TimeoutError, OSError) as exc:
+            why = f"no connection within {limit:g}s" if isinstance(exc, TimeoutError) else str(exc)
+            raise StartupError(
+                f"cannot reach NATS at {self.settings.shown_servers} ({why}): "
+                "check FOREWARN_NATS_URL, or raise FOREWARN_NATS_CONNECT_TIMEOUT"
+            ) from None
 
     async def _serve_ops(self) -> None:
         self.ops = HttpServer(ops_app(list(self.brokers.values()), self.metrics))
@@ -155,7 +167,18 @@ async def serve(names: list[str], *, ready: Callable[[Stack], None] | None = Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    await stack.start()
+    # A signal while starting (NATS not there yet, say) stops the start too.
+    starting = asyncio.create_task(stack.start())
+    stop = asyncio.create_task(stopping.wait())
+    await asyncio.wait((starting, stop), return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with suppress(asyncio.CancelledError):
+            await starting
+        log.info("stopped while starting")
+        return
+    stop.cancel()
+    starting.result()  # raises what stopped the start
     if ready:
         ready(stack)
     try:

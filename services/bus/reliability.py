@@ -52,6 +52,23 @@ def reasons_of(exc: ValidationError) -> list[Reason]:
     return out or [Reason(field="payload", message=str(exc))]
 
 
+# Errors that the same input raises every time: retrying cannot help.
+INPUT_ERRORS = (
+    RecursionError,  # JSON nested deeper than the decoder goes
+    OverflowError,  # a time or duration past what Python's datetime holds
+)
+
+
+def _reasons(exc: Exception) -> list[Reason]:
+    if isinstance(exc, ValidationError):
+        return reasons_of(exc)
+    if isinstance(exc, Malformed):
+        return exc.reasons
+    if isinstance(exc, RecursionError):
+        return [Reason(field="payload", message="is nested too deeply to read")]
+    return [Reason(field="payload", message=f"holds a value out of range: {exc}")]
+
+
 def backoff(delivered: int) -> float:
     """Delay before the next attempt, growing with the attempts so far."""
     return float(BACKOFF[min(max(delivered, 1), len(BACKOFF)) - 1])
@@ -72,9 +89,8 @@ class Reliability(BaseMiddleware):
             metrics.redeliveries.labels(meta.consumer).inc()
         try:
             return await call_next(msg)
-        except (ValidationError, Malformed) as exc:
-            reasons = reasons_of(exc) if isinstance(exc, ValidationError) else exc.reasons
-            await self._reject(msg, reasons)
+        except (ValidationError, Malformed, *INPUT_ERRORS) as exc:
+            await self._reject(msg, _reasons(exc))
             raise AckMessage() from exc
         except (AckMessage, NackMessage):
             raise

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,13 +15,16 @@ import typer
 from faststream.nats import NatsBroker
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
+
+from forewarn.schemas.base import printable
 
 from .. import migrate
 from ..bus.broker import build_broker
 from ..config import CommonSettings, StartupError
 from ..db import create_db_engine
-from ..durations import parse_duration
+from ..durations import format_duration, parse_duration
 from ..tracing import tracer_provider
 
 console = Console()
@@ -60,12 +63,21 @@ def fail_validation(exc: ValidationError, names: dict[str, str]) -> NoReturn:
     raise Abort(text, payload={"error": "invalid command", "reasons": reasons})
 
 
+def safe(value: object) -> str:
+    """Text from the store, the bus or the user, fit for the terminal.
+
+    Rich would read "[bold]" in a title as markup, and an escape sequence would
+    reach the operator's terminal: both are shown as the plain text they are.
+    """
+    return escape(printable(str(value), multiline=True))
+
+
 def report(exc: Abort, *, as_json: bool) -> NoReturn:
     """Print an Abort for a person or a script, and exit with its code."""
     if as_json:
         print(json.dumps(exc.payload or {"error": str(exc), "reasons": []}))
     else:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.code)
 
 
@@ -79,6 +91,8 @@ def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None =
             return (now or datetime.now(UTC)) + parse_duration(match.group(1))
         except ValueError as exc:
             fail(option, str(exc))
+        except OverflowError:
+            fail(option, f"{text!r} is too far from now")
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -90,7 +104,18 @@ def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None =
                 f"{text!r} has no time zone: add an offset (e.g. +01:00) or pass --tz Europe/Stockholm",
             )
         value = value.replace(tzinfo=zone(tz))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        fail(option, f"{text!r} is out of range in UTC")
+
+
+def later(option: str, at: datetime, by: timedelta) -> datetime:
+    """A time plus a duration, or an input error naming the option that made it overflow."""
+    try:
+        return at + by
+    except OverflowError:
+        fail(option, f"{format_duration(by)} after {at:%Y-%m-%d %H:%M} UTC is past the year 9999")
 
 
 def zone(name: str) -> ZoneInfo:
@@ -145,7 +170,7 @@ async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIte
         # nats-py can wait forever on a refused first connection: bound it.
         await asyncio.wait_for(broker.connect(), timeout=5)
     except Exception as exc:  # nats raises several kinds; all mean the same to the user
-        where = ", ".join(settings.servers)
+        where = settings.shown_servers
         hint = "start the stack with `forewarn up`" if not settings.nats_url else "check FOREWARN_NATS_URL"
         why = "no answer within 5s" if isinstance(exc, TimeoutError) else type(exc).__name__
         raise Abort(f"cannot reach NATS at {where} ({why}): {hint}", code=EXIT_ENV) from None

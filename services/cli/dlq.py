@@ -16,8 +16,9 @@ from forewarn.schemas import subjects
 from forewarn.schemas.events import DeadLettered
 
 from ..bus.publish import Outgoing, publish
+from ..bus.reliability import PAYLOAD_KEEP
 from ..config import CommonSettings
-from .common import Abort, connected, console, report
+from .common import Abort, connected, console, report, safe
 from .render import dump
 
 app = typer.Typer(help="Dead letters: what was rejected or given up on, and why.", no_args_is_help=True)
@@ -53,10 +54,26 @@ async def _letters(js) -> list[Stored]:
         found = []
         for _ in range(total):
             msg = await sub.next_msg(timeout=5)
-            found.append(Stored(DeadLettered.model_validate_json(msg.data), msg.metadata.sequence.stream))
+            found.append(Stored(_letter(msg), msg.metadata.sequence.stream))
         return found
     finally:
         await sub.unsubscribe()
+
+
+def _letter(msg) -> DeadLettered:
+    """The dead letter a message holds; one that holds none is listed as such, never replayed."""
+    try:
+        return DeadLettered.model_validate_json(msg.data)
+    except ValueError as exc:
+        seq = msg.metadata.sequence.stream
+        return DeadLettered(
+            id=f"unreadable.{seq}",
+            subject="?",
+            consumer=msg.subject.removeprefix(subjects.DEAD_LETTER_PREFIX + "."),
+            reason=f"not a dead letter record ({type(exc).__name__}); kept as it is",
+            stream_seq=seq,
+            payload=bytes(msg.data[:PAYLOAD_KEEP]).decode("utf-8", errors="replace"),
+        )
 
 
 def _replayable(subject: str) -> bool:
@@ -87,7 +104,7 @@ def list_letters(as_json: JsonOpt = False) -> None:
     table = Table("ID", "At (UTC)", "Consumer", "Subject", "Reason", header_style="bold")
     for s in found:
         at = f"{s.letter.occurred_at:%Y-%m-%d %H:%M:%S}"
-        table.add_row(s.letter.id, at, s.letter.consumer, s.letter.subject, s.letter.reason)
+        table.add_row(*map(safe, (s.letter.id, at, s.letter.consumer, s.letter.subject, s.letter.reason)))
     console.print(table)
     console.print("Replay one with `forewarn dlq retry ID` once its cause is fixed.")
 

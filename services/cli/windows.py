@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import socket
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -23,7 +24,7 @@ from forewarn.schemas.commands import (
 )
 
 from ..config import CommonSettings
-from .common import Abort, connected, duration, fail, fail_validation, parse_time, report
+from .common import Abort, connected, duration, fail, fail_validation, later, parse_time, report
 from .render import dump, print_window, window_json
 from .send import rejection, send
 
@@ -110,7 +111,7 @@ def book(
         if (end is None) == (for_ is None):
             fail("--end", "give either --end or --duration, not both or neither")
         start_at = parse_time("--start", start, tz)
-        end_at = parse_time("--end", end, tz) if end else start_at + duration("--duration", for_ or "")
+        end_at = _end(start_at, end, for_, tz)
         if not (hosts or site or role or tag):
             fail("--hosts", "select hosts with --hosts, --site, --role or --tag")
         try:
@@ -151,7 +152,7 @@ def reschedule(
         if (end is None) == (for_ is None):
             fail("--end", "give either --end or --duration, not both or neither")
         start_at = parse_time("--start", start, tz)
-        end_at = parse_time("--end", end, tz) if end else start_at + duration("--duration", for_ or "")
+        end_at = _end(start_at, end, for_, tz)
         command = _build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at)
     except Abort as exc:
         report(exc, as_json=as_json)
@@ -193,3 +194,10 @@ def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt
     except Abort as exc:
         report(exc, as_json=as_json)
     _run(subjects.COMPLETE, command, as_json=as_json, timeout=timeout, verb="completed", impact=False)
+
+
+def _end(start_at: datetime, end: str | None, for_: str | None, tz: str | None) -> datetime:
+    """The end from --end, or --duration after the start."""
+    if end:
+        return parse_time("--end", end, tz)
+    return later("--duration", start_at, duration("--duration", for_ or ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ClusterShell.NodeSet import NodeSet, NodeSetException
@@ -29,14 +30,41 @@ def fold(names: list[str]) -> str:
     return str(NodeSet.fromlist(names))
 
 
+_GROUP = re.compile(r"\[([^\]]*)\]")
+_TOP_COMMA = re.compile(r",(?![^\[]*\])")
+
+
+def _spanned(nodeset: str) -> int:
+    """How many names a node set spells out, counted from its brackets without building them."""
+    total = 0
+    for pattern in _TOP_COMMA.split(nodeset):
+        names = 1
+        for group in _GROUP.findall(pattern):
+            names *= sum(_count(item) for item in group.split(","))
+        total += names
+    return total
+
+
+def _count(item: str) -> int:
+    low, _, high = item.partition("-")
+    if high.isdigit() and low.isdigit():
+        return max(int(high) - int(low) + 1, 0)
+    return 1
+
+
 def select_hosts(session: Session, selector: HostSelector) -> tuple[list[SelectedHost], list[Reason]]:
     """Hosts matching every selector given, sorted by name, and the reasons none may."""
     reasons: list[Reason] = []
     rows = None
     if selector.nodeset:
+        if (spanned := _spanned(selector.nodeset)) > MAX_HOSTS:
+            # Checked before parsing: NodeSet would build every name of x[1-100000000000].
+            return [], [
+                Reason(field="hosts.nodeset", message=f"ranges of {spanned} hosts: more than {MAX_HOSTS}")
+            ]
         try:
             nodes = NodeSet(selector.nodeset)
-        except NodeSetException as exc:
+        except (NodeSetException, AssertionError) as exc:  # ClusterShell asserts some limits
             return [], [Reason(field="hosts.nodeset", message=f"cannot parse {selector.nodeset!r}: {exc}")]
         if len(nodes) > MAX_HOSTS:
             return [], [Reason(field="hosts.nodeset", message=f"{len(nodes)} hosts is more than {MAX_HOSTS}")]

@@ -1,14 +1,17 @@
-"""The status page's HTTP routes: pages, API, feeds, live events, health and metrics."""
+"""The status page's HTTP routes: pages, API, feeds, live events and health.
+
+Its metrics are served with the process's others on FOREWARN_METRICS_PORT, not
+here: this port is public, and metrics name consumers and count notices.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CONTENT_TYPE_LATEST
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -154,11 +157,6 @@ def build_app(page: StatusPage) -> ASGIApp:
         body = {"status": state, "stream_seq": page.view.last_seq}
         return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})
 
-    async def metrics(request: Request) -> Response:
-        with contextlib.suppress(Exception):  # without NATS, the last known lag stands
-            await page.refresh_lag()
-        return Response(await page.metrics.exposition(page.broker), media_type=CONTENT_TYPE_LATEST)
-
     async def asyncapi_json(request: Request) -> Response:
         return Response(_asyncapi_text(), media_type="application/json")
 
@@ -180,12 +178,20 @@ def build_app(page: StatusPage) -> ASGIApp:
         Route("/t/{token}", tenant_page),
         Route("/t/{token}/calendar.ics", tenant_ics),
         Route("/health", health),
-        Route("/metrics", metrics),
         Route("/docs/asyncapi", asyncapi_page),
         Route("/docs/asyncapi.json", asyncapi_json),
-        Mount("/static", StaticFiles(directory=static), name="static"),
+        Mount("/static", _Static(directory=static), name="static"),
     ]
     return SecurityHeaders(Starlette(routes=routes, exception_handlers={HTTPException: not_found}))
+
+
+class _Static(StaticFiles):
+    """Starlette's StaticFiles, but a path no file can have (a NUL byte) is a 404, not a 500."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        if "\x00" in path:
+            return "", None
+        return super().lookup_path(path)
 
 
 def _asyncapi_text() -> str:

@@ -75,6 +75,24 @@ ROWS: list[tuple[str, str, object, object]] = [
     ("binary garbage", subjects.BOOK, b"\x00\xff\xfe", Dead(("scheduler-book",), "payload: is not a JSON")),
     ("a JSON array", subjects.BOOK, b"[]", Dead(("scheduler-book",), "payload")),
     (
+        "JSON nested 100,000 deep",
+        subjects.BOOK,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        Dead(("scheduler-book",), "payload"),
+    ),
+    (
+        "a title with an escape sequence",
+        subjects.BOOK,
+        book("hostile-r26", title="Reboot\x1b[2J\x1b]0;pwned\x07"),
+        Rejected("title"),
+    ),
+    (
+        "a range of 10^11 hosts",
+        subjects.BOOK,
+        book("hostile-r27", hosts={"nodeset": "x[1-100000000000]"}),
+        Rejected("hosts.nodeset"),
+    ),
+    (
         "wrong schema_version",
         subjects.BOOK,
         book("hostile-r04", schema_version=2),

@@ -64,6 +64,13 @@ async def test_a_message_given_up_on_is_listed_and_replayed(env, js) -> None:
         unknown = await run_cli("dlq", "retry", "MAINT.999999")
         assert unknown.code == 2 and "ID: no dead letter 'MAINT.999999'" in unknown.err
 
+        # Something on a dead-letter subject that is no dead letter: listed as such, not a crash.
+        junk = await js.publish(subjects.dead_letter("poison-eater"), b"\x00not json")
+        listed = await eventually(lambda: _letters_for(junk.seq), timeout=20)
+        assert [(lt["id"], lt["subject"]) for lt in listed] == [(f"unreadable.{junk.seq}", "?")]
+        refused = await run_cli("dlq", "retry", f"unreadable.{junk.seq}")
+        assert refused.code == 2 and "holds no message that can be replayed" in refused.err
+
 
 async def _letters_for(seq: int) -> list[dict]:
     listed = await cli_json("dlq", "list")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,14 @@ WINDOW = ["--start", "+1h", "--duration", "1h"]
         (["cancel", "mw-abcdefgh", "--reason", ""], "--reason", "at least 1 character"),
         (["reschedule", "mw-abcdefgh", "--start", "+1h"], "--end", "give either --end or --duration"),
         (["list", "--state", "sleeping"], "--state", "is not one of"),
+        (book(*WINDOW, title="Reboot\x1b[2J"), "--title", "control or invisible character U+001B"),
+        (book(*WINDOW, title="\u202egnp.exe"), "--title", "control or invisible character U+202E"),
+        (book(*WINDOW, "--description", "ding\x07"), "--description", "U+0007"),
+        (book("--start", "+99999999999d", "--duration", "1h"), "--start", "too long"),
+        (book("--start", "9999-12-31T23:59+00:00", "--duration", "1h"), "--duration", "past the year 9999"),
+        (book("--start", "0001-01-01T00:00+14:00", "--duration", "1h"), "--start", "out of range"),
+        (book("--start", "+1h", "--duration", "99999999999999d"), "--duration", "too long"),
+        (["extend", "mw-abcdefgh", "--by", "999999999999d"], "--by", "too long"),
     ],
 )
 def test_input_errors_exit_2_and_name_the_field(args, field, reason) -> None:
@@ -110,3 +120,33 @@ def test_a_bad_setting_is_named_without_a_traceback(env, args, named) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert named in done.stderr and "Traceback" not in done.stderr
+
+
+FOREWARN = str(Path(sys.executable).with_name("forewarn"))
+SECRET_URL = "nats://forewarn-cli:s3cret-pw@127.0.0.1:9"
+
+
+def test_a_service_without_nats_says_where_it_tried_and_exits_1(tmp_path: Path) -> None:
+    env = os.environ | {
+        "FOREWARN_NATS_URL": SECRET_URL,
+        "FOREWARN_NATS_CONNECT_TIMEOUT": "2",
+        "FOREWARN_DATA_DIR": str(tmp_path),
+        "COLUMNS": "200",
+    }
+    done = subprocess.run([FOREWARN, "run", "scheduler"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "cannot reach NATS at nats://forewarn-cli:***@127.0.0.1:9 (no connection within 2s)" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    cli = CliRunner().invoke(app, book(*WINDOW), env={"FOREWARN_NATS_URL": SECRET_URL})
+    assert cli.exit_code == 1 and "forewarn-cli:***@" in cli.output and "s3cret" not in cli.output
+
+
+def test_a_service_waiting_for_nats_stops_on_sigterm(tmp_path: Path) -> None:
+    env = os.environ | {"FOREWARN_NATS_URL": SECRET_URL, "FOREWARN_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [FOREWARN, "run", "notifier"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    time.sleep(3)  # connecting, as it does for up to FOREWARN_NATS_CONNECT_TIMEOUT
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and b"stopped while starting" in out and b"s3cret" not in out
