@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -35,6 +36,8 @@ class Metrics:
     """The instruments of one process, in its own registry (a test may run several stacks)."""
 
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    # Read from the server before each scrape (the status page's lag, say).
+    refreshers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -88,6 +91,9 @@ class Metrics:
         """The Prometheus text of this process; without NATS, the last known lag stands."""
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.refresh(brokers), timeout=2)
+        for refresh in self.refreshers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(refresh(), timeout=2)
         return generate_latest(self.registry)
 
 

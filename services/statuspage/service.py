@@ -32,6 +32,7 @@ class StatusPage:
         self.engine = engine
         self.broker = broker
         self.metrics = metrics
+        metrics.refreshers.append(self.refresh_lag)
         registry = metrics.registry
         self.view = StatusView()
         self.broadcast = Broadcast()

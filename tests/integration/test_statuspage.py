@@ -328,7 +328,8 @@ async def _arrival(events: EventStream) -> tuple[dict, float]:
     return data, time.monotonic()
 
 
-async def test_live_events_health_metrics_and_headers(status_env, js) -> None:
+async def test_live_events_health_metrics_and_headers(status_env, js, monkeypatch) -> None:
+    monkeypatch.setenv("FOREWARN_METRICS_PORT", "0")
     async with running("scheduler", "impact", "statuspage") as stack:
         base = _page_url(stack)
         async with EventStream(base + "/events") as events:
@@ -341,12 +342,15 @@ async def test_live_events_health_metrics_and_headers(status_env, js) -> None:
 
         health = await get(base + "/health")
         assert health.status == 200 and health.json()["status"] == "ok"
-        metrics = (await get(base + "/metrics")).text
+        # Metrics name consumers and count notices: the metrics port has them, the public one none.
+        assert (await get(base + "/metrics")).status == 404
+        assert (await get(base + "/static/%00")).status == 404  # a NUL no path can hold: no 500
+        metrics = (await get(stack.ops.address + "/metrics")).text
         assert "forewarn_statuspage_lag_messages 0.0" in metrics
         assert re.search(
             r'faststream_received_messages_total\{.*handler="maint.window.scheduled"\} [1-9]', metrics
         )
-        assert 'handler="maint.timer.>"' in metrics, "per-window subjects count under their family"
+        assert 'destination="maint.timer.>"' in metrics, "per-window subjects count under their family"
 
         page = await get(base + "/")
         csp = page.headers["content-security-policy"]
