@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from faststream.nats import NatsBroker, Schedule
 from nats.js.errors import NotFoundError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
 from forewarn.schemas import subjects
@@ -45,6 +45,11 @@ class Scheduler:
             freezes=FreezeCalendar.from_dir(settings.freeze_dir),
         )
         self.clock: Callable[[], datetime] = utcnow
+
+    async def start(self) -> None:
+        """Set the timers of every live window again: a timer stream made anew loses none."""
+        for window_id in await asyncio.to_thread(self._live):
+            await self.sync_timers(window_id)
 
     async def obey(self, command: Payload) -> bytes:
         """Apply a command; publish its events and timers; return the answer for the sender."""
@@ -128,6 +133,11 @@ class Scheduler:
         js = self.broker.config.connection_state.stream
         with suppress(NotFoundError):
             await js.purge_stream(subjects.TIMER_STREAM, subject=subjects.timer(window_id, edge))
+
+    def _live(self) -> list[str]:
+        live = [WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value]
+        with Session(self.engine) as session:
+            return list(session.scalars(select(Window.id).where(Window.state.in_(live))))
 
     def _get(self, window_id: str) -> Window | None:
         with Session(self.engine) as session:
