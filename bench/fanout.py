@@ -132,9 +132,9 @@ async def measure_notifier(n: int) -> dict:
     """The notifier's fan-out, as in production, with settings from the environment."""
     from sqlmodel import Session
 
-    from forewarn.schemas import subjects
     from forewarn.schemas.base import utcnow
     from forewarn.services.bus.broker import build_broker
+    from forewarn.services.bus.stream import declare_streams
     from forewarn.services.db import create_db_engine
     from forewarn.services.migrate import upgrade
     from forewarn.services.notifier import ledger
@@ -148,7 +148,7 @@ async def measure_notifier(n: int) -> dict:
     broker = build_broker(settings, name="bench-fanout")
     await broker.connect()
     js = broker.config.connection_state.stream
-    await js.add_stream(name=subjects.STREAM, subjects=[subjects.ALL], duplicate_window=900)
+    await declare_streams(js)
     notifier = Notifier(settings, engine, broker)
     impact = make_impact(n)
     samples = [
@@ -225,7 +225,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="forewarn-fanout-") as tmp:
         port = free_port()
         sink = start_sink(port)
-        nats = EmbeddedNats(Path(tmp) / "nats", free_port())
+        nats = EmbeddedNats(Path(tmp) / "nats", free_port(), users=False)
         nats.start()
         try:
             for n in sorted({max(args.tenants // 5, 1), args.tenants}):

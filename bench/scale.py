@@ -101,7 +101,7 @@ class Stack:
         from forewarn.services.bus.embedded import EmbeddedNats
 
         self.folder = folder
-        self.nats = EmbeddedNats(folder / "nats", free_port())
+        self.nats = EmbeddedNats(folder / "nats", free_port(), users=False)
         self.notifiers = notifiers
         self.env = os.environ | {
             "FOREWARN_DATABASE_URL": db_url,

@@ -156,9 +156,15 @@ def _list(items: tuple[str, ...]) -> str:
 
 
 def server_config(
-    *, listen: str, store_dir: str, routes: list[str] | None = None, name: str = "", http: str = ""
+    *,
+    listen: str,
+    store_dir: str,
+    routes: list[str] | None = None,
+    name: str = "",
+    http: str = "",
+    users: bool = True,
 ) -> str:
-    """A nats-server configuration: JetStream, forewarn's users, and optionally a cluster."""
+    """A nats-server configuration: JetStream, forewarn's users (unless told not), optionally a cluster."""
     lines = [
         "# Written by `forewarn nats-config`. Passwords are references to the environment of",
         "# nats-server: set FOREWARN_NATS_PASSWORD_<USER> for each user before starting it.",
@@ -172,6 +178,8 @@ def server_config(
         lines.append(f"http: {http}")
     if routes:
         lines.append(f"cluster {{ name: forewarn, listen: 0.0.0.0:6222, routes: {_list(tuple(routes))} }}")
+    if not users:
+        return "\n".join([*lines, ""])
     lines += ["authorization {", "  users = ["]
     for user in (*USERS, ADMIN):
         lines += [

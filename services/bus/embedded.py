@@ -49,22 +49,29 @@ def passwords(data_dir: Path, *, create: bool = False) -> dict[str, str]:
         return {}
 
 
-def write_config(data_dir: Path, port: int, *, host: str = "127.0.0.1") -> Path:
-    """A single-node JetStream configuration with forewarn's users, stored under the data dir."""
+def write_config(data_dir: Path, port: int, *, host: str = "127.0.0.1", users: bool = True) -> Path:
+    """A single-node JetStream configuration, with forewarn's users unless told otherwise."""
     store = data_dir / "jetstream"
     store.mkdir(parents=True, exist_ok=True)
     config = data_dir / "nats-server.conf"
-    config.write_text(server_config(listen=f"{host}:{port}", store_dir=str(store), name="forewarn-embedded"))
+    config.write_text(
+        server_config(listen=f"{host}:{port}", store_dir=str(store), name="forewarn-embedded", users=users)
+    )
     return config
 
 
 class EmbeddedNats:
-    """A nats-server child process with its JetStream store on disk."""
+    """A nats-server child process with its JetStream store on disk.
 
-    def __init__(self, data_dir: Path, port: int, *, host: str = "127.0.0.1") -> None:
+    `users=False` leaves the server open to anyone who can reach it: only for a
+    measurement on loopback (bench/), never for forewarn's own bus.
+    """
+
+    def __init__(self, data_dir: Path, port: int, *, host: str = "127.0.0.1", users: bool = True) -> None:
         self.data_dir = data_dir
         self.port = port
         self.host = host
+        self.users = users
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -78,8 +85,9 @@ class EmbeddedNats:
                 f"port {self.port} is already in use: is another `forewarn up` running? "
                 "Stop it, or set FOREWARN_NATS_URL to use that server."
             )
-        config = write_config(self.data_dir, self.port, host=self.host)
-        secrets = {user.env: passwords(self.data_dir, create=True)[user.name] for user in (*USERS, ADMIN)}
+        config = write_config(self.data_dir, self.port, host=self.host, users=self.users)
+        made = passwords(self.data_dir, create=True) if self.users else {}
+        secrets = {user.env: made[user.name] for user in (*USERS, ADMIN) if user.name in made}
         log = (self.data_dir / "nats-server.log").open("ab")
         self.process = subprocess.Popen(
             [nats_server_binary(), "-c", str(config)],
