@@ -230,3 +230,36 @@ async def test_killing_the_notifier_between_two_deliveries_sends_each_notice_onc
         if notifier.returncode is None:
             notifier.terminate()
             await notifier.wait()
+
+
+async def test_a_long_non_ascii_name_is_delivered_in_lines_smtp_takes(env, js, smtp, tmp_path) -> None:
+    # 200 emoji once made a 1,081-character To: line, and aiosmtpd answered "500 Line too long".
+    emoji, nordic = "😀" * 200, "Åsa Östlund-Häggström, Driftansvarig för Lagringsplattformen " * 3
+    extra = {
+        "tenants": [
+            {"id": "long-names", "name": "Långa Namn AB", "timezone": "Europe/Stockholm", "locale": "sv",
+             "contacts": [{"email": "emoji@long.example", "name": emoji},
+                          {"email": "nordic@long.example", "name": nordic.strip()}]},
+        ],
+        "resources": [
+            {"id": "vm-long", "name": "web", "kind": "vm", "host": "sto1-cmp-01", "tenant": "long-names"}
+        ],
+    }  # fmt: skip
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    assert (await run_cli("inventory", "load", str(tmp_path / "extra.json"))).code == 0
+    inbox = smtp(Inbox())
+    async with running("scheduler", "impact", "notifier"):
+        booked = await cli_json("book", "--title", "Ünïcode – långt", "--impact", "outage", *LATER,
+                                "--hosts", "sto1-cmp-01")  # fmt: skip
+        ours = ("emoji@long.example", "nordic@long.example")
+
+        def arrived() -> list:
+            return [m for m in inbox.messages if m["To"].addresses[0].addr_spec in ours]
+
+        mails = await eventually(lambda: len(arrived()) == 2 and arrived())
+        shown = await cli_json("show", booked["id"])
+        assert shown["notices"]["failed"] == 0
+    names = {m["To"].addresses[0].addr_spec: m["To"].addresses[0].display_name for m in mails}
+    # The stdlib parser puts a space between encoded words; mail clients do not (RFC 2047).
+    assert names["emoji@long.example"].replace(" ", "") == emoji
+    assert names["nordic@long.example"].replace(" ", "") == nordic.replace(" ", "")
