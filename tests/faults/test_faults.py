@@ -58,12 +58,14 @@ async def test_reporter_killed_during_the_completion_fan_out(fleet: Fleet) -> No
 
 async def test_scheduler_down_at_the_start_and_impact_killed_mid_resolution(fleet: Fleet) -> None:
     await fleet.start(*ALL)
-    wid = await fleet.book(start="+12s", duration="3s")
+    loop = asyncio.get_running_loop()
+    booked_at = loop.time()
+    wid = await fleet.book(start="+20s", duration="3s")
     await reached(fleet, 500)
-    # The start timer fires while the scheduler is dead: the server keeps the due message.
-    await asyncio.sleep(9)
+    # Both timers fire while the scheduler is dead: the server keeps the due messages.
     await fleet.services["scheduler"].kill()
-    await asyncio.sleep(8)
+    assert loop.time() - booked_at < 19, "the invitations took so long that the start came first"
+    await asyncio.sleep(booked_at + 25 - loop.time())
     nc = await nats.connect(fleet.nats.url)
     completed = asyncio.Event()
     sub = await nc.subscribe(subjects.COMPLETED, cb=_setter(completed))
