@@ -78,7 +78,7 @@ async def _check_repeat(broker: NatsBroker, out: Outgoing, ack: PubAck) -> None:
     if stored.subject != out.subject:
         raise IdClaimed(
             f"message id {out.msg_id!r} for {out.subject} is taken in stream {ack.stream} by a message "
-            f"on {stored.subject} (seq {ack.seq}); it will be retried once the duplicate window has passed"
+            f"on {stored.subject} (seq {ack.seq}): another publisher claimed it, so ours is not stored"
         )
 
 
