@@ -32,7 +32,7 @@ from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, Win
 from forewarn.services.cli import render
 from forewarn.services.inventory.load import ContactIn, ResourceIn
 from forewarn.services.notifier.compose import Composer, Notice, one_line
-from forewarn.services.notifier.invitation import Organizer, param_text, public_event
+from forewarn.services.notifier.invitation import Organizer, feed_calendar, param_text, public_event
 from forewarn.services.statuspage.feeds import atom
 from forewarn.services.statuspage.state import StatusView
 
@@ -172,3 +172,15 @@ def test_a_title_that_got_past_the_rules_still_breaks_nothing(title: str) -> Non
     assert out["atom"].endswith(printable(title))
     assert out["ics"] == printable(title)
     assert "\x1b" not in out["terminal"] and "\x07" not in out["terminal"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=hostile)
+def test_a_tenant_name_cannot_break_its_calendar_feed(name: str) -> None:
+    # A bare CR in a tenant's name once put END:VCALENDAR into X-WR-CALNAME of its feed.
+    tenant = _notice("Ops", "vm-1").tenant
+    feed = Calendar.from_ical(
+        feed_calendar(f"Maintenance for {name}", [(make_window(), tenant)], ORGANIZER, stamp=STAMP)
+    )
+    assert [c.name for c in feed.walk()] == ["VCALENDAR", "VEVENT", "VALARM"]
+    assert _unescape(str(feed["X-WR-CALNAME"])) == printable(f"Maintenance for {name}")

@@ -10,8 +10,11 @@ from pydantic import ValidationError
 from forewarn.schemas import export
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
+from forewarn.schemas.events import ImpactResolved, ReminderDue, WindowDue
 from forewarn.services.durations import format_duration, parse_duration
 from forewarn.services.scheduler.lifecycle import window_id_for
+
+from ..factories import START, make_window
 
 GOOD = dict(
     command_id="cmd-0001-abcd",
@@ -87,3 +90,16 @@ def test_offsets_other_than_utc_survive_round_trip() -> None:
 def test_checked_in_exports_match_the_code() -> None:
     stale = [name for name, text in export.exports().items() if (export.HERE / name).read_text() != text]
     assert not stale, f"run `make schemas`: {stale}"
+
+
+@pytest.mark.parametrize("window_id", ["*", ">", "mw-a.b", "mw-a b", "mw-*", "MW-ABC12345", ""])
+def test_a_window_id_that_would_widen_a_subject_is_refused_everywhere(window_id: str) -> None:
+    # A forged ImpactResolved with window.id "*" once purged every window's reminders.
+    body = {"window": {**make_window().model_dump(mode="json"), "id": window_id}, "cause": "scheduled",
+            "components": [], "tenant_count": 0, "resource_count": 0, "tenants": []}  # fmt: skip
+    with pytest.raises(ValidationError, match=r"window\.id"):
+        ImpactResolved.model_validate(body)
+    with pytest.raises(ValidationError, match=r"window\.id"):
+        WindowDue.model_validate({"window_id": window_id, "edge": "start", "at": START.isoformat()})
+    with pytest.raises(ValidationError, match=r"window\.id"):
+        ReminderDue.model_validate({"window_id": window_id, "revision": 1, "lead": 3600, "impact_seq": 1})
