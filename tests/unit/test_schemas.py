@@ -99,7 +99,7 @@ def test_a_window_id_that_would_widen_a_subject_is_refused_everywhere(window_id:
             "components": [], "tenant_count": 0, "resource_count": 0, "tenants": []}  # fmt: skip
     with pytest.raises(ValidationError, match=r"window\.id"):
         ImpactResolved.model_validate(body)
-    with pytest.raises(ValidationError, match=r"window\.id"):
+    with pytest.raises(ValidationError, match="window_id"):
         WindowDue.model_validate({"window_id": window_id, "edge": "start", "at": START.isoformat()})
-    with pytest.raises(ValidationError, match=r"window\.id"):
+    with pytest.raises(ValidationError, match="window_id"):
         ReminderDue.model_validate({"window_id": window_id, "revision": 1, "lead": 3600, "impact_seq": 1})
