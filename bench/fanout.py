@@ -136,9 +136,9 @@ async def measure_notifier(n: int) -> dict:
     from forewarn.services.bus.broker import build_broker
     from forewarn.services.bus.stream import declare_streams
     from forewarn.services.db import create_db_engine
+    from forewarn.services.mail import ledger
+    from forewarn.services.mail.compose import Notice
     from forewarn.services.migrate import upgrade
-    from forewarn.services.notifier import ledger
-    from forewarn.services.notifier.compose import Notice
     from forewarn.services.notifier.service import Notifier
     from forewarn.services.notifier.settings import NotifierSettings
 
@@ -152,14 +152,14 @@ async def measure_notifier(n: int) -> dict:
     notifier = Notifier(settings, engine, broker)
     impact = make_impact(n)
     samples = [
-        notifier.composer.compose(
+        notifier.sender.composer.compose(
             Notice(kind="scheduled", window=impact.window, tenant=t, contact=t.contacts[0]), stamp=utcnow()
         )
         for t in impact.tenants[:30]
     ]
     size = sum(len(m.as_bytes()) for m in samples) // len(samples)
     began = time.perf_counter()
-    await notifier.fan_out(impact, "scheduled")
+    await notifier.sender.fan_out(impact, "scheduled")
     seconds = time.perf_counter() - began
     await notifier.close()
     await broker.stop()

@@ -77,7 +77,7 @@ def metadata() -> MetaData:
     """Every forewarn table, as the migrations and their tests see them."""
     # Importing the table modules registers them on SQLModel.metadata.
     from .inventory import models as _inventory  # noqa: F401
-    from .notifier import models as _notifier  # noqa: F401
+    from .mail import models as _mail  # noqa: F401
     from .reporter import models as _reporter  # noqa: F401
     from .scheduler import models as _scheduler  # noqa: F401
     from .statuspage import models as _statuspage  # noqa: F401

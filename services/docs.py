@@ -7,11 +7,11 @@ from faststream.nats import NatsBroker
 from forewarn.schemas.catalog import OTHERS, WINDOW_EVENTS
 from forewarn.schemas.events import WindowDue
 
-from .impact.app import impact_router
-from .notifier.app import notifier_router
-from .reporter.app import reporter_router
-from .scheduler.app import scheduler_router
-from .statuspage.app import statuspage_router
+from .impact.handlers import impact_router
+from .notifier.handlers import notifier_router
+from .reporter.handlers import reporter_router
+from .scheduler.handlers import scheduler_router
+from .statuspage.handlers import statuspage_router
 
 
 def documented_broker() -> NatsBroker:

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from .bus import jetstream
 from .config import StartupError
 
 # Open event streams get this long to end when a server stops.
@@ -79,7 +80,7 @@ class Metrics:
     async def refresh(self, brokers: list[NatsBroker]) -> None:
         """Read the lag of this process's consumers from the server, as of now."""
         for broker in brokers:
-            js = broker.config.connection_state.stream
+            js = jetstream.context(broker)
             for stream, name in consumers_of(broker):
                 with contextlib.suppress(NotFoundError):
                     info = await js.consumer_info(stream, name)

@@ -13,23 +13,25 @@ from faststream.nats import NatsBroker, NatsRouter
 from opentelemetry.sdk.trace import TracerProvider
 
 from . import migrate
+from .bus import jetstream
 from .bus.broker import build_broker, wait_for_streams
 from .bus.stream import declare_streams
 from .config import CommonSettings, StartupError
 from .db import create_db_engine
-from .impact.app import impact_router
-from .impact.service import ImpactResolver, ImpactSettings
-from .notifier.app import notifier_router
+from .impact.handlers import impact_router
+from .impact.service import ImpactResolver
+from .impact.settings import ImpactSettings
+from .notifier.handlers import notifier_router
 from .notifier.service import Notifier
 from .notifier.settings import NotifierSettings
 from .ops import HttpServer, Metrics, ops_app
-from .reporter.app import reporter_router
+from .reporter.handlers import reporter_router
 from .reporter.service import Reporter
 from .reporter.settings import ReporterSettings
-from .scheduler.app import scheduler_router
+from .scheduler.handlers import scheduler_router
 from .scheduler.service import Scheduler
 from .scheduler.settings import SchedulerSettings
-from .statuspage.app import statuspage_router
+from .statuspage.handlers import statuspage_router
 from .statuspage.service import StatusPage
 from .statuspage.settings import StatusSettings
 from .tracing import tracer_provider as tracer_provider_for
@@ -106,7 +108,7 @@ class Stack:
         try:
             for broker in self.brokers.values():
                 await self._connect(broker)
-            first = self.broker.config.connection_state.stream
+            first = jetstream.context(self.broker)
             if "scheduler" in self.names:
                 await declare_streams(first, replicas=self.settings.stream_replicas)
             else:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from forewarn.schemas.events import DeadLettered
 
+from .jetstream import message
 from .reliability import PAYLOAD_KEEP, store_dead_letter, stream_letter_id
 
 log = logging.getLogger("forewarn.bus")
@@ -35,9 +36,8 @@ class MaxDeliveries(BaseModel):
 
 async def record_gave_up(broker: NatsBroker, advisory: MaxDeliveries, *, timeout: float) -> None:
     """Store the message a consumer gave up on as a dead letter, with its subject and payload."""
-    js = broker.config.connection_state.stream
     try:
-        original = await js.get_msg(advisory.stream, advisory.stream_seq)
+        original = await message(broker, advisory.stream, advisory.stream_seq)
         subject, payload = original.subject, bytes(original.data or b"")
     except NotFoundError:
         subject, payload = "?", b""  # removed since (a purged timer, say): the record still says what failed

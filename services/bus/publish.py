@@ -18,6 +18,8 @@ from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from forewarn.schemas import subjects
 
+from .jetstream import message
+
 # A leader election in a cluster takes a few seconds; a restarting server a
 # little longer. Retrying with the same Nats-Msg-Id can never store twice.
 _TRANSIENT = (
@@ -70,9 +72,8 @@ async def _check_repeat(broker: NatsBroker, out: Outgoing, ack: PubAck) -> None:
     before. A message since removed (a timer that fired or was purged) was ours too:
     only its owner can publish in a timer stream.
     """
-    js = broker.config.connection_state.stream
     try:
-        stored = await js.get_msg(ack.stream, ack.seq)
+        stored = await message(broker, ack.stream, ack.seq)
     except NotFoundError:
         return
     if stored.subject != out.subject:

@@ -14,7 +14,7 @@ from faststream.exceptions import AckMessage, NackMessage
 from faststream.nats import NatsBroker
 from pydantic import ValidationError
 
-from forewarn.schemas import subjects
+from forewarn.schemas import msgids, subjects
 from forewarn.schemas.catalog import COMMANDS
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
 
@@ -133,7 +133,9 @@ class Reliability(BaseMiddleware):
                 reasons=reasons,
             )
             out = Outgoing(
-                subjects.REJECTED, f"rejected.{command_id or letter_id}", rejection.model_dump_json().encode()
+                subjects.REJECTED,
+                msgids.rejected(command_id or letter_id),
+                rejection.model_dump_json().encode(),
             )
             await publish(broker, out, timeout=5.0)
             reply_to = (msg.headers or {}).get("reply_to")
@@ -161,7 +163,7 @@ def dead_letter_out(letter: DeadLettered) -> Outgoing:
     """
     return Outgoing(
         subjects.dead_letter(letter.consumer),
-        f"dlq.{letter.consumer}.{letter.id}",
+        msgids.dead_letter(letter.consumer, letter.id),
         letter.model_dump_json().encode(),
     )
 

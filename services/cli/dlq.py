@@ -12,7 +12,7 @@ from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 from rich.table import Table
 
-from forewarn.schemas import subjects
+from forewarn.schemas import msgids, subjects
 from forewarn.schemas.events import DeadLettered
 
 from ..bus.publish import Outgoing, publish
@@ -135,7 +135,7 @@ def retry(
                 raise Abort(f"ID: {letter_id} holds no message that can be replayed")
             ack = await publish(
                 broker,
-                Outgoing(original.subject, f"replay.{letter_id}", original.payload.encode()),
+                Outgoing(original.subject, msgids.replay(letter_id), original.payload.encode()),
                 timeout=settings.publish_timeout,
             )
             for stored in mine:

@@ -18,13 +18,12 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
 from ..config import CommonSettings
+from ..ical.feed import tenant_feed
 from ..impact.resolve import resolve_hosts
 from ..inventory.models import UnknownTenant
-from ..notifier import ledger
-from ..notifier.feed import tenant_feed
-from ..notifier.settings import NotifierSettings
-from ..scheduler.lifecycle import hosts_of, view
+from ..mail import ledger
 from ..scheduler.models import Window, WindowEventRecord
+from ..scheduler.queries import hosts_of, view
 from ..scheduler.selectors import fold
 from .common import Abort, connected, console, open_store, report, safe
 from .render import dump, print_window, when, window_json
@@ -180,7 +179,7 @@ def calendar(
     tenant: Annotated[str, typer.Argument(metavar="TENANT", help="A tenant id from the inventory.")],
 ) -> None:
     """Print a tenant's iCalendar feed: current and upcoming windows, cancellations included."""
-    settings = NotifierSettings()
+    settings = CommonSettings()
     try:
         feed = tenant_feed(open_store(), tenant, provider=settings.provider, organizer=settings.mail_from)
     except UnknownTenant:

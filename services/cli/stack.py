@@ -11,8 +11,8 @@ import typer
 from ..bus.embedded import EmbeddedNats
 from ..config import EMBEDDED_NATS_PORT, CommonSettings, StartupError
 from ..logs import configure_logging
-from ..notifier.inbox import DemoInbox
-from ..notifier.settings import NotifierSettings
+from ..mail.inbox import DemoInbox
+from ..mail.settings import MailSettings
 from ..runtime import SERVICES, Stack, serve
 from .common import EXIT_ENV, console, err
 
@@ -63,7 +63,7 @@ def up(log_level: LogLevel = None) -> None:
 
 def _demo_inbox(settings: CommonSettings) -> DemoInbox | None:
     """With no FOREWARN_SMTP_HOST, mail goes to an inbox of .eml files in the data dir."""
-    mail = NotifierSettings()
+    mail = MailSettings()
     if mail.smtp_host:
         return None
     inbox = DemoInbox(settings.data_dir / "inbox", mail.smtp_port)

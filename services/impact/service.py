@@ -6,31 +6,18 @@ import asyncio
 import logging
 
 from faststream.nats import NatsBroker
-from pydantic import Field
 from sqlalchemy import Engine
 
-from forewarn.schemas import subjects
+from forewarn.schemas import msgids, subjects
 from forewarn.schemas.events import ImpactCause, WindowView
 
+from ..bus import jetstream
 from ..bus.publish import Outgoing, publish_all
-from ..bus.stream import MAX_PAYLOAD
-from ..config import CommonSettings
 from ..logs import about
 from .resolve import ImpactMessage, resolve_impact
+from .settings import ImpactSettings
 
 log = logging.getLogger("forewarn.impact")
-
-
-class ImpactSettings(CommonSettings):
-    """FOREWARN_* variables read by the impact resolver."""
-
-    impact_part_tenants: int = Field(
-        default=100,
-        ge=1,
-        le=10_000,
-        description="Tenants per ImpactResolved message at most: a window's notices are split "
-        "into parts this size, which the notifier processes share.",
-    )
 
 
 class ImpactResolver:
@@ -47,19 +34,18 @@ class ImpactResolver:
             return await self._resolve(window, cause)
 
     async def _resolve(self, window: WindowView, cause: ImpactCause) -> list[ImpactMessage]:
-        server_max = self.broker._connection.max_payload if self.broker._connection else MAX_PAYLOAD
         results = await asyncio.to_thread(
             resolve_impact,
             self.engine,
             window,
             cause,
-            max_bytes=min(server_max, MAX_PAYLOAD),
+            max_bytes=jetstream.max_payload(self.broker),
             max_tenants=self.settings.impact_part_tenants,
         )
         outgoing = [
             Outgoing(
                 subjects.IMPACT_RESOLVED,
-                f"impact.{window.id}.r{window.revision}.p{r.part}of{r.parts}",
+                msgids.impact(window.id, window.revision, cause.value, r.part, r.parts),
                 r.body,
             )
             for r in results

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from .invitation import Organizer, build_calendar, location_of, method_for
+from ..ical.invitation import Organizer, build_calendar, location_of, method_for
 
 NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder", "started", "completed"]
 # Which template renders each kind of notice; all kinds share one layout today.

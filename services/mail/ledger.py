@@ -11,7 +11,6 @@ from sqlmodel import Session
 from forewarn.schemas.base import utcnow
 
 from ..db import again_on_conflict
-from ..scheduler.models import Window
 from .compose import Notice, ledger_kind, notice_id
 from .models import NoticeRecord
 
@@ -102,9 +101,3 @@ def counts(session: Session, window_id: str) -> dict[str, int]:
         .group_by(NoticeRecord.state)
     )
     return {"pending": 0, "sent": 0, "failed": 0} | dict(rows.all())
-
-
-def current_revision(engine: Engine, window_id: str) -> int | None:
-    """The window's revision in the scheduler's store; None if it is not there."""
-    with Session(engine) as session:
-        return session.execute(select(Window.revision).where(Window.id == window_id)).scalar_one_or_none()

@@ -19,7 +19,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from .settings import NotifierSettings
+from .settings import MailSettings
 
 log = logging.getLogger("forewarn.notifier")
 
@@ -44,7 +44,7 @@ _TRANSIENT = (Transient, SMTPServerDisconnected, SMTPConnectError, SMTPTimeoutEr
 class Mailer:
     """A small pool of SMTP connections; at most `smtp_concurrency` mails in flight."""
 
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
         self._slots = asyncio.Semaphore(settings.smtp_concurrency)
         self._idle: list[SMTP] = []

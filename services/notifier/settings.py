@@ -1,50 +1,27 @@
-"""The notifier's settings."""
+"""The notifier's settings: the mail server's, and when to remind and whether to tell of starts."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from forewarn import templates
-
-from ..config import CommonSettings
 from ..durations import Duration
+from ..mail.settings import MailSettings
 
 
-class NotifierSettings(CommonSettings):
+class NotifierSettings(MailSettings):
     """FOREWARN_* variables read by the notifier."""
 
-    smtp_host: str | None = Field(
-        default=None, description="Unset: `forewarn up` runs a demo inbox on 127.0.0.1 that keeps .eml files."
-    )
-    smtp_port: int = Field(default=1025, ge=1, le=65535)
-    smtp_tls: Literal["none", "starttls", "tls"] = "none"
-    smtp_ca_file: Path | None = Field(
-        default=None, description="CA bundle that signed the mail server's certificate. Unset: the system's."
-    )
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_timeout: float = Field(default=30.0, gt=0)
-    smtp_concurrency: int = Field(default=8, ge=1, le=256, description="Mails in flight at once.")
-    templates_dir: Path = Field(default=Path(templates.__file__).parent)
     reminders: Annotated[list[Duration], NoDecode] = Field(
         default=[timedelta(hours=72), timedelta(hours=1)],
         description="Lead times of reminders before the start, comma-separated: 72h,1h. Empty: none.",
     )
-
     notify_started: bool = Field(
         default=False, description="Also tell tenants when the work begins (an IN-PROCESS calendar update)."
     )
-
-    @field_validator("smtp_host", "smtp_ca_file", "smtp_username", "smtp_password", mode="before")
-    @classmethod
-    def _unset_if_empty(cls, value: object) -> object:
-        # An empty variable (as compose writes ${VAR:-}) means "not set".
-        return None if value == "" else value
 
     @field_validator("reminders", mode="before")
     @classmethod

@@ -23,7 +23,7 @@ from forewarn.schemas.events import (
     WindowView,
 )
 
-from ..notifier.models import NoticeRecord
+from ..mail.models import NoticeRecord
 from .models import Report, ReportPart, ReportTenant
 
 

@@ -14,7 +14,7 @@ from jinja2 import Environment
 
 from forewarn.schemas.events import NoticeFailure, ReportPublished
 
-from ..notifier.compose import one_line
+from ..mail.compose import one_line
 
 # The mail lists this many tenants; the attached JSON has them all.
 TENANTS_LISTED = 200

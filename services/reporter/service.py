@@ -8,15 +8,15 @@ import logging
 from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 
-from forewarn.schemas import subjects
+from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReportPublished
 
 from ..bus.publish import Outgoing, publish
 from ..db import again_on_conflict, transaction
 from ..logs import about
-from ..notifier.mailer import Permanent
-from ..notifier.service import Notifier
+from ..mail.mailer import Permanent
+from ..mail.sender import NoticeSender
 from ..ops import Metrics
 from .build import affected_tenants, build_report, failures, take_part
 from .mail import compose_report
@@ -42,8 +42,9 @@ class Reporter:
         self.settings = settings
         self.engine = engine
         self.broker = broker
-        # Completion notices are notices like the others: same ledger, templates and mail pool.
-        self.notices = Notifier(settings, engine, broker, metrics=metrics)
+        # Completion notices are notices like the others: the same ledger and templates,
+        # sent through a mail pool of the reporter's own.
+        self.sender = NoticeSender(settings, engine, broker, metrics=metrics)
 
     async def on_impact(self, impact: ImpactResolved) -> None:
         """Take in one part of an ended window's impact; publish the report once all parts are in."""
@@ -55,7 +56,7 @@ class Reporter:
     async def _on_ending(self, impact: ImpactResolved) -> None:
         if impact.cause is ImpactCause.COMPLETED:
             # Before the report, so that it counts these notices as sent or failed.
-            await self.notices.fan_out(impact, "completed")
+            await self.sender.fan_out(impact, "completed")
         if await asyncio.to_thread(self._take, impact):
             await self.publish(impact.window.id)
 
@@ -70,7 +71,7 @@ class Reporter:
     async def publish(self, window_id: str) -> None:
         """Publish ReportPublished and mail ops; both are safe to repeat after a crash."""
         report, mailed = await asyncio.to_thread(self._report, window_id)
-        out = Outgoing(subjects.REPORT_PUBLISHED, f"report.{window_id}", report.model_dump_json().encode())
+        out = Outgoing(subjects.REPORT_PUBLISHED, msgids.report(window_id), report.model_dump_json().encode())
         await publish(self.broker, out, timeout=self.settings.publish_timeout)
         log.info(
             "window %s %s: report published (%s sent, %s failed, %s pending)",
@@ -104,7 +105,7 @@ class Reporter:
     async def _mail_ops(self, window_id: str) -> None:
         report, tenants, refused = await asyncio.to_thread(self._everything, window_id)
         message = compose_report(
-            self.notices.composer.env,
+            self.sender.composer.env,
             report,
             tenants,
             refused,
@@ -114,11 +115,11 @@ class Reporter:
             stamp=utcnow(),
         )
         try:
-            reply = await self.notices.mailer.send(message)
+            reply = await self.sender.mailer.send(message)
         except Permanent as refused_for_good:
             reply = str(refused_for_good)
             log.error("report for %s refused by the mail server: %s", window_id, reply)
         await asyncio.to_thread(self._mailed, window_id, reply)
 
     async def close(self) -> None:
-        await self.notices.close()
+        await self.sender.close()

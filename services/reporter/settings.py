@@ -1,13 +1,13 @@
-"""The reporter's settings: the notifier's (it mails tenants too), and where ops read reports."""
+"""The reporter's settings: the mail server's (it mails tenants and ops), and where ops read reports."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from ..notifier.settings import NotifierSettings
+from ..mail.settings import MailSettings
 
 
-class ReporterSettings(NotifierSettings):
+class ReporterSettings(MailSettings):
     """FOREWARN_* variables read by the reporter."""
 
     ops_email: str | None = Field(

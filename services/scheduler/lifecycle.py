@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from forewarn.schemas.base import Impact, Payload, WindowState
+from forewarn.schemas import msgids
+from forewarn.schemas.base import Payload, WindowState
 from forewarn.schemas.catalog import WINDOW_EVENTS
 from forewarn.schemas.commands import (
     BookWindow,
@@ -24,7 +25,6 @@ from forewarn.schemas.commands import (
     RescheduleWindow,
 )
 from forewarn.schemas.events import (
-    Component,
     Reason,
     WindowCancelled,
     WindowCompleted,
@@ -33,11 +33,11 @@ from forewarn.schemas.events import (
     WindowRescheduled,
     WindowScheduled,
     WindowStarted,
-    WindowView,
 )
 
 from ..bus.publish import Outgoing
 from .models import Window, WindowEventRecord, WindowHost
+from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
 from .selectors import select_hosts
 
@@ -73,7 +73,7 @@ def record(session: Session, cause: str, event: Payload, *, window: Window | Non
     subject = WINDOW_EVENTS[type(event)]
     kind = subject.rsplit(".", 1)[-1]
     # Lifecycle events are keyed by window revision, rejections by their command.
-    msg_id = f"{window.id}.r{window.revision}.{kind}" if window is not None else f"rejected.{cause}"
+    msg_id = msgids.event(window.id, window.revision, kind) if window is not None else msgids.rejected(cause)
     body = event.model_dump_json()
     session.add(
         WindowEventRecord(
@@ -99,33 +99,6 @@ def reject(session: Session, command: Payload, reasons: list[Reason]) -> Outgoin
         reasons=reasons,
     )
     return record(session, command_id, event, window=None)
-
-
-def hosts_of(session: Session, window_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(WindowHost.host).where(WindowHost.window_id == window_id).order_by(WindowHost.host)
-        )
-    )
-
-
-def view(window: Window, hosts: list[str]) -> WindowView:
-    """The public shape of a stored window."""
-    return WindowView(
-        id=window.id,
-        title=window.title,
-        description=window.description,
-        impact=Impact(window.impact),
-        state=WindowState(window.state),
-        start=window.start,
-        end=window.end,
-        revision=window.revision,
-        hosts=hosts,
-        components=[Component(**c) for c in window.components],
-        requested_by=window.requested_by,
-        started_at=window.started_at,
-        ended_at=window.ended_at,
-    )
 
 
 def _bump(window: Window, now: datetime, **changes: object) -> None:

@@ -6,21 +6,20 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from faststream.nats import NatsBroker, Schedule
-from nats.js.errors import NotFoundError
+from faststream.nats import NatsBroker
 from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
-from forewarn.schemas import subjects
+from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import Payload, WindowState, utcnow
 from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from forewarn.schemas.events import WindowDue
 
+from ..bus import timers
 from ..bus.deadletters import MaxDeliveries, record_gave_up
-from ..bus.publish import Outgoing, publish, publish_all
+from ..bus.publish import Outgoing, publish_all
 from ..db import transaction
 from ..logs import about
 from . import lifecycle
@@ -117,22 +116,18 @@ class Scheduler:
                 await self._purge_timer(window.id, edge)
 
     async def _set_timer(self, window: Window, edge: str, at: datetime) -> None:
-        # Timers have one-second granularity: round up so a timer never fires early.
-        fire_at = at.replace(microsecond=0) + (timedelta(seconds=1) if at.microsecond else timedelta(0))
         body = WindowDue(window_id=window.id, edge=edge, at=at).model_dump_json().encode()
-        out = Outgoing(subjects.timer(window.id, edge), f"timer.{window.id}.{edge}.r{window.revision}", body)
-        # A new schedule on the same timer subject replaces the old one.
-        await publish(
+        out = Outgoing(subjects.timer(window.id, edge), msgids.timer(window.id, edge, window.revision), body)
+        await timers.set_timer(
             self.broker,
             out,
+            at=at,
+            target=subjects.due(window.id, edge),
             timeout=self.settings.publish_timeout,
-            schedule=Schedule(fire_at, subjects.due(window.id, edge)),
         )
 
     async def _purge_timer(self, window_id: str, edge: str) -> None:
-        js = self.broker.config.connection_state.stream
-        with suppress(NotFoundError):
-            await js.purge_stream(subjects.TIMER_STREAM, subject=subjects.timer(window_id, edge))
+        await timers.clear_timers(self.broker, subjects.TIMER_STREAM, subjects.timer(window_id, edge))
 
     def _live(self) -> list[str]:
         live = [WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value]

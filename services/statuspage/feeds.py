@@ -9,7 +9,7 @@ from feedgen.feed import FeedGenerator
 from forewarn.schemas.base import printable, utcnow
 from forewarn.schemas.events import TenantImpact
 
-from ..notifier.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event
+from ..ical.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event
 from .state import WORDS, PublicWindow, StatusView
 
 MAX_ENTRIES = 50

@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 
 from forewarn.schemas import subjects
 
+from ..bus import jetstream
+from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
-from ..notifier.invitation import Organizer
 from ..ops import HttpServer, Metrics
 from .api import Page, StatusApi
 from .live import Broadcast
@@ -77,7 +78,7 @@ class StatusPage:
 
     async def refresh_lag(self) -> int:
         """How far behind the stream's last message the page is."""
-        js = self.broker.config.connection_state.stream
+        js = jetstream.context(self.broker)
         info = await js.stream_info(subjects.VIEW_STREAM)
         behind = max(info.state.last_seq - self.view.last_seq, 0)
         self.lag.set(behind)

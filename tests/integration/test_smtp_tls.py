@@ -10,7 +10,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from forewarn.services.notifier.mailer import Mailer, Misconfigured, Permanent
+from forewarn.services.mail.mailer import Mailer, Misconfigured, Permanent
 from forewarn.services.notifier.settings import NotifierSettings
 
 from .smtp import Inbox, free_port

@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact
-from forewarn.services.notifier.compose import Composer, Notice
+from forewarn.services.mail.compose import Composer, Notice
 from tests.factories import START, make_window
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

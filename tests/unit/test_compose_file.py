@@ -15,7 +15,7 @@ from forewarn.services.bus.accounts import ADMIN, USERS
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.cli.main import app
 from forewarn.services.config import CommonSettings
-from forewarn.services.impact.service import ImpactSettings
+from forewarn.services.impact.settings import ImpactSettings
 from forewarn.services.notifier.settings import NotifierSettings
 from forewarn.services.reporter.settings import ReporterSettings
 from forewarn.services.runtime import SERVICES

@@ -30,9 +30,9 @@ from forewarn.schemas.base import Impact, printable, unsafe_character
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowScheduled
 from forewarn.services.cli import render
+from forewarn.services.ical.invitation import Organizer, feed_calendar, param_text, public_event
 from forewarn.services.inventory.load import ContactIn, ResourceIn
-from forewarn.services.notifier.compose import Composer, Notice, one_line
-from forewarn.services.notifier.invitation import Organizer, feed_calendar, param_text, public_event
+from forewarn.services.mail.compose import Composer, Notice, one_line
 from forewarn.services.statuspage.feeds import atom
 from forewarn.services.statuspage.state import StatusView
 

@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState, printable, unsafe_character
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services.notifier.invitation import Organizer, build_calendar, event_uid
+from forewarn.services.ical.invitation import Organizer, build_calendar, event_uid
 from tests.factories import START, make_window
 
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)

@@ -18,7 +18,7 @@ from forewarn.schemas.events import (
     TenantImpact,
     WindowView,
 )
-from forewarn.services.notifier.invitation import (
+from forewarn.services.ical.invitation import (
     STATUS,
     Organizer,
     build_calendar,

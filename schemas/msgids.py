@@ -1,0 +1,54 @@
+"""Every Nats-Msg-Id forewarn publishes with, built from the business key, in one place.
+
+JetStream stores a message once per id within the duplicate window, so a
+repeat of the same work (a redelivery, a retry, a second replica) publishes the
+same id and stores nothing new. Each id names what the message is about and
+which change of it: two different facts never share one.
+"""
+
+from __future__ import annotations
+
+
+def event(window_id: str, revision: int, kind: str) -> str:
+    """A lifecycle event: one per window revision and kind (`mw-….r2.rescheduled`)."""
+    return f"{window_id}.r{revision}.{kind}"
+
+
+def rejected(key: str) -> str:
+    """A WindowRejected, keyed by the command (or the dead letter) it answers."""
+    return f"rejected.{key}"
+
+
+def timer(window_id: str, edge: str, revision: int) -> str:
+    """The schedule of a window's start or end, as set by one revision."""
+    return f"timer.{window_id}.{edge}.r{revision}"
+
+
+def reminder(window_id: str, revision: int, lead_s: int, part: int) -> str:
+    """The schedule of one reminder of one part of a revision's impact."""
+    return f"remind.{window_id}.r{revision}.{lead_s}.p{part}"
+
+
+def impact(window_id: str, revision: int, cause: str, part: int, parts: int) -> str:
+    """One part of the impact of one revision, for the change that caused it."""
+    return f"impact.{window_id}.r{revision}.{cause}.p{part}of{parts}"
+
+
+def notice(key: str) -> str:
+    """The outcome of one notice, keyed by its ledger key."""
+    return f"notice.{key}"
+
+
+def report(window_id: str) -> str:
+    """The completion report of a window: one per window."""
+    return f"report.{window_id}"
+
+
+def dead_letter(consumer: str, letter_id: str) -> str:
+    """A dead letter: one per consumer and message, however often it is recorded."""
+    return f"dlq.{consumer}.{letter_id}"
+
+
+def replay(letter_id: str) -> str:
+    """A dead letter's original, published again by `forewarn dlq retry`."""
+    return f"replay.{letter_id}"

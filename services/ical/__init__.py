@@ -1,0 +1,1 @@
+"""iCalendar: invitations, updates and cancellations (RFC 5545/5546, MAINT-NOTE), and calendar feeds."""

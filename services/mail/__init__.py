@@ -1,0 +1,1 @@
+"""Mail for tenants and ops: composing notices, sending them, and the ledger that sends each once."""

@@ -1,0 +1,130 @@
+"""Sending one kind of notice to every contact of an impact, each at most once.
+
+The notifier sends the changes to the plan and the reminders; the reporter the
+completions. Both hold a NoticeSender of their own: the same ledger, templates
+and kind of mail pool, so a notice is sent once whoever sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from typing import Any, TypeVar
+
+from faststream.nats import NatsBroker
+from sqlalchemy import Engine
+
+from forewarn.schemas import msgids, subjects
+from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed
+
+from ..bus.publish import Outgoing, publish
+from ..logs import about
+from ..ops import Metrics
+from . import ledger
+from .compose import Composer, Notice, NoticeKind, notice_id
+from .mailer import Mailer, Permanent
+from .settings import MailSettings
+
+log = logging.getLogger("forewarn.mail")
+T = TypeVar("T")
+
+
+class NoticeSender:
+    """Holds a composer, a mail pool and the ledger's writer threads; built once at start-up."""
+
+    def __init__(
+        self, settings: MailSettings, engine: Engine, broker: NatsBroker, *, metrics: Metrics | None = None
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.engine = engine
+        self.broker = broker
+        self.composer = Composer(
+            settings.templates_dir, provider=settings.provider, mail_from=settings.mail_from
+        )
+        self.mailer = Mailer(settings)
+        # Compose just in time: a fan-out to thousands holds only this many mails in memory.
+        self._in_flight = asyncio.Semaphore(2 * settings.smtp_concurrency)
+        # SQLite takes one writer at a time, and a writer that finds the lock taken
+        # sleeps for milliseconds: one thread for its ledger writes keeps them queued
+        # instead. PostgreSQL takes concurrent writers.
+        writers = 1 if engine.dialect.name == "sqlite" else 4
+        self._ledger = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ledger")
+
+    async def in_ledger(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a ledger function on the ledger's own threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._ledger, partial(func, *args, **kwargs))
+
+    async def fan_out(self, impact: ImpactResolved, kind: NoticeKind, *, lead: int | None = None) -> None:
+        """One notice of this kind to every contact of every tenant in this impact, each at most once."""
+        results = await asyncio.gather(
+            *(
+                self._notify_one(
+                    Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact, lead=lead)
+                )
+                for tenant in impact.tenants
+                for contact in tenant.contacts
+            ),
+            return_exceptions=True,
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            # Sent notices are in the ledger: the redelivery sends only the rest.
+            raise errors[0]
+
+    async def _notify_one(self, notice: Notice) -> None:
+        async with self._in_flight:
+            with about(tenant_id=notice.tenant.tenant_id):
+                await self._notify_one_now(notice)
+
+    async def _notify_one_now(self, notice: Notice) -> None:
+        record, previous_start = await self.in_ledger(ledger.claim_safely, self.engine, notice)
+        if record.state in ("sent", "failed"):
+            # Seen through before a crash or by another sender: only its outcome event may be missing.
+            self.metrics.notices.labels(notice.kind, "already_" + record.state).inc()
+            await self._publish_outcome(notice, record.state, record.message_id, record.reply)
+            return
+        notice = replace(notice, previous_start=previous_start)
+        message = self.composer.compose(notice, stamp=utcnow())
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            reply = await self.mailer.send(message)
+            state = outcome = "sent"
+        except Permanent as refused:
+            reply, state = str(refused), "failed"
+            outcome = "refused"
+            log.warning("notice %s refused for good: %s", record.id, reply)
+        finally:
+            self.metrics.smtp_seconds.labels(outcome).observe(time.perf_counter() - started)
+        await self.in_ledger(
+            ledger.finish, self.engine, record.id, state=state, message_id=message["Message-ID"], reply=reply
+        )
+        self.metrics.notices.labels(notice.kind, state).inc()
+        await self._publish_outcome(notice, state, message["Message-ID"], reply)
+
+    async def _publish_outcome(self, notice: Notice, state: str, message_id: str, reply: str) -> None:
+        key = notice_id(notice)
+        fields = dict(
+            notice_id=key,
+            window_id=notice.window.id,
+            tenant_id=notice.tenant.tenant_id,
+            contact=notice.contact.email,
+            kind=notice.kind,
+            sequence=notice.window.revision,
+            message_id=message_id,
+        )
+        event = NoticeDelivered(**fields) if state == "sent" else NoticeFailed(**fields, reason=reply)
+        subject = subjects.NOTICE_DELIVERED if state == "sent" else subjects.NOTICE_FAILED
+        out = Outgoing(subject, msgids.notice(key), event.model_dump_json().encode())
+        await publish(self.broker, out, timeout=self.settings.publish_timeout)
+
+    async def close(self) -> None:
+        await self.mailer.close()
+        self._ledger.shutdown(wait=True)

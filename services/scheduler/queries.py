@@ -1,0 +1,72 @@
+"""What other services may read of the scheduler's store: windows as WindowView, their hosts, revisions.
+
+The scheduler writes its tables; the notifier, the calendar feeds and the CLI
+read them only through these functions, so the tables can change without them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from forewarn.schemas.base import Impact, WindowState
+from forewarn.schemas.events import AffectedResource, Component, WindowView
+
+from ..inventory.models import Resource
+from .models import Window, WindowHost
+
+
+def hosts_of(session: Session, window_id: str) -> list[str]:
+    """The hosts a window covers, sorted."""
+    return list(
+        session.scalars(
+            select(WindowHost.host).where(WindowHost.window_id == window_id).order_by(WindowHost.host)
+        )
+    )
+
+
+def view(window: Window, hosts: list[str]) -> WindowView:
+    """The public shape of a stored window."""
+    return WindowView(
+        id=window.id,
+        title=window.title,
+        description=window.description,
+        impact=Impact(window.impact),
+        state=WindowState(window.state),
+        start=window.start,
+        end=window.end,
+        revision=window.revision,
+        hosts=hosts,
+        components=[Component(**c) for c in window.components],
+        requested_by=window.requested_by,
+        started_at=window.started_at,
+        ended_at=window.ended_at,
+    )
+
+
+def current_revision(engine: Engine, window_id: str) -> int | None:
+    """The window's revision in the scheduler's store; None if it is not there."""
+    with Session(engine) as session:
+        return session.execute(select(Window.revision).where(Window.id == window_id)).scalar_one_or_none()
+
+
+def tenant_windows(
+    session: Session, tenant_id: str, *, ended_after: datetime
+) -> list[tuple[WindowView, list[AffectedResource]]]:
+    """The windows that hit a tenant's resources and end after a time, soonest first, with those resources."""
+    rows = session.execute(
+        select(Window, Resource)
+        .join(WindowHost, WindowHost.window_id == Window.id)
+        .join(Resource, Resource.host == WindowHost.host)
+        .where(Resource.tenant == tenant_id, Window.end > ended_after)
+        .order_by(Window.start, Resource.id)
+    ).all()
+    mine: dict[str, tuple[Window, list[AffectedResource]]] = {}
+    for window, resource in rows:
+        entry = mine.setdefault(window.id, (window, []))
+        entry[1].append(
+            AffectedResource(id=resource.id, name=resource.name, kind=resource.kind, host=resource.host)
+        )
+    return [(view(window, hosts_of(session, wid)), resources) for wid, (window, resources) in mine.items()]
