@@ -99,10 +99,26 @@ async def send(
             await sub.unsubscribe()
 
 
+# What an operator can do about a refusal, in this CLI's words: (field, words in the reason, hint).
+HINTS = (
+    ("window_id", "no window ", "see `forewarn list`"),
+    ("hosts", "overlaps live window", "pass --allow-overlap if that is intended"),
+    ("hosts.nodeset", "not in the inventory", "see `forewarn inventory show`"),
+)
+
+
+def hinted(reason: dict) -> str:
+    """A refusal's message, with what to do about it when this CLI knows."""
+    for name, words, hint in HINTS:
+        if reason["field"] == name and words in reason["message"]:
+            return f"{reason['message']} ({hint})"
+    return reason["message"]
+
+
 def rejection(answer: Answer) -> Abort:
     """The scheduler's refusal as a CLI error: every reason, exit code 2."""
     reasons = answer.event["reasons"]
-    lines = "\n".join(f"  • {r['field']}: {r['message']}" for r in reasons)
+    lines = "\n".join(f"  • {r['field']}: {hinted(r)}" for r in reasons)
     return Abort(
         f"{answer.event.get('command', 'command')} rejected:\n{lines}",
         code=EXIT_INPUT,

@@ -1,8 +1,9 @@
 """The window state machine: commands and timers in, events out.
 
-Every function here runs inside one database transaction and returns the
-events to publish; the same transaction stores them as the window's timeline,
-keyed by their Nats-Msg-Id, so a redelivery can republish exactly them.
+Every transition runs inside one database transaction and returns the events
+to publish, which the same transaction records in the window's timeline
+(timeline.py). Every command's transition takes the same arguments:
+`(session, command, *, rules, now)`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import base64
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from forewarn.schemas import msgids
-from forewarn.schemas.base import Payload, WindowState
-from forewarn.schemas.catalog import WINDOW_EVENTS
+from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import (
     BookWindow,
     CancelWindow,
@@ -29,21 +27,23 @@ from forewarn.schemas.events import (
     WindowCancelled,
     WindowCompleted,
     WindowExtended,
-    WindowRejected,
     WindowRescheduled,
     WindowScheduled,
     WindowStarted,
 )
 
 from ..bus.publish import Outgoing
-from .models import Window, WindowEventRecord, WindowHost
+from .models import Window, WindowHost
 from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
 from .selectors import select_hosts
+from .timeline import record, timer_cause
 
 # Timers fire within a second; a start this much later means the scheduler
 # was not there to see it.
 LATE_AFTER = timedelta(seconds=5)
+# Timers have one-second granularity; a due message may arrive a moment early.
+CLOCK_GRACE = timedelta(seconds=2)
 
 
 class Rejected(Exception):
@@ -58,47 +58,6 @@ def window_id_for(command_id: str) -> str:
     """A short, stable window id derived from the booking command's id."""
     digest = hashlib.sha256(command_id.encode()).digest()
     return "mw-" + base64.b32encode(digest).decode().lower()[:8]
-
-
-def recorded(session: Session, cause: str) -> list[Outgoing]:
-    """Events already produced for a command or timer: its redelivery republishes them."""
-    rows = session.scalars(
-        select(WindowEventRecord).where(WindowEventRecord.cause == cause).order_by(WindowEventRecord.revision)
-    )
-    return [Outgoing(r.subject, r.msg_id, r.payload.encode()) for r in rows]
-
-
-def record(session: Session, cause: str, event: Payload, *, window: Window | None) -> Outgoing:
-    """Store an event in the timeline and return it for publishing."""
-    subject = WINDOW_EVENTS[type(event)]
-    kind = subject.rsplit(".", 1)[-1]
-    # Lifecycle events are keyed by window revision, rejections by their command.
-    msg_id = msgids.event(window.id, window.revision, kind) if window is not None else msgids.rejected(cause)
-    body = event.model_dump_json()
-    session.add(
-        WindowEventRecord(
-            msg_id=msg_id,
-            window_id=window.id if window else getattr(event, "window_id", None),
-            cause=cause,
-            subject=subject,
-            kind=kind,
-            revision=window.revision if window else 0,
-            payload=body,
-        )
-    )
-    return Outgoing(subject, msg_id, body.encode())
-
-
-def reject(session: Session, command: Payload, reasons: list[Reason]) -> Outgoing:
-    """Record and return the rejection of a command."""
-    command_id = getattr(command, "command_id", "")
-    event = WindowRejected(
-        command_id=command_id,
-        command=type(command).__name__,
-        window_id=getattr(command, "window_id", None),
-        reasons=reasons,
-    )
-    return record(session, command_id, event, window=None)
 
 
 def _bump(window: Window, now: datetime, **changes: object) -> None:
@@ -144,7 +103,7 @@ def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> l
 def _load(session: Session, window_id: str, *, field: str = "window_id") -> Window:
     window = session.get(Window, window_id, with_for_update=True)
     if window is None:
-        raise Rejected([Reason(field=field, message=f"no window {window_id} (see `forewarn list`)")])
+        raise Rejected([Reason(field=field, message=f"no window {window_id}")])
     return window
 
 
@@ -212,7 +171,7 @@ def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) 
     return [record(session, cmd.command_id, event, window=window)]
 
 
-def cancel(session: Session, cmd: CancelWindow, *, now: datetime) -> list[Outgoing]:
+def cancel(session: Session, cmd: CancelWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
     """Call off a window that has not ended."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="cancel")
@@ -227,7 +186,7 @@ def cancel(session: Session, cmd: CancelWindow, *, now: datetime) -> list[Outgoi
     return [record(session, cmd.command_id, event, window=window)]
 
 
-def complete(session: Session, cmd: CompleteWindow, *, now: datetime) -> list[Outgoing]:
+def complete(session: Session, cmd: CompleteWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
     """End a running window early."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.IN_PROGRESS, action="complete")
@@ -239,11 +198,6 @@ def complete(session: Session, cmd: CompleteWindow, *, now: datetime) -> list[Ou
         early=now < window.end,
     )
     return [record(session, cmd.command_id, event, window=window)]
-
-
-def timer_cause(window_id: str, edge: str) -> str:
-    """The cause key of a timer transition: each edge happens once per window."""
-    return f"timer:{window_id}:{edge}"
 
 
 def start_due(session: Session, window_id: str, *, now: datetime, cause: str | None = None) -> list[Outgoing]:
@@ -280,6 +234,3 @@ def end_due(session: Session, window_id: str, *, now: datetime) -> list[Outgoing
     event = WindowCompleted(window=view(window, hosts_of(session, window.id)), occurred_at=now)
     return [*out, record(session, cause, event, window=window)]
 
-
-# Timers have one-second granularity; a due message may arrive a moment early.
-CLOCK_GRACE = timedelta(seconds=2)

@@ -92,7 +92,7 @@ def check_overlap(
             field="hosts",
             message=f"overlaps live window {wid} {titles[wid].title!r} "
             f"({titles[wid].start:%Y-%m-%d %H:%M}Z to {titles[wid].end:%Y-%m-%d %H:%M}Z) "
-            f"on {fold(found)}; pass --allow-overlap if that is intended",
+            f"on {fold(found)}",
         )
         for wid, found in sorted(clashes.items())
     ]

@@ -81,8 +81,7 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
             reasons.append(
                 Reason(
                     field="hosts.nodeset",
-                    message=f"{len(unknown)} host(s) not in the inventory: {fold(unknown)} "
-                    "(see `forewarn inventory show`)",
+                    message=f"{len(unknown)} host(s) not in the inventory: {fold(unknown)}",
                 )
             )
     if selector.sites:

@@ -22,7 +22,7 @@ from ..bus.deadletters import MaxDeliveries, record_gave_up
 from ..bus.publish import Outgoing, publish_all
 from ..db import transaction
 from ..logs import about
-from . import lifecycle
+from . import lifecycle, timeline
 from .freezes import FreezeCalendar
 from .models import Window
 from .rules import Rules
@@ -78,7 +78,7 @@ class Scheduler:
         apply = _APPLY[type(command)]
         with transaction(self.engine) as session:
             _serialize(session)
-            done = lifecycle.recorded(session, command.command_id)
+            done = timeline.recorded(session, command.command_id)
             if done:
                 log.info("command %s was already applied; republishing its events", command.command_id)
                 return done
@@ -86,13 +86,13 @@ class Scheduler:
                 return apply(session, command, rules=self.rules, now=self.clock())
             except lifecycle.Rejected as rejected:
                 log.info("rejected %s %s: %s", type(command).__name__, command.command_id, rejected)
-                return [lifecycle.reject(session, command, rejected.reasons)]
+                return [timeline.reject(session, command, rejected.reasons)]
 
     def _apply_due(self, due: WindowDue) -> list[Outgoing]:
-        cause = lifecycle.timer_cause(due.window_id, due.edge)
+        cause = timeline.timer_cause(due.window_id, due.edge)
         with transaction(self.engine) as session:
             _serialize(session)
-            done = lifecycle.recorded(session, cause)
+            done = timeline.recorded(session, cause)
             if done:
                 return done
             transition = lifecycle.start_due if due.edge == "start" else lifecycle.end_due
@@ -151,6 +151,6 @@ _APPLY: dict[type[Payload], Callable[..., list[Outgoing]]] = {
     BookWindow: lifecycle.book,
     RescheduleWindow: lifecycle.reschedule,
     ExtendWindow: lifecycle.extend,
-    CancelWindow: lambda session, cmd, rules, now: lifecycle.cancel(session, cmd, now=now),
-    CompleteWindow: lambda session, cmd, rules, now: lifecycle.complete(session, cmd, now=now),
+    CancelWindow: lifecycle.cancel,
+    CompleteWindow: lifecycle.complete,
 }

@@ -45,7 +45,10 @@ def test_feed_lists_the_tenants_windows_with_cancellations(engine, example_inven
     dropped = _book(engine, 2, "sto1-cmp-[01-04]")
     with transaction(engine) as session:
         lifecycle.cancel(
-            session, CancelWindow(command_id="feed-cancel-1", window_id=dropped, reason="x"), now=utcnow()
+            session,
+            CancelWindow(command_id="feed-cancel-1", window_id=dropped, reason="x"),
+            rules=RULES,
+            now=utcnow(),
         )
     with Session(engine) as session:
         (tenant,) = session.scalars(select(Resource.tenant).where(Resource.host == "sto1-cmp-01").limit(1))
