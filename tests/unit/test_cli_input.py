@@ -150,3 +150,13 @@ def test_a_service_waiting_for_nats_stops_on_sigterm(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0 and b"stopped while starting" in out and b"s3cret" not in out
+
+
+def test_the_cli_adds_what_to_type_to_a_refusal() -> None:
+    from forewarn.services.cli.send import hinted
+
+    unknown = {"field": "hosts.nodeset", "message": "2 host(s) not in the inventory: sto1-cmp-[17-18]"}
+    assert hinted(unknown).endswith("(see `forewarn inventory show`)")
+    clash = {"field": "hosts", "message": "overlaps live window mw-abc12345 'x' (…) on sto1-cmp-01"}
+    assert hinted(clash).endswith("(pass --allow-overlap if that is intended)")
+    assert hinted({"field": "title", "message": "too long"}) == "too long"
