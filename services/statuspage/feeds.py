@@ -10,7 +10,8 @@ from forewarn.schemas.base import printable, utcnow
 from forewarn.schemas.events import TenantImpact
 
 from ..ical.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event
-from .state import WORDS, PublicWindow, StatusView
+from .state import PublicWindow, StatusView
+from .words import WORDS
 
 MAX_ENTRIES = 50
 

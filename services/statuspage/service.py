@@ -20,7 +20,9 @@ from ..ops import HttpServer, Metrics
 from .api import Page, StatusApi
 from .live import Broadcast
 from .settings import StatusSettings
-from .state import WORDS, StatusView
+from .state import StatusView
+from .web import build_app
+from .words import WORDS
 
 log = logging.getLogger("forewarn.statuspage")
 
@@ -88,8 +90,6 @@ class StatusPage:
         """Load the components from the inventory, then serve HTTP."""
         rows = await asyncio.to_thread(summarize, self.engine)
         self.view.add_components([(row["site"], row["role"]) for row in rows])
-        from .web import build_app  # web imports this module's types
-
         self.http = HttpServer(build_app(self))
         port = await self.http.start(
             self.settings.status_host,

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from babel.dates import format_timedelta
 from pydantic import ValidationError
 
 from forewarn.schemas import subjects
@@ -22,14 +21,11 @@ from forewarn.schemas.catalog import WINDOW_EVENTS
 from forewarn.schemas.events import (
     ImpactResolved,
     TenantImpact,
-    WindowCancelled,
-    WindowCompleted,
     WindowEvent,
-    WindowExtended,
-    WindowRescheduled,
-    WindowStarted,
     WindowView,
 )
+
+from .words import describe
 
 log = logging.getLogger("forewarn.statuspage")
 
@@ -42,28 +38,6 @@ COMPONENT_STATUS = {
     Impact.DEGRADED: "degraded_performance",
     Impact.REDUCED_REDUNDANCY: OPERATIONAL,
     Impact.NO_IMPACT: OPERATIONAL,
-}
-# The words people read for each value; the API keeps Statuspage's own values.
-WORDS = {
-    "state": {
-        "scheduled": "Scheduled",
-        "in_progress": "In progress",
-        "completed": "Completed",
-        "cancelled": "Cancelled",
-    },
-    "component": {
-        "operational": "Operational",
-        "degraded_performance": "Degraded performance",
-        "partial_outage": "Partial outage",
-        "major_outage": "Major outage",
-        "under_maintenance": "Under maintenance",
-    },
-    "impact": {
-        "OUTAGE": "Outage: services unavailable",
-        "DEGRADED": "Degraded performance",
-        "REDUCED-REDUNDANCY": "Reduced redundancy",
-        "NO-IMPACT": "No impact expected",
-    },
 }
 LIFECYCLE: dict[str, type[WindowEvent]] = {
     subject: model for model, subject in WINDOW_EVENTS.items() if issubclass(model, WindowEvent)
@@ -151,31 +125,6 @@ class TenantWindows:
 
     name: str
     windows: dict[str, TenantImpact] = field(default_factory=dict)
-
-
-def when(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC"
-
-
-def span(delta: timedelta) -> str:
-    return format_timedelta(delta, locale="en", threshold=1.1)
-
-
-def describe(event: WindowEvent) -> str:
-    """The timeline text for a lifecycle event: times, impact and state, never who is affected."""
-    w = event.window
-    if isinstance(event, WindowRescheduled):
-        return f"Moved to {when(w.start)} – {when(w.end)} (was {when(event.previous_start)})."
-    if isinstance(event, WindowExtended):
-        return f"Extended by {span(event.by)}; now expected to end at {when(w.end)}."
-    if isinstance(event, WindowStarted):
-        late = f" It began {span(event.late_by)} after the planned start." if event.late else ""
-        return f"The maintenance is in progress.{late}"
-    if isinstance(event, WindowCompleted):
-        return "The maintenance is complete." + (" It finished ahead of schedule." if event.early else "")
-    if isinstance(event, WindowCancelled):
-        return "This maintenance was cancelled. Nothing will change."
-    return f"Scheduled for {when(w.start)} – {when(w.end)}. Expected impact: {w.impact.plain}."
 
 
 class StatusView:

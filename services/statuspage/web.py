@@ -10,8 +10,9 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sqlalchemy import Engine
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,12 +25,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from forewarn import schemas
 from forewarn.schemas.base import utcnow
 
+from ..ical.invitation import Organizer
+from .api import StatusApi
 from .asyncapi import operations
 from .feeds import atom, public_calendar, tenant_calendar, tenant_windows
+from .live import Broadcast
+from .settings import StatusSettings
+from .state import StatusView
 from .tokens import tenant_for, tenant_links
 
-if TYPE_CHECKING:
-    from .service import StatusPage
+
+class Page(Protocol):
+    """What the routes need of the running status page (service.StatusPage is one)."""
+
+    settings: StatusSettings
+    engine: Engine
+    view: StatusView
+    api: StatusApi
+    broadcast: Broadcast
+    organizer: Organizer
+    url: str
+    caught_up: bool
+
+    def render(self, template: str, **context: Any) -> str: ...
+
+    async def refresh_lag(self) -> int: ...
 
 # No inline script or style anywhere, and nothing from another origin: the page
 # works in an air-gapped site, and injected markup could not run.
@@ -67,7 +87,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def build_app(page: StatusPage) -> ASGIApp:
+def build_app(page: Page) -> ASGIApp:
     """The ASGI app, bound to one running status page."""
     static = Path(page.settings.templates_dir) / "status" / "static"
 
