@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from . import migrate
 from .bus import jetstream
-from .bus.broker import build_broker, wait_for_streams
+from .bus.broker import build_broker, reachable, wait_for_streams
 from .bus.stream import declare_streams
 from .config import CommonSettings, StartupError
 from .db import create_db_engine
@@ -37,6 +37,9 @@ from .statuspage.settings import StatusSettings
 from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
+
+# How long stopping waits for one broker to close.
+STOP_WAIT_S = 5
 
 # Services in start order: the scheduler first, since it declares the streams.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
@@ -128,8 +131,13 @@ class Stack:
     async def _connect(self, broker: NatsBroker) -> None:
         """Connect, retrying for FOREWARN_NATS_CONNECT_TIMEOUT; then a StartupError saying where."""
         limit = self.settings.nats_connect_timeout
+        log.info("connecting to NATS at %s (for up to %gs)", self.settings.shown_servers, limit)
         try:
-            await asyncio.wait_for(broker.connect(), timeout=limit)
+            # Wait for the server ourselves first: a SIGTERM cancels this at once, while
+            # nats-py's own connection loop can lose a cancellation that meets a refusal.
+            await reachable(self.settings.servers, timeout=limit)
+            async with asyncio.timeout(limit):
+                await broker.connect()
         except (TimeoutError, OSError) as exc:
             why = f"no connection within {limit:g}s" if isinstance(exc, TimeoutError) else str(exc)
             raise StartupError(
@@ -152,8 +160,10 @@ class Stack:
         if self.ops:
             await self.ops.close()
         for broker in self.brokers.values():
+            # A broker stopped halfway through connecting can wait forever on its close.
             with suppress(Exception):
-                await broker.stop()
+                async with asyncio.timeout(STOP_WAIT_S):
+                    await broker.stop()
         for service in self.running.values():
             if hasattr(service, "close"):
                 await service.close()

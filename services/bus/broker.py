@@ -6,6 +6,7 @@ import asyncio
 import logging
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 from faststream.nats import NatsBroker, NatsUserPassword
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
@@ -23,6 +24,8 @@ from .metrics import metrics_middleware
 from .reliability import Reliability
 
 log = logging.getLogger("forewarn.bus")
+# The port a NATS URL without one means.
+NATS_PORT = 4222
 
 
 def build_broker(
@@ -108,3 +111,22 @@ async def wait_for_streams(js: JetStreamContext, *, timeout: float = 120.0) -> N
                     f"stream {subjects.VIEW_STREAM} does not exist: start the scheduler"
                 ) from None
             await asyncio.sleep(0.5)
+
+
+async def reachable(servers: list[str], *, timeout: float) -> None:
+    """Wait until one of the NATS servers accepts a TCP connection; TimeoutError after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        for url in servers:
+            parts = urlsplit(url if "://" in url else f"nats://{url}")
+            try:
+                async with asyncio.timeout(2):
+                    _, writer = await asyncio.open_connection(parts.hostname, parts.port or NATS_PORT)
+            except (OSError, TimeoutError):
+                continue
+            writer.close()
+            return
+        if loop.time() > deadline:
+            raise TimeoutError
+        await asyncio.sleep(0.5)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -146,10 +145,13 @@ def test_a_service_waiting_for_nats_stops_on_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [FOREWARN, "run", "notifier"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    time.sleep(3)  # connecting, as it does for up to FOREWARN_NATS_CONNECT_TIMEOUT
+    assert proc.stdout is not None
+    said = proc.stdout.readline()  # its first line: where it is trying, for up to the timeout
+    assert b"connecting to NATS at nats://forewarn-cli:***@127.0.0.1:9" in said, said
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=15)
-    assert proc.returncode == 0 and b"stopped while starting" in out and b"s3cret" not in out
+    assert proc.returncode == 0 and b"stopped while starting" in out, out
+    assert b"s3cret" not in said + out
 
 
 def test_the_cli_adds_what_to_type_to_a_refusal() -> None:
