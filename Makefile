@@ -28,16 +28,17 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
+	$(BIN)/lint-imports
 
 test: $(STAMP) lint browser
-	$(BIN)/python -m forewarn.schemas.export --check
+	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 schemas: $(STAMP)
-	$(BIN)/python -m forewarn.schemas.export
+	$(BIN)/python -m forewarn.services.contracts
 
 bench: $(STAMP)
 	$(BIN)/python bench/impact.py

@@ -1,7 +1,10 @@
 """Write the JSON Schema of every payload and the AsyncAPI document into schemas/.
 
-Run `python -m forewarn.schemas.export` after changing a contract; a test
-fails while the checked-in files differ from what the code produces.
+Run `make schemas` (`python -m forewarn.services.contracts`) after changing a
+contract; `make test` fails while the checked-in files differ from what the
+code produces. It lives among the services, not in schemas/, because the
+AsyncAPI document is read off the services' own subscribers, and schemas/
+imports nothing of the services.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from .catalog import ALL
+from forewarn import schemas
+from forewarn.schemas.catalog import ALL
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(schemas.__file__).resolve().parent
 
 
 def json_schemas() -> dict[str, str]:
@@ -27,7 +31,7 @@ def asyncapi() -> str:
     """The AsyncAPI document of the whole system, from the services' own subscribers."""
     from faststream.specification import AsyncAPI
 
-    from forewarn.services.docs import documented_broker
+    from .docs import documented_broker
 
     spec = AsyncAPI(
         documented_broker(),

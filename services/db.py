@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
 
@@ -71,18 +71,6 @@ def in_chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
     """A long list of names in slices small enough for one IN (...) each."""
     for start in range(0, len(values), IN_LIST_MAX):
         yield values[start : start + IN_LIST_MAX]
-
-
-def metadata() -> MetaData:
-    """Every forewarn table, as the migrations and their tests see them."""
-    # Importing the table modules registers them on SQLModel.metadata.
-    from .inventory import models as _inventory  # noqa: F401
-    from .mail import models as _mail  # noqa: F401
-    from .reporter import models as _reporter  # noqa: F401
-    from .scheduler import models as _scheduler  # noqa: F401
-    from .statuspage import models as _statuspage  # noqa: F401
-
-    return SQLModel.metadata
 
 
 @contextmanager

@@ -11,7 +11,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlmodel import SQLModel
 
 from .config import StartupError
 
@@ -94,3 +95,15 @@ def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
         with open(Path(database).with_suffix(".migrate-lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield conn
+
+
+def metadata() -> MetaData:
+    """Every forewarn table, as the migrations and their tests see them."""
+    # Importing the table modules registers them on SQLModel.metadata.
+    from .inventory import models as _inventory  # noqa: F401
+    from .mail import models as _mail  # noqa: F401
+    from .reporter import models as _reporter  # noqa: F401
+    from .scheduler import models as _scheduler  # noqa: F401
+    from .statuspage import models as _statuspage  # noqa: F401
+
+    return SQLModel.metadata

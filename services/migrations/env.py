@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel.sql.sqltypes import AutoString
 
-from forewarn.services.db import UtcDateTime, metadata
+from forewarn.services.db import UtcDateTime
+from forewarn.services.migrate import metadata
 
 
 def _render(type_: str, obj: Any, _autogen: Any) -> str | bool:

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from forewarn.services import migrate
 from forewarn.services.cli.main import app
 from forewarn.services.config import StartupError
-from forewarn.services.db import create_db_engine, metadata
+from forewarn.services.db import create_db_engine
+from forewarn.services.migrate import metadata
 
 
 def test_migrations_build_exactly_what_the_models_describe(engine) -> None:

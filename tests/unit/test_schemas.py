@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from forewarn.schemas import export
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.schemas.events import ImpactResolved, ReminderDue, WindowDue
+from forewarn.services import contracts as export
 from forewarn.services.durations import format_duration, parse_duration
 from forewarn.services.scheduler.lifecycle import window_id_for
 
