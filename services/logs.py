@@ -67,6 +67,7 @@ def configure_logging(level: str, fmt: Literal["text", "json"] = "text") -> None
     handler.addFilter(_QuietSupervisor())
     handler.addFilter(_Context())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    # Each start's "Context impl SQLiteImpl." and "Started server process": noise, not news.
-    for chatty in ("alembic", "uvicorn.error"):
+    # Each start's "Context impl SQLiteImpl." and "Started server process", and the demo
+    # inbox's "Peer: …" and "EOF received" for every mail: noise, not news.
+    for chatty in ("alembic", "uvicorn.error", "mail.log"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from faststream.nats import NatsBroker
+from nats.aio.client import Client
 from nats.js.api import RawStreamMsg
 from nats.js.client import JetStreamContext
 
@@ -14,10 +15,15 @@ def context(broker: NatsBroker) -> JetStreamContext:
     return broker.config.connection_state.stream
 
 
+def connection(broker: NatsBroker) -> Client:
+    """The broker's plain NATS connection, for a core subscription."""
+    return broker.config.connection_state.connection
+
+
 def max_payload(broker: NatsBroker) -> int:
     """The largest message this server takes, and never more than forewarn's own limit."""
-    connection = broker.config.connection_state.connection
-    return min(connection.max_payload, MAX_PAYLOAD) if connection else MAX_PAYLOAD
+    nc = connection(broker)
+    return min(nc.max_payload, MAX_PAYLOAD) if nc else MAX_PAYLOAD
 
 
 async def message(broker: NatsBroker, stream: str, seq: int) -> RawStreamMsg:

@@ -15,6 +15,7 @@ from rich.table import Table
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.events import DeadLettered
 
+from ..bus import jetstream
 from ..bus.publish import Outgoing, publish
 from ..bus.reliability import PAYLOAD_KEEP
 from ..config import CommonSettings
@@ -89,7 +90,7 @@ def list_letters(as_json: JsonOpt = False) -> None:
 
     async def go() -> list[Stored]:
         async with connected(CommonSettings()) as broker:
-            return await _letters(broker.config.connection_state.stream)
+            return await _letters(jetstream.context(broker))
 
     try:
         found = asyncio.run(go())
@@ -126,7 +127,7 @@ def retry(
         settings = CommonSettings()
         # Only an operator's login may write on other services' subjects and delete letters.
         async with connected(settings, login="admin") as broker:
-            js = broker.config.connection_state.stream
+            js = jetstream.context(broker)
             mine = [s for s in await _letters(js) if s.letter.id == letter_id]
             if not mine:
                 raise Abort(f"ID: no dead letter {letter_id!r} (see `forewarn dlq list`)")

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
+from ..bus import jetstream
 from ..config import CommonSettings
 from ..ical.feed import tenant_feed
 from ..impact.resolve import resolve_hosts
@@ -138,7 +139,7 @@ def tail(
 
     async def go() -> None:
         async with connected(CommonSettings()) as broker:
-            js = broker.config.connection_state.stream
+            js = jetstream.context(broker)
             policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
             sub = await js.subscribe(
                 subjects.ALL, stream=subjects.VIEW_STREAM, ordered_consumer=True, deliver_policy=policy

@@ -15,6 +15,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload
 from forewarn.schemas.events import ImpactResolved
 
+from ..bus.jetstream import connection
 from .common import EXIT_ENV, EXIT_INPUT, Abort, err
 
 
@@ -54,7 +55,7 @@ async def send(
         check()
 
     # Subscribe before sending, so a fast impact resolver cannot be missed.
-    sub = await broker._connection.subscribe(subjects.IMPACT_RESOLVED, cb=collect) if impact_timeout else None
+    sub = await connection(broker).subscribe(subjects.IMPACT_RESOLVED, cb=collect) if impact_timeout else None
     try:
         with err.status("Waiting for the scheduler…", spinner="dots"):
             try:

@@ -67,11 +67,23 @@ def one_line(text: str) -> str:
     return _SPACE.sub(" ", printable(text.replace("\r", " ").replace("\n", " "))).strip()
 
 
-def local_time(value: datetime, zone: str, locale: str) -> str:
-    """'tis 1 dec. 22:00 CET' in the tenant's zone and language."""
+def local_time(value: datetime, zone: str, locale: str, *, seconds: bool = False) -> str:
+    """'tis 1 dec. 22:00 CET' in the tenant's zone and language; with seconds, '22:00:30'."""
     tz = ZoneInfo(zone)
-    shown = babel_datetime(value, "EEE d MMM yyyy HH:mm", tzinfo=tz, locale=locale)
+    pattern = "EEE d MMM yyyy HH:mm:ss" if seconds else "EEE d MMM yyyy HH:mm"
+    shown = babel_datetime(value, pattern, tzinfo=tz, locale=locale)
     return f"{shown} {value.astimezone(tz).tzname()}"
+
+
+def moved(old: datetime, new: datetime, zone: str, locale: str) -> dict[str, str]:
+    """The old and new start, to the minute; to the second when only the seconds changed."""
+    shown = {"old": local_time(old, zone, locale), "new": local_time(new, zone, locale)}
+    if shown["old"] == shown["new"]:
+        shown = {
+            "old": local_time(old, zone, locale, seconds=True),
+            "new": local_time(new, zone, locale, seconds=True),
+        }
+    return shown
 
 
 def ran(window: WindowView, zone: str, locale: str) -> dict[str, str | None] | None:
@@ -141,10 +153,7 @@ class Composer:
         if notice.kind == "completed":
             context["ran"] = ran(window, tenant.timezone, locale)
         if notice.previous_start and notice.previous_start != window.start:
-            context["moved"] = {
-                "old": local_time(notice.previous_start, tenant.timezone, locale),
-                "new": when_local,
-            }
+            context["moved"] = moved(notice.previous_start, window.start, tenant.timezone, locale)
         text_name, html_name = TEMPLATES[notice.kind]
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)

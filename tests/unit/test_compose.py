@@ -94,6 +94,14 @@ def test_updates_say_what_moved(composer: Composer) -> None:
     assert "Moved from Tue 1 Dec 2026 22:00 CET to Wed 2 Dec 2026 01:00 CET." in text
 
 
+def test_a_move_of_seconds_is_told_in_seconds(composer: Composer) -> None:
+    # A move of 20 s once read "Moved from 13:28 to 13:28".
+    notice = _notice(kind="updated", locale="en", start=START + timedelta(seconds=20), revision=2)
+    notice = replace(notice, previous_start=START)
+    text = _parse(composer.compose(notice, stamp=STAMP)).get_payload()[0].get_payload()[0].get_content()
+    assert "Moved from Tue 1 Dec 2026 22:00:00 CET to Tue 1 Dec 2026 22:00:20 CET." in text
+
+
 def test_html_is_escaped_and_headers_cannot_be_injected(composer: Composer) -> None:
     hostile = "Reboot\r\nBcc: victim@evil.example <script>alert(1)</script>"
     msg = _parse(
