@@ -109,6 +109,11 @@ class Stack:
         for name in self.names:
             self.running[name] = self._build(name)
         try:
+            log.info(
+                "connecting to NATS at %s (for up to %gs)",
+                self.settings.shown_servers,
+                self.settings.nats_connect_timeout,
+            )
             for broker in self.brokers.values():
                 await self._connect(broker)
             first = jetstream.context(self.broker)
@@ -131,7 +136,6 @@ class Stack:
     async def _connect(self, broker: NatsBroker) -> None:
         """Connect, retrying for FOREWARN_NATS_CONNECT_TIMEOUT; then a StartupError saying where."""
         limit = self.settings.nats_connect_timeout
-        log.info("connecting to NATS at %s (for up to %gs)", self.settings.shown_servers, limit)
         try:
             # Wait for the server ourselves first: a SIGTERM cancels this at once, while
             # nats-py's own connection loop can lose a cancellation that meets a refusal.
