@@ -6,6 +6,7 @@ variables configure `forewarn up`, `forewarn run SERVICE` and compose.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +26,9 @@ def redact(url: str) -> str:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 class StartupError(RuntimeError):
@@ -59,7 +63,6 @@ class CommonSettings(BaseSettings):
     provider: str = Field(
         default="cloud.example.net",
         description="The operator's domain, used in ids and calendar UIDs.",
-        pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
     )
     mail_from: str = Field(
         default="maintenance@cloud.example.net",
@@ -95,6 +98,16 @@ class CommonSettings(BaseSettings):
     def _unset_if_empty(cls, value: object) -> object:
         # An empty variable (as compose writes ${VAR:-}) means "not set", not the current folder.
         return None if value == "" else value
+
+    @field_validator("provider")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not _DOMAIN.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a domain name: lower-case letters, digits and hyphens in dot-separated "
+                "labels, such as cloud.example.net"
+            )
+        return value
 
     @field_validator("data_dir")
     @classmethod

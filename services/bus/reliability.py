@@ -56,6 +56,10 @@ def reasons_of(exc: ValidationError) -> list[Reason]:
 INPUT_ERRORS = (
     RecursionError,  # JSON nested deeper than the decoder goes
     OverflowError,  # a time or duration past what Python's datetime holds
+    # A body that is no JSON, decoded because its headers say it is: a replayed
+    # message carries content-type: application/json, which first-hand junk does not.
+    UnicodeDecodeError,
+    json.JSONDecodeError,
 )
 
 
@@ -66,6 +70,8 @@ def _reasons(exc: Exception) -> list[Reason]:
         return exc.reasons
     if isinstance(exc, RecursionError):
         return [Reason(field="payload", message="is nested too deeply to read")]
+    if isinstance(exc, ValueError):  # the decoding errors above
+        return [Reason(field="payload", message="is not a JSON object (malformed JSON)")]
     return [Reason(field="payload", message=f"holds a value out of range: {exc}")]
 
 

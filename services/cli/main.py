@@ -6,7 +6,7 @@ import typer
 from pydantic import ValidationError
 
 from . import database, dlq, inventory, natsconf, query, reports, stack, tenants, windows
-from .common import err
+from .common import err, safe
 
 app = typer.Typer(
     name="forewarn",
@@ -44,5 +44,5 @@ def main() -> None:
         # A FOREWARN_* variable the settings refuse: name it, without a traceback.
         for error in exc.errors():
             name = "FOREWARN_" + str(error["loc"][0]).upper() if error["loc"] else exc.title
-            err.print(f"[bold red]error:[/] {name}: {error['msg']}", highlight=False)
+            err.print(f"[bold red]error:[/] {name}: {safe(error['msg'])}", highlight=False)
         raise SystemExit(2) from None

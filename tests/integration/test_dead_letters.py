@@ -86,3 +86,14 @@ async def test_a_rejected_command_is_listed_with_its_reason(env, js) -> None:
     assert letter["consumer"] == "scheduler-cancel" and letter["subject"] == subjects.CANCEL
     assert "command_id: String should have at least 8 characters" in letter["reason"]
     assert "window_id: Field required" in letter["reason"] and "reason: Field required" in letter["reason"]
+
+
+async def test_a_replayed_message_that_is_still_malformed_is_dead_again_at_once(env, js) -> None:
+    # The replay carries content-type: application/json; junk behind it once counted as a
+    # temporary error: twelve deliveries and about seven minutes of back-off.
+    async with running("scheduler"):
+        first = await js.publish(subjects.BOOK, b'{"title": ', headers={"Nats-Msg-Id": "junk-book"})
+        [letter] = await eventually(lambda: _letters_for(first.seq), timeout=20)
+        replayed = await cli_json("dlq", "retry", letter["id"])
+        [again] = await eventually(lambda: _letters_for(replayed["stream_seq"]), timeout=20)
+    assert again["consumer"] == "scheduler-book" and "is not a JSON object" in again["reason"]

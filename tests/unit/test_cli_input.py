@@ -105,6 +105,12 @@ def test_unreachable_nats_is_one_clear_line() -> None:
         ({"FOREWARN_STREAM_REPLICAS": "9"}, ["list"], "FOREWARN_STREAM_REPLICAS: Input should be less than"),
         ({"FOREWARN_SMTP_PORT": "mail"}, ["up"], "FOREWARN_SMTP_PORT: Input should be a valid integer"),
         ({}, ["run", "scheduler", "--log-level", "loud"], "--log-level: 'loud' is not one of"),
+        # Rich once read the pattern's [a-z0-9] as markup: '^(*)?(\.(*)?)+$'.
+        (
+            {"FOREWARN_PROVIDER": "Not A Domain"},
+            ["list"],
+            "FOREWARN_PROVIDER: Value error, 'Not A Domain' is not a domain name",
+        ),
     ],
 )
 def test_a_bad_setting_is_named_without_a_traceback(env, args, named) -> None:
