@@ -48,9 +48,14 @@ def show(
 ) -> None:
     """Summarise the inventory by site and role."""
     engine = open_store(as_json=as_json)
-    rows = summarize(engine, site=site)
+    # Site codes are upper case in the inventory; operators type them either way.
+    rows = summarize(engine, site=site.upper() if site else None)
     if as_json:
         dump(rows)
+        return
+    if not rows and site and (everything := summarize(engine)):
+        known = ", ".join(sorted({r["site"] for r in everything}))
+        console.print(f"No site {safe(site.upper())} in the inventory (its sites: {known}).")
         return
     if not rows:
         console.print(

@@ -44,11 +44,14 @@ def list_windows(
             raise Abort(f"--state: {', '.join(bad)} is not one of {', '.join(STATES)}")
     except Abort as exc:
         report(exc, as_json=as_json)
+    # Site codes are upper case in the inventory; operators type them either way.
+    sites = {s.upper() for s in site or []}
     with Session(open_store(as_json=as_json)) as session:
         query = select(Window).order_by(Window.start)
         if state:
             query = query.where(Window.state.in_(state))
-        windows = [w for w in session.scalars(query) if not site or set(site) & set(w.sites)]
+        windows = [w for w in session.scalars(query) if not sites or sites & set(w.sites)]
+        booked = bool(windows) or session.scalars(select(Window.id).limit(1)).first() is not None
         if as_json:
             dump(
                 [
@@ -61,7 +64,13 @@ def list_windows(
         table = Table("ID", "Status", "When", "Impact", "Sites", "Title", header_style="bold")
         for w in windows:
             table.add_row(w.id, w.state, when(w.start, w.end), w.impact, ",".join(w.sites), safe(w.title))
-        console.print(table if windows else "No windows yet. Book one with `forewarn book`.")
+        if windows:
+            console.print(table)
+        elif booked:
+            filters = [*(f"--state {s}" for s in state or []), *(f"--site {s}" for s in sorted(sites))]
+            console.print(f"No windows match {' '.join(filters)}.")
+        else:
+            console.print("No windows yet. Book one with `forewarn book`.")
 
 
 def show(

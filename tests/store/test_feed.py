@@ -78,3 +78,29 @@ def test_unknown_tenant(engine, monkeypatch, db_url) -> None:
     monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
     result = CliRunner().invoke(app, ["calendar", "ghost"])
     assert result.exit_code == 2 and "TENANT: no tenant 'ghost'" in result.output
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_empty_answers_name_the_filter_and_sites_match_in_any_case(
+    engine, example_inventory, monkeypatch, db_url
+) -> None:
+    # Read commands read the store: no NATS needed.
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    assert "No windows yet" in _cli("list")
+    assert "The inventory is empty" in _cli("inventory", "show", "--site", "sto1")
+    load_inventory(engine=engine, path=example_inventory)
+    kept = _book(engine, 1, "sto1-cmp-[01-04]")
+    assert kept in _cli("list", "--site", "sto1")  # as operators type it
+    assert _cli("list", "--site", "XXX").strip() == "No windows match --site XXX."
+    assert _cli("list", "--state", "completed", "--site", "sto2").strip() == (
+        "No windows match --state completed --site STO2."
+    )
+    assert "STO1 (Stockholm 1" in _cli("inventory", "show", "--site", "sto1")
+    assert _cli("inventory", "show", "--site", "sto9").strip() == (
+        "No site STO9 in the inventory (its sites: OSL2, STO1, STO2)."
+    )
