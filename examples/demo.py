@@ -90,6 +90,8 @@ def main() -> None:
     os.environ["FOREWARN_OPS_EMAIL"] = "noc@cloud.example.net"
     os.environ["FOREWARN_STATUS_PORT"] = str(free_port())
     status_url = f"http://127.0.0.1:{os.environ['FOREWARN_STATUS_PORT']}"
+    # Where tenants' links point: in production the page's public address.
+    os.environ["FOREWARN_STATUS_URL"] = status_url
     console.rule("[bold]forewarn demo")
     console.print(f"data folder: {data}")
     forewarn("inventory", "load", str(ROOT / "examples" / "inventory.yaml"))

@@ -30,11 +30,28 @@ def _unknown(tenant: str) -> Abort:
 @app.command("token")
 def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
     """Issue a new secret link for a tenant; any earlier link stops working."""
+    settings = StatusSettings()
+    if not settings.status_url:
+        # A link handed to a customer must point where customers reach the page, which a
+        # bind address (127.0.0.1, 0.0.0.0, port 0) never says.
+        why = (
+            "unset; a tenant's link needs the status page's public address (e.g. https://status.example.net)"
+        )
+        report(
+            Abort(
+                f"FOREWARN_STATUS_URL: {why}",
+                payload={
+                    "error": f"FOREWARN_STATUS_URL: {why}",
+                    "reasons": [{"field": "FOREWARN_STATUS_URL", "message": why}],
+                },
+            ),
+            as_json=as_json,
+        )
     try:
         secret = issue(open_store(as_json=as_json), tenant)
     except UnknownTenant:
         report(_unknown(tenant), as_json=as_json)
-    links = tenant_links(StatusSettings().public_url(), secret)
+    links = tenant_links(settings.public_url(), secret)
     page, webcal = links["page"], links["webcal"]
     if as_json:
         dump({"tenant": tenant, **links})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from contextlib import AsyncExitStack
@@ -284,12 +285,17 @@ async def test_public_responses_hold_no_tenant_data(status_env, js) -> None:
     assert not any("ATTENDEE" in e or "X-MAINTNOTE-ACCOUNT" in e for e in events_.values())
 
 
-async def test_a_tenant_link_shows_its_own_resources_until_revoked(status_env, js) -> None:
+async def test_a_tenant_link_shows_its_own_resources_until_revoked(status_env, js, monkeypatch) -> None:
     async with running("scheduler", "impact", "statuspage") as stack:
         base = _page_url(stack)
         wid = await book("GPU swap", "+2h", "1h", "sto1-gpu-a2-01")
+        # The page listens on port 0: a link from its bind address would read http://127.0.0.1:0/t/….
+        unset = await run_cli("tenant", "token", "nyc-quant", "--json")
+        assert unset.code == 2 and json.loads(unset.out)["reasons"][0]["field"] == "FOREWARN_STATUS_URL"
+        monkeypatch.setenv("FOREWARN_STATUS_URL", "https://status.example.net")
         issued = await cli_json("tenant", "token", "nyc-quant")
-        assert issued["page"].startswith("http://127.0.0.1:") and issued["webcal"].startswith("webcal://")
+        assert issued["page"].startswith("https://status.example.net/t/")
+        assert issued["webcal"].startswith("webcal://status.example.net/t/")
         link = f"{base}/t/{issued['page'].rsplit('/', 1)[1]}"
         page = await eventually(lambda: _ok_with(link, "nyc-gpu-096"), timeout=10)
         assert "NYC Quant LLC" in page.text and "GPU swap" in page.text
