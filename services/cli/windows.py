@@ -61,16 +61,12 @@ def _build(model: type[Payload], **fields: object) -> Payload:
         fail_validation(exc, OPTION_OF)
 
 
-def _run(
-    subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str, impact: bool = True
-) -> None:
+def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
     settings = CommonSettings()
 
     async def go():
         async with connected(settings) as broker:
-            return await send(
-                broker, subject, command, timeout=timeout, impact_timeout=timeout if impact else 0
-            )
+            return await send(broker, subject, command, timeout=timeout, impact_timeout=timeout)
 
     try:
         answer = asyncio.run(go())
@@ -193,7 +189,7 @@ def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt
         command = _build(CompleteWindow, window_id=window_id)
     except Abort as exc:
         report(exc, as_json=as_json)
-    _run(subjects.COMPLETE, command, as_json=as_json, timeout=timeout, verb="completed", impact=False)
+    _run(subjects.COMPLETE, command, as_json=as_json, timeout=timeout, verb="completed")
 
 
 def _end(start_at: datetime, end: str | None, for_: str | None, tz: str | None) -> datetime:

@@ -198,6 +198,10 @@ async def test_window_due_while_the_scheduler_was_down_starts_late(env, js) -> N
         body = json.loads(started.data)
         assert body["late"] is True
         assert timedelta(seconds=5) < _iso_duration(body["late_by"]) < timedelta(seconds=60)
+        # Completing it names the tenants it affected, as `show` does (it once said "0 affected").
+        done = await cli_json("complete", wid)
+        shown = await cli_json("show", wid)
+        assert done["status"] == "completed" and done["tenants"] and done["tenants"] == shown["tenants"]
     finally:
         await stack.stop()
 
