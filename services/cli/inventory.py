@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from ..inventory.load import InventoryError, load_inventory
-from ..inventory.summary import summarize, tenant_count
+from ..inventory.summary import hosts, summarize, tenant_count
+from ..scheduler.selectors import fold
 from .common import Abort, console, open_store, report, safe
 from .render import dump
 
@@ -72,4 +73,30 @@ def show(
             str(r["tenants"]),
         )
     table.caption = f"{tenant_count(engine)} tenants in all"
+    console.print(table)
+
+
+@app.command("hosts")
+def list_hosts(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    role: Annotated[str | None, typer.Option(help="Only this role, e.g. compute or gpu.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only hosts with this tag.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The hosts a booking can name, by site and role, in node-set form."""
+    engine = open_store(as_json=as_json)
+    found = hosts(engine, site=site.upper() if site else None, role=role, tag=tag)
+    if as_json:
+        dump(found)
+        return
+    if not found:
+        filters = " ".join(f"--{k} {v}" for k, v in (("site", site), ("role", role), ("tag", tag)) if v)
+        console.print(f"No hosts match {safe(filters)}." if filters else "The inventory has no hosts.")
+        return
+    groups: dict[tuple[str, str], list[str]] = {}
+    for host in found:
+        groups.setdefault((host["site"], host["role"]), []).append(host["name"])
+    table = Table("Site", "Role", "Hosts", "Count", header_style="bold")
+    for (site_code, role_name), names in groups.items():
+        table.add_row(safe(site_code), safe(role_name), safe(fold(names)), str(len(names)))
     console.print(table)

@@ -104,7 +104,7 @@ async def send(
 HINTS = (
     ("window_id", "no window ", "see `forewarn list`"),
     ("hosts", "overlaps live window", "pass --allow-overlap if that is intended"),
-    ("hosts.nodeset", "not in the inventory", "see `forewarn inventory show`"),
+    ("hosts.nodeset", "not in the inventory", "see `forewarn inventory hosts`"),
 )
 
 

@@ -36,3 +36,21 @@ def summarize(engine: Engine, *, site: str | None = None) -> list[dict]:
 def tenant_count(engine: Engine) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(Tenant)) or 0
+
+
+def hosts(
+    engine: Engine, *, site: str | None = None, role: str | None = None, tag: str | None = None
+) -> list[dict]:
+    """The hosts that match every filter given, by name: what a booking's --hosts can name."""
+    query = select(Host).order_by(Host.site, Host.role, Host.name)
+    if site:
+        query = query.where(Host.site == site)
+    if role:
+        query = query.where(Host.role == role)
+    with Session(engine) as session:
+        found = session.scalars(query).all()
+    return [
+        {"name": h.name, "site": h.site, "role": h.role, "tags": list(h.tags)}
+        for h in found
+        if not tag or tag in h.tags
+    ]

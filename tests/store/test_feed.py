@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -104,3 +105,15 @@ def test_empty_answers_name_the_filter_and_sites_match_in_any_case(
     assert _cli("inventory", "show", "--site", "sto9").strip() == (
         "No site STO9 in the inventory (its sites: OSL2, STO1, STO2)."
     )
+
+
+def test_inventory_hosts_lists_what_a_booking_can_name(
+    engine, example_inventory, monkeypatch, db_url
+) -> None:
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    load_inventory(engine=engine, path=example_inventory)
+    shown = _cli("inventory", "hosts", "--site", "sto1", "--role", "compute")
+    assert "sto1-cmp-[01-16]" in shown and "16" in shown and "gpu" not in shown
+    listed = json.loads(_cli("inventory", "hosts", "--site", "STO1", "--json"))
+    assert {h["role"] for h in listed} == {"compute", "gpu"} and all(h["site"] == "STO1" for h in listed)
+    assert _cli("inventory", "hosts", "--site", "sto9").strip() == "No hosts match --site sto9."

@@ -164,7 +164,7 @@ def test_the_cli_adds_what_to_type_to_a_refusal() -> None:
     from forewarn.services.cli.send import hinted
 
     unknown = {"field": "hosts.nodeset", "message": "2 host(s) not in the inventory: sto1-cmp-[17-18]"}
-    assert hinted(unknown).endswith("(see `forewarn inventory show`)")
+    assert hinted(unknown).endswith("(see `forewarn inventory hosts`)")
     clash = {"field": "hosts", "message": "overlaps live window mw-abc12345 'x' (…) on sto1-cmp-01"}
     assert hinted(clash).endswith("(pass --allow-overlap if that is intended)")
     assert hinted({"field": "title", "message": "too long"}) == "too long"
