@@ -15,15 +15,16 @@ from pathlib import Path
 
 from forewarn import schemas
 from forewarn.schemas.catalog import ALL
+from forewarn.schemas.cli import CliError
 
 HERE = Path(schemas.__file__).resolve().parent
 
 
 def json_schemas() -> dict[str, str]:
-    """File name to JSON Schema text, one per payload."""
+    """File name to JSON Schema text, one per payload, and the CLI's --json refusal."""
     return {
         f"json/{model.__name__}.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
-        for model in ALL
+        for model in (*ALL, CliError)
     }
 
 

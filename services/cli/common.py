@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from rich.markup import escape
 from sqlalchemy import Engine
 
 from forewarn.schemas.base import printable
+from forewarn.schemas.cli import CliError, CliReason
 
 from .. import migrate
 from ..bus.broker import build_broker
@@ -37,20 +37,37 @@ EXIT_ENV = 1
 
 
 class Abort(Exception):
-    """A problem to show the user as one clear message, without a traceback."""
+    """A problem to show the user as one clear message, without a traceback.
 
-    def __init__(self, message: str, *, code: int = EXIT_INPUT, payload: dict | None = None) -> None:
+    `reasons` are (field, message) pairs for --json; without them, a message
+    'FIELD: what is wrong' gives its one reason.
+    """
+
+    def __init__(
+        self, message: str, *, code: int = EXIT_INPUT, reasons: list[tuple[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
-        self.payload = payload
+        self.reasons = reasons or [_split(message)]
+
+    def as_json(self) -> str:
+        """The one shape every refusal has with --json (schemas/json/CliError.json)."""
+        reasons = [CliReason(field=field, message=message) for field, message in self.reasons]
+        return CliError(error=str(self).splitlines()[0], reasons=reasons).model_dump_json()
+
+
+_FIELD = re.compile(r"^(--[a-z-]+|[A-Z][A-Z0-9_]*|[a-z][a-z0-9_]*(\.[a-z0-9_\[\]]+)*): (.+)$", re.DOTALL)
+
+
+def _split(message: str) -> tuple[str, str]:
+    """'--start: is not a time' as its field and its message; anything else is about the command."""
+    found = _FIELD.match(message)
+    return (found.group(1), found.group(3)) if found else ("command", message)
 
 
 def fail(field: str, reason: str) -> NoReturn:
     """Stop with an input error naming the field."""
-    raise Abort(
-        f"{field}: {reason}",
-        payload={"error": f"{field}: {reason}", "reasons": [{"field": field, "message": reason}]},
-    )
+    raise Abort(f"{field}: {reason}", reasons=[(field, reason)])
 
 
 def fail_validation(exc: ValidationError, names: dict[str, str]) -> NoReturn:
@@ -58,9 +75,8 @@ def fail_validation(exc: ValidationError, names: dict[str, str]) -> NoReturn:
     reasons = []
     for error in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in error["loc"])
-        reasons.append({"field": names.get(loc, loc), "message": error["msg"]})
-    text = "; ".join(f"{r['field']}: {r['message']}" for r in reasons)
-    raise Abort(text, payload={"error": "invalid command", "reasons": reasons})
+        reasons.append((names.get(loc, loc), error["msg"]))
+    raise Abort("; ".join(f"{field}: {message}" for field, message in reasons), reasons=reasons)
 
 
 def safe(value: object) -> str:
@@ -75,7 +91,7 @@ def safe(value: object) -> str:
 def report(exc: Abort, *, as_json: bool) -> NoReturn:
     """Print an Abort for a person or a script, and exit with its code."""
     if as_json:
-        print(json.dumps(exc.payload or {"error": str(exc), "reasons": []}))
+        print(exc.as_json())
     else:
         err.print(f"[bold red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.code)

@@ -32,7 +32,7 @@ def load(
         report(
             Abort(
                 f"{file} was not loaded (nothing changed):\n  " + "\n  ".join(shown) + more,
-                payload={"error": f"{file} was not loaded", "reasons": exc.problems},
+                reasons=exc.reasons,
             ),
             as_json=as_json,
         )

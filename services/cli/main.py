@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from pydantic import ValidationError
 
+try:  # Typer vendors Click from 0.20 on
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
 from . import database, dlq, inventory, natsconf, query, reports, stack, tenants, windows
-from .common import err, safe
+from .common import Abort, err, safe
 
 app = typer.Typer(
     name="forewarn",
@@ -37,12 +44,35 @@ app.add_typer(database.app, name="db")
 def main() -> None:
     """Entry point of the console script."""
     try:
-        app()
+        if "--json" in sys.argv[1:]:
+            _run_for_a_script()
+        else:
+            app()
     except ValidationError as exc:
         if not exc.title.endswith("Settings"):
             raise
         # A FOREWARN_* variable the settings refuse: name it, without a traceback.
-        for error in exc.errors():
-            name = "FOREWARN_" + str(error["loc"][0]).upper() if error["loc"] else exc.title
-            err.print(f"[bold red]error:[/] {name}: {safe(error['msg'])}", highlight=False)
+        reasons = [
+            ("FOREWARN_" + str(error["loc"][0]).upper() if error["loc"] else exc.title, error["msg"])
+            for error in exc.errors()
+        ]
+        if "--json" in sys.argv[1:]:
+            print(Abort("; ".join(f"{n}: {m}" for n, m in reasons), reasons=reasons).as_json())
+        for name, message in reasons:
+            err.print(f"[bold red]error:[/] {name}: {safe(message)}", highlight=False)
         raise SystemExit(2) from None
+
+
+def _run_for_a_script() -> None:
+    """Run with --json: a command line the parser refuses is JSON too, not a usage box."""
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as exc:
+        param = getattr(exc, "param", None)
+        field = (param.opts[0] if param is not None and param.opts else None) or getattr(
+            exc, "option_name", None
+        )
+        message = exc.format_message()
+        print(Abort(message, reasons=[(field or "command", message)]).as_json())
+        raise SystemExit(exc.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

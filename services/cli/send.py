@@ -123,5 +123,5 @@ def rejection(answer: Answer) -> Abort:
     return Abort(
         f"{answer.event.get('command', 'command')} rejected:\n{lines}",
         code=EXIT_INPUT,
-        payload={"error": "rejected", "reasons": reasons},
+        reasons=[(r["field"], r["message"]) for r in reasons],
     )

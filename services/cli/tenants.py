@@ -20,10 +20,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 def _unknown(tenant: str) -> Abort:
     return Abort(
         f"TENANT: no tenant {tenant!r} in the inventory (see `forewarn inventory show`)",
-        payload={
-            "error": "unknown tenant",
-            "reasons": [{"field": "TENANT", "message": f"no tenant {tenant!r}"}],
-        },
+        reasons=[("TENANT", f"no tenant {tenant!r}")],
     )
 
 
@@ -37,16 +34,7 @@ def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
         why = (
             "unset; a tenant's link needs the status page's public address (e.g. https://status.example.net)"
         )
-        report(
-            Abort(
-                f"FOREWARN_STATUS_URL: {why}",
-                payload={
-                    "error": f"FOREWARN_STATUS_URL: {why}",
-                    "reasons": [{"field": "FOREWARN_STATUS_URL", "message": why}],
-                },
-            ),
-            as_json=as_json,
-        )
+        report(Abort(f"FOREWARN_STATUS_URL: {why}"), as_json=as_json)
     try:
         secret = issue(open_store(as_json=as_json), tenant)
     except UnknownTenant:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,12 +83,31 @@ class ResourceIn(_Record):
     tenant: str
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an inventory file: where, in one path notation, and what."""
+
+    path: Path
+    field: str  # tenants[0].contacts[0].email; a section; or "file"
+    message: str
+    key: str = ""  # the record's id, name or code, to find it by
+
+    def __str__(self) -> str:
+        if self.field == "file":
+            return f"{self.path}: {self.message}"
+        record, _, rest = self.field.partition(".")
+        if self.key:
+            return f"{self.path}: {record} ({self.key}): {rest}: {self.message}"
+        return f"{self.path}: {self.field}: {self.message}"
+
+
 class InventoryError(Exception):
     """An inventory file that cannot be loaded; every problem is listed."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = [str(p) for p in problems]
+        self.reasons = [(p.field, p.message) for p in problems]
 
 
 SECTIONS: dict[str, type[_Record]] = {
@@ -104,35 +124,43 @@ def read_inventory(path: Path) -> dict[str, list]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InventoryError([f"{path}: cannot read: {exc.strerror}"]) from None
+        raise InventoryError([Problem(path, "file", f"cannot read: {exc.strerror}")]) from None
     except UnicodeDecodeError as exc:
-        raise InventoryError([f"{path}: not UTF-8 text (byte {exc.start}): not an inventory"]) from None
+        problem = Problem(path, "file", f"not UTF-8 text (byte {exc.start}): not an inventory")
+        raise InventoryError([problem]) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except RecursionError:
-        raise InventoryError([f"{path}: nested too deeply to be an inventory"]) from None
+        raise InventoryError([Problem(path, "file", "nested too deeply to be an inventory")]) from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InventoryError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from None
+        problem = Problem(path, "file", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}")
+        raise InventoryError([problem]) from None
     if not isinstance(data, dict):
-        raise InventoryError([f"{path}: expected a mapping with {', '.join(SECTIONS)}"])
+        raise InventoryError([Problem(path, "file", f"expected a mapping with {', '.join(SECTIONS)}")])
     unknown = sorted(set(data) - set(SECTIONS))
-    problems = [f"{path}: unknown section {name!r} (expected {', '.join(SECTIONS)})" for name in unknown]
+    problems = [
+        Problem(path, str(name), f"unknown section {name!r} (expected {', '.join(SECTIONS)})")
+        for name in unknown
+    ]
     parsed: dict[str, list] = {}
     for section, model in SECTIONS.items():
         rows = data.get(section) or []
         if not isinstance(rows, list):
-            problems.append(f"{path}: {section}: expected a list")
+            problems.append(Problem(path, section, "expected a list"))
             continue
         parsed[section] = []
         for index, row in enumerate(rows):
-            label = _label(path, section, index, row)
+            key = str(row.get(KEYS[section]) or "") if isinstance(row, dict) else ""
             try:
                 parsed[section].append(model.model_validate(row))
             except ValidationError as exc:
-                problems.extend(f"{label}: {_field(err)}: {err['msg']}" for err in exc.errors())
+                problems.extend(
+                    Problem(path, f"{section}[{index}].{_field(err)}", err["msg"], key)
+                    for err in exc.errors()
+                )
         counts = Counter(getattr(r, KEYS[section]) for r in parsed[section])
         problems.extend(
-            f"{path}: {section}: {KEYS[section]} {key!r} appears {n} times"
+            Problem(path, section, f"{KEYS[section]} {key!r} appears {n} times")
             for key, n in counts.items()
             if n > 1
         )
@@ -141,16 +169,15 @@ def read_inventory(path: Path) -> dict[str, list]:
     return parsed
 
 
-def _label(path: Path, section: str, index: int, row: object) -> str:
-    key = row.get(KEYS[section]) if isinstance(row, dict) else None
-    return f"{path}: {section}[{index}]" + (f" ({key})" if key else "")
-
-
 def _field(err: dict) -> str:
-    return ".".join(str(part) for part in err["loc"]) or "record"
+    """A field's place in a record, in the path notation of the whole file: contacts[0].email."""
+    path = ""
+    for part in err["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path or "record"
 
 
-def _check_references(path: Path, session: Session, inv: dict[str, list]) -> list[str]:
+def _check_references(path: Path, session: Session, inv: dict[str, list]) -> list[Problem]:
     """Hosts need known sites, resources known hosts and tenants: in the file or the store."""
 
     def known(model: type[SQLModel], key: str, fresh: list) -> set[str]:
@@ -161,15 +188,19 @@ def _check_references(path: Path, session: Session, inv: dict[str, list]) -> lis
     sites = known(Site, "code", inv["sites"])
     for i, host in enumerate(inv["hosts"]):
         if host.site not in sites:
-            problems.append(f"{path}: hosts[{i}] ({host.name}): site: {host.site!r} is not a known site")
+            problems.append(
+                Problem(path, f"hosts[{i}].site", f"{host.site!r} is not a known site", host.name)
+            )
     hosts = known(Host, "name", inv["hosts"])
     tenants = known(Tenant, "id", inv["tenants"])
     for i, res in enumerate(inv["resources"]):
         if res.host not in hosts:
-            problems.append(f"{path}: resources[{i}] ({res.id}): host: {res.host!r} is not a known host")
+            problems.append(
+                Problem(path, f"resources[{i}].host", f"{res.host!r} is not a known host", res.id)
+            )
         if res.tenant not in tenants:
             problems.append(
-                f"{path}: resources[{i}] ({res.id}): tenant: {res.tenant!r} is not a known tenant"
+                Problem(path, f"resources[{i}].tenant", f"{res.tenant!r} is not a known tenant", res.id)
             )
     return problems
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from .conftest import run_cli
 
 pytestmark = pytest.mark.integration
+CLI_ERROR = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas" / "json" / "CliError.json").read_text()
+)
 
 
 async def test_scheduler_rejections(stack) -> None:
@@ -45,6 +50,8 @@ async def test_scheduler_rejections(stack) -> None:
         *base, "--hosts", "sto1-cmp-[01-02]", "--start", "+1h", "--duration", "1h", "--json"
     )
     assert clash.code == 2
+    # The scheduler's refusal has the one --json shape of every refusal (no schema_version in it).
+    jsonschema.validate(json.loads(clash.out), CLI_ERROR)
     reasons = json.loads(clash.out)["reasons"]
     assert reasons[0]["field"] == "hosts" and wid in reasons[0]["message"]
     early = await run_cli("complete", wid)

@@ -97,9 +97,9 @@ GOOD = {
         (lambda d: d["tenants"][0].update(locale="fr"), "tenants[0] (t1): locale:"),
         (
             lambda d: d["tenants"][0]["contacts"][0].update(email="not-an-email"),
-            "tenants[0] (t1): contacts.0.email:",
+            "tenants[0] (t1): contacts[0].email:",
         ),
-        (lambda d: d["tenants"][0]["contacts"][0].update(mode="sms"), "tenants[0] (t1): contacts.0.mode:"),
+        (lambda d: d["tenants"][0]["contacts"][0].update(mode="sms"), "tenants[0] (t1): contacts[0].mode:"),
         (lambda d: d["hosts"].append(dict(d["hosts"][0])), "hosts: name 'sto1-cmp-01' appears 2 times"),
         (lambda d: d.update(racks=[]), "unknown section 'racks'"),
         (
@@ -116,7 +116,7 @@ GOOD = {
         ),
         (
             lambda d: d["tenants"][0]["contacts"][0].update(name="\u202eteviL"),
-            "tenants[0] (t1): contacts.0.name: Value error, holds the control or invisible character U+202E",
+            "tenants[0] (t1): contacts[0].name: Value error, holds the control or invisible character U+202E",
         ),
         (lambda d: d["hosts"][0].update(tags=["rack\x1b[31m"]), "hosts[0] (sto1-cmp-01): tags: Value error"),
     ],
