@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -25,10 +26,12 @@ from ..bus.broker import build_broker
 from ..config import CommonSettings, StartupError
 from ..db import create_db_engine
 from ..durations import format_duration, parse_duration
+from ..text import said
 from ..tracing import tracer_provider
 
-console = Console()
-err = Console(stderr=True)
+# Piped into a file or another program, a line is not cut or wrapped at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 10_000)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 10_000)
 
 # Exit codes: 2 for anything the user can fix in the command line or input
 # (as with any Unix tool), 1 for an environment that is not ready.
@@ -75,7 +78,7 @@ def fail_validation(exc: ValidationError, names: dict[str, str]) -> NoReturn:
     reasons = []
     for error in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in error["loc"])
-        reasons.append((names.get(loc, loc), error["msg"]))
+        reasons.append((names.get(loc, loc), said(error["msg"])))
     raise Abort("; ".join(f"{field}: {message}" for field, message in reasons), reasons=reasons)
 
 

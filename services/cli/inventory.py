@@ -11,6 +11,7 @@ from rich.table import Table
 from ..inventory.load import InventoryError, load_inventory
 from ..inventory.summary import hosts, summarize, tenant_count
 from ..scheduler.selectors import fold
+from ..text import plural
 from .common import Abort, console, open_store, report, safe
 from .render import dump
 
@@ -39,7 +40,8 @@ def load(
     if as_json:
         dump(counts)
     else:
-        console.print(f"[green]✓[/] loaded {file}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        loaded = ", ".join(plural(n, k) for k, n in counts.items())
+        console.print(f"[green]✓[/] loaded {safe(file)}: {loaded}")
 
 
 @app.command("show")
@@ -72,7 +74,7 @@ def show(
             str(r["resources"]),
             str(r["tenants"]),
         )
-    table.caption = f"{tenant_count(engine)} tenants in all"
+    table.caption = f"{plural(tenant_count(engine), 'tenants')} in all"
     console.print(table)
 
 

@@ -12,6 +12,7 @@ try:  # Typer vendors Click from 0.20 on
 except ImportError:  # pragma: no cover
     from click.exceptions import ClickException
 
+from ..text import said
 from . import database, dlq, inventory, natsconf, query, reports, stack, tenants, windows
 from .common import Abort, err, safe
 
@@ -53,7 +54,7 @@ def main() -> None:
             raise
         # A FOREWARN_* variable the settings refuse: name it, without a traceback.
         reasons = [
-            ("FOREWARN_" + str(error["loc"][0]).upper() if error["loc"] else exc.title, error["msg"])
+            ("FOREWARN_" + str(error["loc"][0]).upper() if error["loc"] else exc.title, said(error["msg"]))
             for error in exc.errors()
         ]
         if "--json" in sys.argv[1:]:

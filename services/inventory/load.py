@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel
 from forewarn.schemas.base import unsafe_character
 
 from ..db import transaction
+from ..text import said
 from .models import Host, Resource, ResourceKind, Site, Tenant, TenantContact
 
 LOCALES = ("en", "sv", "nb")
@@ -155,7 +156,7 @@ def read_inventory(path: Path) -> dict[str, list]:
                 parsed[section].append(model.model_validate(row))
             except ValidationError as exc:
                 problems.extend(
-                    Problem(path, f"{section}[{index}].{_field(err)}", err["msg"], key)
+                    Problem(path, f"{section}[{index}].{_field(err)}", said(err["msg"]), key)
                     for err in exc.errors()
                 )
         counts = Counter(getattr(r, KEYS[section]) for r in parsed[section])

@@ -12,6 +12,7 @@ from forewarn.schemas.base import WindowState
 from forewarn.schemas.events import Reason
 
 from ..db import in_chunks
+from ..durations import format_duration
 from .freezes import FreezeCalendar
 from .models import Window, WindowHost
 from .selectors import fold
@@ -41,15 +42,16 @@ def check_times(rules: Rules, start: datetime, end: datetime, *, now: datetime) 
         reasons.append(
             Reason(
                 field="start",
-                message=f"must be at least {rules.min_lead} ahead (FOREWARN_MIN_LEAD); earliest "
-                f"{now + rules.min_lead:%Y-%m-%d %H:%M}Z",
+                message=f"must be at least {format_duration(rules.min_lead)} ahead (FOREWARN_MIN_LEAD); "
+                f"earliest {now + rules.min_lead:%Y-%m-%d %H:%M}Z",
             )
         )
     if end - start > rules.max_duration:
         reasons.append(
             Reason(
                 field="end",
-                message=f"the window lasts {end - start}, longer than {rules.max_duration} "
+                message=f"the window lasts {format_duration(end - start)}, longer than "
+                f"{format_duration(rules.max_duration)} "
                 "(FOREWARN_MAX_DURATION); split it into several windows",
             )
         )

@@ -132,7 +132,7 @@ def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
         ({"hosts": HostSelector(nodeset="sto1-cmp-[01-")}, "hosts.nodeset: cannot parse"),
         ({"end": NOW + timedelta(minutes=30)}, "end: must be after the start"),
         ({"start": NOW - timedelta(hours=1)}, "start: 2026-11-28 11:00Z is in the past"),
-        ({"end": NOW + timedelta(days=30)}, "end: the window lasts"),
+        ({"end": NOW + timedelta(days=30)}, "end: the window lasts 29d23h, longer than 14d"),
         (
             {"start": datetime(2026, 12, 24, 10, tzinfo=UTC), "end": datetime(2026, 12, 24, 12, tzinfo=UTC)},
             "start: the window falls in the change freeze 'Christmas and New Year change freeze'",
@@ -147,7 +147,7 @@ def test_booking_rules(loaded, rules, changes, expected) -> None:
 def test_minimum_lead(loaded) -> None:
     strict = Rules(min_lead=timedelta(hours=48), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
     reasons = _reasons(loaded, lifecycle.book, _book(), rules=strict)
-    assert reasons[0].startswith("start: must be at least 2 days, 0:00:00 ahead")
+    assert reasons[0].startswith("start: must be at least 2d ahead")
 
 
 def test_overlap_is_refused_unless_allowed(loaded, rules) -> None:

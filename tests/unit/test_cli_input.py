@@ -109,7 +109,7 @@ def test_unreachable_nats_is_one_clear_line() -> None:
         (
             {"FOREWARN_PROVIDER": "Not A Domain"},
             ["list"],
-            "FOREWARN_PROVIDER: Value error, 'Not A Domain' is not a domain name",
+            "FOREWARN_PROVIDER: 'Not A Domain' is not a domain name",
         ),
     ],
 )
