@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from rich.table import Table
-
 from ..durations import format_duration
 from ..scheduler.selectors import fold
 from .common import console, safe
@@ -42,21 +40,32 @@ def _iso(value: str | datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def card(rows: list[tuple[str, str]]) -> None:
+    """Key and value lines, the keys aligned; values are markup, so escape what the user gave.
+
+    Plain lines rather than a Rich table: a table pads every line to its widest,
+    which leaves trailing spaces in a file or a pipe.
+    """
+    width = max(len(key) for key, _ in rows) + 2
+    for key, value in rows:
+        console.print(f"[bold]{key:<{width}}[/]{value}", highlight=False, soft_wrap=True)
+
+
 def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
     """A window as a short card, with its affected tenants."""
     start, end = (datetime.fromisoformat(str(window[k])) for k in ("start", "end"))
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("Title", safe(window["title"]))
-    table.add_row("Status", f"{window['state']} (revision {window['revision']})")
-    table.add_row("When", when(start, end))
-    table.add_row("Impact", window["impact"])
-    table.add_row("Hosts", f"{fold(window['hosts'])} ({len(window['hosts'])})")
     names = ", ".join(safe(t["name"]) for t in tenants[:12]) + (", …" if len(tenants) > 12 else "")
-    table.add_row("Tenants", f"{len(tenants)} affected" + (f": {names}" if tenants else ""))
     console.print(headline)
-    console.print(table)
+    card(
+        [
+            ("Title", safe(window["title"])),
+            ("Status", f"{window['state']} (revision {window['revision']})"),
+            ("When", when(start, end)),
+            ("Impact", window["impact"]),
+            ("Hosts", f"{fold(window['hosts'])} ({len(window['hosts'])})"),
+            ("Tenants", f"{len(tenants)} affected" + (f": {names}" if tenants else "")),
+        ]
+    )
 
 
 def dump(data: object) -> None:

@@ -11,8 +11,9 @@ from sqlmodel import Session
 from ..reporter.build import NoReport, affected_tenants, build_report, failures
 from ..reporter.mail import overrun_text
 from ..scheduler.models import Window
+from ..text import plural
 from .common import Abort, console, open_store, report, safe
-from .render import dump, when
+from .render import card, dump, when
 
 
 def report_window(
@@ -36,27 +37,26 @@ def report_window(
         )
         return
     w = result.window
-    card = Table.grid(padding=(0, 2))
-    card.add_column(style="bold")
-    card.add_column()
-    card.add_row("Title", safe(w.title))
-    card.add_row("Outcome", f"{result.outcome} (impact {w.impact.value})")
-    card.add_row("Planned", when(result.planned_start, result.planned_end))
     actual = (
         when(result.actual_start, result.actual_end or result.actual_start)
         if result.actual_start
         else "the work never began"
     )
-    card.add_row("Actual", actual)
-    card.add_row("Overrun", overrun_text(result.overrun))
-    components = ", ".join(f"{c.site} {c.role}: {c.hosts} hosts" for c in result.components)
-    card.add_row(
-        "Affected", f"{result.tenant_count} tenants, {result.resource_count} resources ({components})"
-    )
+    components = ", ".join(f"{c.site} {c.role}: {plural(c.hosts, 'hosts')}" for c in result.components)
+    affected = f"{plural(result.tenant_count, 'tenants')}, {plural(result.resource_count, 'resources')}"
     n = result.notices
-    card.add_row("Notices", f"{n.sent} sent, {n.failed} failed, {n.pending} pending")
     console.print(f"Report [bold]{w.id}[/]")
-    console.print(card)
+    card(
+        [
+            ("Title", safe(w.title)),
+            ("Outcome", f"{result.outcome} (impact {w.impact.value})"),
+            ("Planned", when(result.planned_start, result.planned_end)),
+            ("Actual", actual),
+            ("Overrun", overrun_text(result.overrun)),
+            ("Affected", f"{affected} ({components})"),
+            ("Notices", f"{n.sent} sent, {n.failed} failed, {n.pending} pending"),
+        ]
+    )
     kinds = Table("Notice", "Sent", "Failed", "Pending", header_style="bold", title="Notices by kind")
     for kind, c in result.notices_by_kind.items():
         kinds.add_row(kind, str(c.sent), str(c.failed), str(c.pending))
