@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal
 
+import stamina
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
@@ -71,3 +72,20 @@ def configure_logging(level: str, fmt: Literal["text", "json"] = "text") -> None
     # inbox's "Peer: …" and "EOF received" for every mail: noise, not news.
     for chatty in ("alembic", "uvicorn.error", "mail.log"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # stamina's own line says only "stamina.retry_scheduled": say what, why and what next.
+    stamina.instrumentation.set_on_retry_hooks([_log_retry])
+
+
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    what = details.name.rsplit(".", 1)[-1].strip("_")
+    # A publish says where to: its message (Outgoing) names the subject.
+    subject = next((a.subject for a in details.args if isinstance(getattr(a, "subject", None), str)), None)
+    logging.getLogger("forewarn.retry").warning(
+        "%s failed (%s: %s); trying again in %.1fs (retry %s, %.1fs spent so far)",
+        f"{what} to {subject}" if subject else what,
+        type(details.caused_by).__name__,
+        details.caused_by,
+        details.wait_for,
+        details.retry_num,
+        details.waited_so_far,
+    )

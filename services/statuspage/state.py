@@ -168,7 +168,17 @@ class StatusView:
                 return impact.window.id if self._on_impact(impact) else None
         except ValidationError as exc:
             self.skipped += 1
-            log.warning("status page skips message %s on %s: %s", seq, subject, exc.error_count())
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "payload"
+            log.warning(
+                "status page skips message %s on %s: %s problem(s), first %s: %s; its consumers "
+                "dead-letter it, and the page goes on with the next",
+                seq,
+                subject,
+                exc.error_count(),
+                where,
+                first["msg"],
+            )
         return None
 
     def _on_lifecycle(self, event: WindowEvent, seq: int) -> None:
