@@ -38,9 +38,6 @@ from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
 
-# How long stopping waits for one broker to close.
-STOP_WAIT_S = 5
-
 # Services in start order: the scheduler first, since it declares the streams.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 
@@ -114,8 +111,7 @@ class Stack:
                 self.settings.shown_servers,
                 self.settings.nats_connect_timeout,
             )
-            for broker in self.brokers.values():
-                await self._connect(broker)
+            await self._connect()
             first = jetstream.context(self.broker)
             if "scheduler" in self.names:
                 await declare_streams(first, replicas=self.settings.stream_replicas)
@@ -133,15 +129,16 @@ class Stack:
             raise
         log.info("running %s on %s", ", ".join(self.names), self.settings.shown_servers)
 
-    async def _connect(self, broker: NatsBroker) -> None:
-        """Connect, retrying for FOREWARN_NATS_CONNECT_TIMEOUT; then a StartupError saying where."""
+    async def _connect(self) -> None:
+        """Connect every broker, trying for FOREWARN_NATS_CONNECT_TIMEOUT; then say where it tried."""
         limit = self.settings.nats_connect_timeout
         try:
             # Wait for the server ourselves first: a SIGTERM cancels this at once, while
             # nats-py's own connection loop can lose a cancellation that meets a refusal.
             await reachable(self.settings.servers, timeout=limit)
             async with asyncio.timeout(limit):
-                await broker.connect()
+                for broker in self.brokers.values():
+                    await broker.connect()
         except (TimeoutError, OSError) as exc:
             why = f"no connection within {limit:g}s" if isinstance(exc, TimeoutError) else str(exc)
             raise StartupError(
@@ -164,10 +161,8 @@ class Stack:
         if self.ops:
             await self.ops.close()
         for broker in self.brokers.values():
-            # A broker stopped halfway through connecting can wait forever on its close.
             with suppress(Exception):
-                async with asyncio.timeout(STOP_WAIT_S):
-                    await broker.stop()
+                await broker.stop()
         for service in self.running.values():
             if hasattr(service, "close"):
                 await service.close()
