@@ -6,23 +6,30 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
-from sqlmodel import SQLModel
 
 from .config import StartupError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only where a migration runs or is looked up: it costs a
+# CLI call 0.2 s, and a store that is already current never needs it.
+
 # The first revision: the tables as they were before forewarn had migrations.
 BASELINE = "0001"
+# The newest revision in migrations/versions. A unit test checks it against
+# Alembic's own answer, so a new migration cannot forget to move it.
+HEAD = "0001"
 # Any fixed number: the PostgreSQL advisory lock that one upgrade at a time holds.
 _PG_LOCK = 0x666F7265  # "fore"
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "forewarn.services:migrations")
     config.attributes["connection"] = connection
@@ -30,7 +37,9 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head() -> str:
-    """The revision this code expects."""
+    """The revision this code expects, as Alembic reads it from the migration scripts."""
+    from alembic.script import ScriptDirectory
+
     found = ScriptDirectory.from_config(_config()).get_current_head()
     assert found is not None
     return found
@@ -38,12 +47,17 @@ def head() -> str:
 
 def current(engine: Engine) -> str | None:
     """The revision the database is at; None if it has never been migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Migrate the database to the revision; safe to run from several processes at once."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with _one_at_a_time(engine) as conn:
         config = _config(conn)
         if MigrationContext.configure(conn).get_current_revision() is None and inspect(conn).has_table(
@@ -69,10 +83,20 @@ def check(engine: Engine) -> None:
 
 def prepare(engine: Engine, *, auto_migrate: bool) -> None:
     """At start: migrate if this process may, else check the schema is current."""
+    if _stamped(engine) == {HEAD}:
+        return
     if auto_migrate:
         upgrade(engine)
     else:
         check(engine)
+
+
+def _stamped(engine: Engine) -> set[str]:
+    """The revisions the database's alembic_version table holds, read without Alembic."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return set()
+        return set(conn.scalars(text("SELECT version_num FROM alembic_version")))
 
 
 @contextmanager
@@ -99,6 +123,8 @@ def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
 
 def metadata() -> MetaData:
     """Every forewarn table, as the migrations and their tests see them."""
+    from sqlmodel import SQLModel
+
     # Importing the table modules registers them on SQLModel.metadata.
     from .inventory import models as _inventory  # noqa: F401
     from .mail import models as _mail  # noqa: F401
