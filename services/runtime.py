@@ -21,6 +21,7 @@ from .db import create_db_engine
 from .impact.handlers import impact_router
 from .impact.service import ImpactResolver
 from .impact.settings import ImpactSettings
+from .names import SERVICES
 from .notifier.handlers import notifier_router
 from .notifier.service import Notifier
 from .notifier.settings import NotifierSettings
@@ -39,7 +40,6 @@ from .tracing import tracer_provider as tracer_provider_for
 log = logging.getLogger("forewarn")
 
 # Services in start order: the scheduler first, since it declares the streams.
-SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 
 
 class Stack:

@@ -8,26 +8,25 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from faststream.nats import NatsBroker
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import Engine
 
-from forewarn.schemas.base import printable
-from forewarn.schemas.cli import CliError, CliReason
-
-from .. import migrate
-from ..bus.broker import build_broker
-from ..config import CommonSettings, StartupError
-from ..db import create_db_engine
-from ..durations import format_duration, parse_duration
 from ..text import said
-from ..tracing import tracer_provider
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker
+    from pydantic import ValidationError
+    from sqlalchemy import Engine
+
+    from ..config import CommonSettings
+
+# Commands import what they use inside their bodies: `forewarn --help` and a
+# `forewarn list` must not pay for FastStream, Alembic and every service
+# (tests/unit/test_cli_imports.py keeps it so; bench/cli.py measures it).
 
 # Piped into a file or another program, a line is not cut or wrapped at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 10_000)
@@ -55,6 +54,8 @@ class Abort(Exception):
 
     def as_json(self) -> str:
         """The one shape every refusal has with --json (schemas/json/CliError.json)."""
+        from forewarn.schemas.cli import CliError, CliReason
+
         reasons = [CliReason(field=field, message=message) for field, message in self.reasons]
         return CliError(error=str(self).splitlines()[0], reasons=reasons).model_dump_json()
 
@@ -88,6 +89,8 @@ def safe(value: object) -> str:
     Rich would read "[bold]" in a title as markup, and an escape sequence would
     reach the operator's terminal: both are shown as the plain text they are.
     """
+    from forewarn.schemas.base import printable
+
     return escape(printable(str(value), multiline=True))
 
 
@@ -105,6 +108,8 @@ _RELATIVE = re.compile(r"^\+\s*(.+)$")
 
 def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None = None) -> datetime:
     """ISO 8601 with an offset, a naive time with --tz, or '+30m' from now."""
+    from ..durations import parse_duration
+
     if match := _RELATIVE.match(text.strip()):
         try:
             return (now or datetime.now(UTC)) + parse_duration(match.group(1))
@@ -131,6 +136,8 @@ def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None =
 
 def later(option: str, at: datetime, by: timedelta) -> datetime:
     """A time plus a duration, or an input error naming the option that made it overflow."""
+    from ..durations import format_duration
+
     try:
         return at + by
     except OverflowError:
@@ -147,6 +154,8 @@ def zone(name: str) -> ZoneInfo:
 
 def duration(option: str, text: str):
     """A positive duration, or an input error naming the option."""
+    from ..durations import parse_duration
+
     try:
         value = parse_duration(text)
     except ValueError as exc:
@@ -158,6 +167,10 @@ def duration(option: str, text: str):
 
 def open_store(*, as_json: bool = False) -> Engine:
     """The database the settings name, migrated or checked as the settings say."""
+    from .. import migrate
+    from ..config import CommonSettings, StartupError
+    from ..db import create_db_engine
+
     settings = CommonSettings()
     engine = create_db_engine(settings.db_url)
     try:
@@ -174,6 +187,9 @@ async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIte
 
     On the embedded server it logs in as forewarn-<login>; elsewhere as FOREWARN_NATS_USER.
     """
+    from ..bus.broker import build_broker
+    from ..tracing import tracer_provider
+
     tracing = tracer_provider(settings, "cli")
     broker = build_broker(
         settings,

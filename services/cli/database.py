@@ -5,12 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from alembic.util import CommandError
-from sqlalchemy.exc import OperationalError
 
-from .. import migrate
-from ..config import CommonSettings
-from ..db import create_db_engine
 from .common import EXIT_ENV, Abort, console, report
 from .render import dump
 
@@ -24,6 +19,13 @@ def upgrade(
     as_json: JsonOpt = False,
 ) -> None:
     """Create or migrate the database FOREWARN_DATABASE_URL names; safe to run again."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import OperationalError
+
+    from .. import migrate
+    from ..config import CommonSettings
+    from ..db import create_db_engine
+
     settings = CommonSettings()
     engine = create_db_engine(settings.db_url)
     try:
@@ -46,6 +48,12 @@ def upgrade(
 @app.command("current")
 def current(as_json: JsonOpt = False) -> None:
     """Show the database's revision and the one this forewarn expects; exit 1 if they differ."""
+    from sqlalchemy.exc import OperationalError
+
+    from .. import migrate
+    from ..config import CommonSettings
+    from ..db import create_db_engine
+
     engine = create_db_engine(CommonSettings().db_url)
     try:
         at = migrate.current(engine)

@@ -4,93 +4,32 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from nats.js.api import DeliverPolicy
-from nats.js.errors import NotFoundError
 from rich.table import Table
 
-from forewarn.schemas import msgids, subjects
-from forewarn.schemas.events import DeadLettered
-
-from ..bus import jetstream
-from ..bus.publish import Outgoing, publish
-from ..bus.reliability import PAYLOAD_KEEP
-from ..config import CommonSettings
-from .common import Abort, connected, console, report, safe
+from .common import Abort, console, report, safe
 from .render import dump
+
+if TYPE_CHECKING:
+    from .letters import Stored
 
 app = typer.Typer(help="Dead letters: what was rejected or given up on, and why.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-@dataclass(frozen=True)
-class Stored:
-    """A dead letter and where the stream holds it."""
-
-    letter: DeadLettered
-    seq: int
-
-
-async def _letters(js) -> list[Stored]:
-    """Every dead letter in the stream, oldest first."""
-    try:
-        info = await js.stream_info(subjects.VIEW_STREAM, subjects_filter=subjects.DEAD_LETTERS)
-    except NotFoundError:
-        raise Abort(
-            f"stream {subjects.VIEW_STREAM} does not exist yet: start the scheduler", code=1
-        ) from None
-    total = sum((info.state.subjects or {}).values())
-    if not total:
-        return []
-    sub = await js.subscribe(
-        subjects.DEAD_LETTERS,
-        stream=subjects.VIEW_STREAM,
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.ALL,
-    )
-    try:
-        found = []
-        for _ in range(total):
-            msg = await sub.next_msg(timeout=5)
-            found.append(Stored(_letter(msg), msg.metadata.sequence.stream))
-        return found
-    finally:
-        await sub.unsubscribe()
-
-
-def _letter(msg) -> DeadLettered:
-    """The dead letter a message holds; one that holds none is listed as such, never replayed."""
-    try:
-        return DeadLettered.model_validate_json(msg.data)
-    except ValueError as exc:
-        seq = msg.metadata.sequence.stream
-        return DeadLettered(
-            id=f"unreadable.{seq}",
-            subject="?",
-            consumer=msg.subject.removeprefix(subjects.DEAD_LETTER_PREFIX + "."),
-            reason=f"not a dead letter record ({type(exc).__name__}); kept as it is",
-            stream_seq=seq,
-            payload=bytes(msg.data[:PAYLOAD_KEEP]).decode("utf-8", errors="replace"),
-        )
-
-
-def _replayable(subject: str) -> bool:
-    try:
-        return subject.startswith("maint.") and bool(subjects.stream_of(subject))
-    except ValueError:
-        return False
-
-
 @app.command("list")
-def list_letters(as_json: JsonOpt = False) -> None:
+def listletters(as_json: JsonOpt = False) -> None:
     """Dead letters with their subject, consumer and reason, oldest first."""
+    from ..bus import jetstream
+    from ..config import CommonSettings
+    from .common import connected
+    from .letters import letters
 
     async def go() -> list[Stored]:
         async with connected(CommonSettings()) as broker:
-            return await _letters(jetstream.context(broker))
+            return await letters(jetstream.context(broker))
 
     try:
         found = asyncio.run(go())
@@ -122,17 +61,26 @@ def retry(
     Every consumer of that subject receives it again; they all recognise work
     already done, so only what failed is done now.
     """
+    from nats.js.errors import NotFoundError
+
+    from forewarn.schemas import msgids, subjects
+
+    from ..bus import jetstream
+    from ..bus.publish import Outgoing, publish
+    from ..config import CommonSettings
+    from .common import connected
+    from .letters import letters, replayable
 
     async def go() -> dict:
         settings = CommonSettings()
         # Only an operator's login may write on other services' subjects and delete letters.
         async with connected(settings, login="admin") as broker:
             js = jetstream.context(broker)
-            mine = [s for s in await _letters(js) if s.letter.id == letter_id]
+            mine = [s for s in await letters(js) if s.letter.id == letter_id]
             if not mine:
                 raise Abort(f"ID: no dead letter {letter_id!r} (see `forewarn dlq list`)")
             original = mine[0].letter
-            if not _replayable(original.subject):
+            if not replayable(original.subject):
                 raise Abort(f"ID: {letter_id} holds no message that can be replayed")
             ack = await publish(
                 broker,

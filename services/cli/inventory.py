@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..inventory.load import InventoryError, load_inventory
-from ..inventory.summary import hosts, summarize, tenant_count
-from ..scheduler.selectors import fold
 from ..text import plural
 from .common import Abort, console, open_store, report, safe
 from .render import dump
@@ -24,6 +21,8 @@ def load(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Upsert an inventory file in one transaction: all of it, or none."""
+    from ..inventory.load import InventoryError, load_inventory
+
     engine = open_store(as_json=as_json)
     try:
         counts = load_inventory(engine=engine, path=file)
@@ -46,10 +45,12 @@ def load(
 
 @app.command("show")
 def show(
-    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    site: Annotated[str | None, typer.Option(metavar="SITE", help="Only this site.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Summarise the inventory by site and role."""
+    from ..inventory.summary import summarize, tenant_count
+
     engine = open_store(as_json=as_json)
     # Site codes are upper case in the inventory; operators type them either way.
     rows = summarize(engine, site=site.upper() if site else None)
@@ -80,12 +81,17 @@ def show(
 
 @app.command("hosts")
 def list_hosts(
-    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
-    role: Annotated[str | None, typer.Option(help="Only this role, e.g. compute or gpu.")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only hosts with this tag.")] = None,
+    site: Annotated[str | None, typer.Option(metavar="SITE", help="Only this site.")] = None,
+    role: Annotated[
+        str | None, typer.Option(metavar="ROLE", help="Only this role, e.g. compute or gpu.")
+    ] = None,
+    tag: Annotated[str | None, typer.Option(metavar="TAG", help="Only hosts with this tag.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The hosts a booking can name, by site and role, in node-set form."""
+    from ..inventory.summary import hosts
+    from ..scheduler.selectors import fold
+
     engine = open_store(as_json=as_json)
     found = hosts(engine, site=site.upper() if site else None, role=role, tag=tag)
     if as_json:

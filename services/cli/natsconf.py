@@ -8,20 +8,25 @@ from typing import Annotated
 
 import typer
 
-from ..bus.accounts import ADMIN, USERS, new_password, server_config
 from .common import err
 
 
 def nats_config(
-    out: Annotated[Path | None, typer.Option(help="Write here instead of printing.")] = None,
-    listen: Annotated[str, typer.Option(help="Client address.")] = "0.0.0.0:4222",
-    store_dir: Annotated[str, typer.Option(help="JetStream's store.")] = "/data/jetstream",
-    name: Annotated[str, typer.Option(help="Server name, needed in a cluster (or nats-server -n).")] = "",
+    out: Annotated[Path | None, typer.Option(metavar="FILE", help="Write here instead of printing.")] = None,
+    listen: Annotated[str, typer.Option(metavar="HOST:PORT", help="Client address.")] = "0.0.0.0:4222",
+    store_dir: Annotated[str, typer.Option(metavar="DIR", help="JetStream's store.")] = "/data/jetstream",
+    name: Annotated[
+        str, typer.Option(metavar="NAME", help="Server name, needed in a cluster (or nats-server -n).")
+    ] = "",
     http: Annotated[
-        str, typer.Option(help="Monitoring address for health checks, e.g. 0.0.0.0:8222; empty: none.")
+        str,
+        typer.Option(
+            metavar="HOST:PORT", help="Monitoring address for health checks, e.g. 0.0.0.0:8222; empty: none."
+        ),
     ] = "",
     routes: Annotated[
-        list[str] | None, typer.Option("--route", help="A cluster peer, nats-route://HOST:6222; repeat.")
+        list[str] | None,
+        typer.Option("--route", metavar="URL", help="A cluster peer, nats-route://HOST:6222; repeat."),
     ] = None,
     passwords: Annotated[
         bool, typer.Option("--passwords", help="Also print new random passwords as export lines, on stderr.")
@@ -33,6 +38,8 @@ def nats_config(
     may publish window lifecycle events; the status page publishes nothing).
     Passwords stay out of the file: nats-server reads each from its environment.
     """
+    from ..bus.accounts import ADMIN, USERS, new_password, server_config
+
     text = server_config(listen=listen, store_dir=store_dir, routes=routes, name=name, http=http)
     if out:
         out.write_text(text)

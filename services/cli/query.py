@@ -6,38 +6,39 @@ import asyncio
 import json
 import sys
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from nats.js.api import DeliverPolicy
 from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import Session
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
-from ..bus import jetstream
-from ..config import CommonSettings
-from ..ical.feed import tenant_feed
-from ..impact.resolve import resolve_hosts
-from ..inventory.models import UnknownTenant
-from ..mail import ledger
-from ..scheduler.models import Window, WindowEventRecord
-from ..scheduler.queries import hosts_of, view
-from ..scheduler.selectors import fold
-from .common import Abort, connected, console, open_store, report, safe
+from .common import Abort, console, open_store, report, safe
 from .render import dump, print_window, when, window_json
+
+if TYPE_CHECKING:
+    from ..scheduler.models import WindowEventRecord
 
 STATES = [s.value for s in WindowState]
 
 
 def list_windows(
-    state: Annotated[list[str] | None, typer.Option(help=f"Only these states: {', '.join(STATES)}.")] = None,
-    site: Annotated[list[str] | None, typer.Option(help="Only windows touching this site.")] = None,
+    state: Annotated[
+        list[str] | None, typer.Option(metavar="STATE", help=f"Only these states: {', '.join(STATES)}.")
+    ] = None,
+    site: Annotated[
+        list[str] | None, typer.Option(metavar="SITE", help="Only windows touching this site.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List windows, soonest first."""
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from ..scheduler.models import Window
+    from ..scheduler.queries import hosts_of, view
+
     try:
         bad = [s for s in state or [] if s not in STATES]
         if bad:
@@ -78,6 +79,14 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one window: its hosts, affected tenants and timeline."""
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from ..impact.resolve import resolve_hosts
+    from ..mail import ledger
+    from ..scheduler.models import Window, WindowEventRecord
+    from ..scheduler.queries import hosts_of, view
+
     with Session(open_store(as_json=as_json)) as session:
         window = session.get(Window, window_id)
         if window is None:
@@ -145,6 +154,11 @@ def tail(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print the live event stream until interrupted."""
+    from nats.js.api import DeliverPolicy
+
+    from ..bus import jetstream
+    from ..config import CommonSettings
+    from .common import connected
 
     async def go() -> None:
         async with connected(CommonSettings()) as broker:
@@ -165,6 +179,8 @@ def tail(
 
 
 def _print_event(subject: str, data: bytes, stored: datetime, *, as_json: bool) -> None:
+    from ..scheduler.selectors import fold
+
     try:
         event = json.loads(data)
     except ValueError:
@@ -189,6 +205,10 @@ def calendar(
     tenant: Annotated[str, typer.Argument(metavar="TENANT", help="A tenant id from the inventory.")],
 ) -> None:
     """Print a tenant's iCalendar feed: current and upcoming windows, cancellations included."""
+    from ..config import CommonSettings
+    from ..ical.feed import tenant_feed
+    from ..inventory.models import UnknownTenant
+
     settings = CommonSettings()
     try:
         feed = tenant_feed(open_store(), tenant, provider=settings.provider, organizer=settings.mail_from)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from ..durations import format_duration
-from ..scheduler.selectors import fold
 from .common import console, safe
 
 
 def when(start: datetime, end: datetime) -> str:
     """'2026-12-01 22:00 → 2026-12-02 01:00 UTC (3h)'."""
+    from ..durations import format_duration
+
     same_day = start.date() == end.date()
     end_text = f"{end:%H:%M}" if same_day else f"{end:%Y-%m-%d %H:%M}"
     return f"{start:%Y-%m-%d %H:%M} → {end_text} UTC ({format_duration(end - start)})"
@@ -53,6 +53,8 @@ def card(rows: list[tuple[str, str]]) -> None:
 
 def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
     """A window as a short card, with its affected tenants."""
+    from ..scheduler.selectors import fold
+
     start, end = (datetime.fromisoformat(str(window[k])) for k in ("start", "end"))
     names = ", ".join(safe(t["name"]) for t in tenants[:12]) + (", …" if len(tenants) > 12 else "")
     console.print(headline)

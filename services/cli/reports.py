@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from ..reporter.build import NoReport, affected_tenants, build_report, failures
-from ..reporter.mail import overrun_text
-from ..scheduler.models import Window
 from ..text import plural
 from .common import Abort, console, open_store, report, safe
 from .render import card, dump, when
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def report_window(
@@ -23,6 +22,11 @@ def report_window(
     ] = False,
 ) -> None:
     """Print the completion report of a window that completed or was cancelled, with current counts."""
+    from sqlmodel import Session
+
+    from ..reporter.build import NoReport, affected_tenants, build_report, failures
+    from ..reporter.mail import overrun_text
+
     with Session(open_store(as_json=as_json)) as session:
         try:
             result = build_report(session, window_id)
@@ -73,6 +77,8 @@ def report_window(
 
 
 def _why_none(session: Session, window_id: str) -> str:
+    from ..scheduler.models import Window
+
     window = session.get(Window, window_id)
     if window is None:
         return f"ID: no window {window_id} (see `forewarn list`)"

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..bus.embedded import EmbeddedNats
-from ..config import EMBEDDED_NATS_PORT, CommonSettings, StartupError
-from ..logs import configure_logging
-from ..mail.inbox import DemoInbox
-from ..mail.settings import MailSettings
-from ..runtime import SERVICES, Stack, serve
+from ..names import SERVICES
 from .common import EXIT_ENV, console, err
+
+if TYPE_CHECKING:
+    from ..config import CommonSettings
+    from ..mail.inbox import DemoInbox
+    from ..runtime import Stack
 
 LEVELS = ("debug", "info", "warning", "error")
 LogLevel = Annotated[
-    str | None, typer.Option(help="debug, info, warning, error. Default: FOREWARN_LOG_LEVEL, else info.")
+    str | None,
+    typer.Option(
+        metavar="LEVEL", help="debug, info, warning, error. Default: FOREWARN_LOG_LEVEL, else info."
+    ),
 ]
 
 
 def _logging(level: str | None) -> CommonSettings:
+    from ..config import CommonSettings
+    from ..logs import configure_logging
+
     if level and level.lower() not in LEVELS:
         err.print(f"[bold red]error:[/] --log-level: {level!r} is not one of {', '.join(LEVELS)}")
         raise typer.Exit(2)
@@ -33,6 +39,9 @@ def _logging(level: str | None) -> CommonSettings:
 
 def up(log_level: LogLevel = None) -> None:
     """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
+    from ..bus.embedded import EmbeddedNats
+    from ..config import EMBEDDED_NATS_PORT
+
     settings = _logging(log_level)
     nats = None
     if not settings.nats_url:
@@ -63,6 +72,9 @@ def up(log_level: LogLevel = None) -> None:
 
 def _demo_inbox(settings: CommonSettings) -> DemoInbox | None:
     """With no FOREWARN_SMTP_HOST, mail goes to an inbox of .eml files in the data dir."""
+    from ..mail.inbox import DemoInbox
+    from ..mail.settings import MailSettings
+
     mail = MailSettings()
     if mail.smtp_host:
         return None
@@ -79,7 +91,7 @@ def _demo_inbox(settings: CommonSettings) -> DemoInbox | None:
 
 
 def run(
-    service: Annotated[str, typer.Argument(help=f"One of {', '.join(SERVICES)}.")],
+    service: Annotated[str, typer.Argument(metavar="SERVICE", help=f"One of {', '.join(SERVICES)}.")],
     log_level: LogLevel = None,
 ) -> None:
     """Run one service alone (as compose and scale-out do)."""
@@ -92,6 +104,9 @@ def run(
 
 def _serve(names: list[str], *, ready: Callable[[Stack], None] | None = None) -> None:
     """Run services until a signal; an environment that is not ready is one clear error."""
+    from ..config import StartupError
+    from ..runtime import serve
+
     try:
         asyncio.run(serve(names, ready=ready))
     except StartupError as exc:

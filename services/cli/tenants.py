@@ -6,9 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..inventory.models import UnknownTenant
-from ..statuspage.settings import StatusSettings
-from ..statuspage.tokens import issue, revoke, tenant_links
 from .common import Abort, console, err, open_store, report
 from .render import dump
 
@@ -27,6 +24,10 @@ def _unknown(tenant: str) -> Abort:
 @app.command("token")
 def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
     """Issue a new secret link for a tenant; any earlier link stops working."""
+    from ..inventory.models import UnknownTenant
+    from ..statuspage.settings import StatusSettings
+    from ..statuspage.tokens import issue, tenant_links
+
     settings = StatusSettings()
     if not settings.status_url:
         # A link handed to a customer must point where customers reach the page, which a
@@ -53,6 +54,9 @@ def token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
 @app.command("revoke")
 def revoke_token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
     """Revoke a tenant's secret link: it answers 404 from now on."""
+    from ..inventory.models import UnknownTenant
+    from ..statuspage.tokens import revoke
+
     try:
         had = revoke(open_store(as_json=as_json), tenant)
     except UnknownTenant:

@@ -7,26 +7,16 @@ import getpass
 import socket
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
 from forewarn.schemas import subjects
-from forewarn.schemas.base import Impact, Payload
-from forewarn.schemas.commands import (
-    BookWindow,
-    CancelWindow,
-    CompleteWindow,
-    ExtendWindow,
-    HostSelector,
-    RescheduleWindow,
-)
 
-from ..config import CommonSettings
-from .common import Abort, connected, duration, fail, fail_validation, later, parse_time, report
-from .render import dump, print_window, window_json
-from .send import rejection, send
+from .common import Abort, duration, fail, fail_validation, later, parse_time, report
+
+if TYPE_CHECKING:
+    from forewarn.schemas.base import Payload
 
 IMPACTS = ("outage", "degraded", "reduced-redundancy", "no-impact")
 OPTION_OF = {
@@ -43,7 +33,7 @@ OPTION_OF = {
 }
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the scheduler.")]
+TimeoutOpt = Annotated[float, typer.Option(metavar="SECONDS", help="Seconds to wait for the scheduler.")]
 
 
 def _who() -> str:
@@ -55,6 +45,8 @@ def _command_id() -> str:
 
 
 def _build(model: type[Payload], **fields: object) -> Payload:
+    from pydantic import ValidationError
+
     try:
         return model(command_id=_command_id(), requested_by=_who(), **fields)
     except ValidationError as exc:
@@ -62,6 +54,11 @@ def _build(model: type[Payload], **fields: object) -> Payload:
 
 
 def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
+    from ..config import CommonSettings
+    from .common import connected
+    from .render import dump, print_window, window_json
+    from .send import rejection, send
+
     settings = CommonSettings()
 
     async def go():
@@ -83,24 +80,43 @@ def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb:
 
 
 def book(
-    title: Annotated[str, typer.Option(help="What the maintenance is, for customers.")],
-    impact: Annotated[str, typer.Option(help=f"One of {', '.join(IMPACTS)}.")],
-    start: Annotated[str, typer.Option(help="ISO 8601 with offset, a naive time with --tz, or +30m.")],
-    end: Annotated[str | None, typer.Option(help="End time; or give --duration.")] = None,
-    for_: Annotated[str | None, typer.Option("--duration", help="Length, e.g. 2h or 1h30m.")] = None,
-    hosts: Annotated[
-        str | None, typer.Option(help="Hosts in node-set syntax, e.g. sto1-cmp-[01-08].")
+    title: Annotated[str, typer.Option(metavar="TEXT", help="What the maintenance is, for customers.")],
+    impact: Annotated[str, typer.Option(metavar="IMPACT", help=f"One of {', '.join(IMPACTS)}.")],
+    start: Annotated[
+        str, typer.Option(metavar="TIME", help="ISO 8601 with offset, a naive time with --tz, or +30m.")
+    ],
+    end: Annotated[str | None, typer.Option(metavar="TIME", help="End time; or give --duration.")] = None,
+    for_: Annotated[
+        str | None, typer.Option("--duration", metavar="DURATION", help="Length, e.g. 2h or 1h30m.")
     ] = None,
-    site: Annotated[list[str] | None, typer.Option(help="Only hosts at this site (repeatable).")] = None,
-    role: Annotated[list[str] | None, typer.Option(help="Only hosts with this role (repeatable).")] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="Only hosts with this tag (repeatable).")] = None,
-    description: Annotated[str, typer.Option(help="Details for customers.")] = "",
-    tz: Annotated[str | None, typer.Option(help="Time zone for times given without offset.")] = None,
-    allow_overlap: Annotated[bool, typer.Option(help="Allow overlap with other live windows.")] = False,
+    hosts: Annotated[
+        str | None, typer.Option(metavar="NODESET", help="Hosts in node-set syntax, e.g. sto1-cmp-[01-08].")
+    ] = None,
+    site: Annotated[
+        list[str] | None, typer.Option(metavar="SITE", help="Only hosts at this site (repeatable).")
+    ] = None,
+    role: Annotated[
+        list[str] | None, typer.Option(metavar="ROLE", help="Only hosts with this role (repeatable).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(metavar="TAG", help="Only hosts with this tag (repeatable).")
+    ] = None,
+    description: Annotated[str, typer.Option(metavar="TEXT", help="Details for customers.")] = "",
+    tz: Annotated[
+        str | None, typer.Option(metavar="ZONE", help="Time zone for times given without offset.")
+    ] = None,
+    allow_overlap: Annotated[
+        bool, typer.Option("--allow-overlap", help="Allow overlap with other live windows.")
+    ] = False,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
     """Book a maintenance window and show who it affects."""
+    from pydantic import ValidationError
+
+    from forewarn.schemas.base import Impact
+    from forewarn.schemas.commands import BookWindow, HostSelector
+
     try:
         if impact.lower() not in IMPACTS:
             fail("--impact", f"{impact!r} is not one of {', '.join(IMPACTS)}")
@@ -136,14 +152,18 @@ WindowArg = Annotated[str, typer.Argument(metavar="ID", help="The window id, e.g
 
 def reschedule(
     window_id: WindowArg,
-    start: Annotated[str, typer.Option(help="New start.")],
-    end: Annotated[str | None, typer.Option(help="New end; or --duration.")] = None,
-    for_: Annotated[str | None, typer.Option("--duration", help="New length.")] = None,
-    tz: Annotated[str | None, typer.Option(help="Time zone for times without offset.")] = None,
+    start: Annotated[str, typer.Option(metavar="TIME", help="New start.")],
+    end: Annotated[str | None, typer.Option(metavar="TIME", help="New end; or --duration.")] = None,
+    for_: Annotated[str | None, typer.Option("--duration", metavar="DURATION", help="New length.")] = None,
+    tz: Annotated[
+        str | None, typer.Option(metavar="ZONE", help="Time zone for times without offset.")
+    ] = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
     """Move a scheduled window to new times."""
+    from forewarn.schemas.commands import RescheduleWindow
+
     try:
         if (end is None) == (for_ is None):
             fail("--end", "give either --end or --duration, not both or neither")
@@ -157,11 +177,13 @@ def reschedule(
 
 def extend(
     window_id: WindowArg,
-    by: Annotated[str, typer.Option(help="How much longer, e.g. 30m.")],
+    by: Annotated[str, typer.Option(metavar="DURATION", help="How much longer, e.g. 30m.")],
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
     """Push a window's end later."""
+    from forewarn.schemas.commands import ExtendWindow
+
     try:
         command = _build(ExtendWindow, window_id=window_id, by=duration("--by", by))
     except Abort as exc:
@@ -171,11 +193,13 @@ def extend(
 
 def cancel(
     window_id: WindowArg,
-    reason: Annotated[str, typer.Option(help="Why, for customers.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why, for customers.")],
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
     """Call a window off."""
+    from forewarn.schemas.commands import CancelWindow
+
     try:
         command = _build(CancelWindow, window_id=window_id, reason=reason)
     except Abort as exc:
@@ -185,6 +209,8 @@ def cancel(
 
 def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt = 15.0) -> None:
     """End a running window now."""
+    from forewarn.schemas.commands import CompleteWindow
+
     try:
         command = _build(CompleteWindow, window_id=window_id)
     except Abort as exc:

@@ -233,4 +233,3 @@ def end_due(session: Session, window_id: str, *, now: datetime) -> list[Outgoing
     _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
     event = WindowCompleted(window=view(window, hosts_of(session, window.id)), occurred_at=now)
     return [*out, record(session, cause, event, window=window)]
-

@@ -51,6 +51,7 @@ class Page(Protocol):
 
     async def refresh_lag(self) -> int: ...
 
+
 # No inline script or style anywhere, and nothing from another origin: the page
 # works in an air-gapped site, and injected markup could not run.
 SECURITY_HEADERS = [

@@ -49,5 +49,3 @@ async def connect(server: NatsServer, name: str, password: str | None = None, **
 
 def as_user(name: str, passwords: dict[str, str]) -> dict[str, str]:
     return {"FOREWARN_NATS_USER": f"forewarn-{name}", "FOREWARN_NATS_PASSWORD": passwords[name]}
-
-
