@@ -54,13 +54,16 @@ def generate(path: Path, hosts: int, resources: int, tenants: int) -> None:
     rng = random.Random(42)
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
-    db.executemany("INSERT INTO site VALUES (?, ?, ?)", [(s, s, "Europe/Stockholm") for s in SITES])
+    db.executemany(
+        "INSERT INTO site (code, name, timezone) VALUES (?, ?, ?)",
+        [(s, s, "Europe/Stockholm") for s in SITES],
+    )
     db.executemany(
         "INSERT INTO host (name, site, role, tags) VALUES (?, ?, ?, '[]')",
         [(f"h{i:06d}", SITES[i % 3], ROLES[i % 10 == 0]) for i in range(hosts)],
     )
     db.executemany(
-        "INSERT INTO tenant VALUES (?, ?, 'Europe/Stockholm', 'sv')",
+        "INSERT INTO tenant (id, name, timezone, locale) VALUES (?, ?, 'Europe/Stockholm', 'sv')",
         [(f"t{i:05d}", f"Tenant {i}") for i in range(tenants)],
     )
     db.executemany(
@@ -68,7 +71,7 @@ def generate(path: Path, hosts: int, resources: int, tenants: int) -> None:
         [(f"t{i:05d}", f"ops@t{i:05d}.example") for i in range(tenants)],
     )
     db.executemany(
-        "INSERT INTO resource VALUES (?, ?, 'vm', ?, ?)",
+        "INSERT INTO resource (id, name, kind, host, tenant) VALUES (?, ?, 'vm', ?, ?)",
         (
             (f"r{i:07d}", f"vm-{i}", f"h{rng.randrange(hosts):06d}", f"t{rng.randrange(tenants):05d}")
             for i in range(resources)
@@ -154,7 +157,10 @@ def main() -> None:
         return
 
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"impact-{args.hosts}-{args.resources}-{args.tenants}.db"
+    from forewarn.services.migrate import HEAD
+
+    # Named for the schema too: a database kept from before a migration is not reused.
+    path = DATA / f"impact-r{HEAD}-{args.hosts}-{args.resources}-{args.tenants}.db"
     if not path.exists():
         print(f"generating {args.hosts:,} hosts, {args.resources:,} resources, {args.tenants:,} tenants …")
         began = time.perf_counter()

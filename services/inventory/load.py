@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
-from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel
 
 from forewarn.schemas.base import unsafe_character
 
-from ..db import transaction
 from ..text import said
-from .models import Host, Resource, ResourceKind, Site, Tenant, TenantContact
+from .models import FILE_SOURCE, Host, ResourceKind, Site, Tenant
+from .sync import Snapshot, sync
 
 LOCALES = ("en", "sv", "nb")
 
@@ -206,31 +205,17 @@ def _check_references(path: Path, session: Session, inv: dict[str, list]) -> lis
     return problems
 
 
-def _upsert(session: Session, model: type[SQLModel], rows: list[dict], key: str) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    for start in range(0, len(rows), 500):
-        stmt = insert(table).values(rows[start : start + 500])
-        updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-        session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=updates))
-
-
 def load_inventory(*, engine: Engine, path: Path) -> dict[str, int]:
-    """Validate the file, then upsert all of it in one transaction; return counts."""
+    """Validate the file, then add and update all of it in one transaction; return counts."""
     inv = read_inventory(path)
-    with transaction(engine) as session:
-        problems = _check_references(path, session, inv)
-        if problems:
+
+    def check(session: Session) -> None:
+        if problems := _check_references(path, session, inv):
             raise InventoryError(problems)
-        _upsert(session, Site, [s.model_dump() for s in inv["sites"]], "code")
-        _upsert(session, Host, [h.model_dump() for h in inv["hosts"]], "name")
-        _upsert(session, Tenant, [t.model_dump(exclude={"contacts"}) for t in inv["tenants"]], "id")
-        for tenant in inv["tenants"]:
-            # A tenant's contact list is replaced whole, so removing one works too.
-            session.execute(delete(TenantContact).where(TenantContact.tenant_id == tenant.id))
-            session.add_all(TenantContact(tenant_id=tenant.id, **c.model_dump()) for c in tenant.contacts)
-        _upsert(session, Resource, [r.model_dump(mode="json") for r in inv["resources"]], "id")
+
+    snapshot = Snapshot(
+        sites=inv["sites"], hosts=inv["hosts"], tenants=inv["tenants"], resources=inv["resources"]
+    )
+    # A file may be a partial export: it adds and updates, and removes nothing.
+    sync(engine, FILE_SOURCE, snapshot, removes=False, check=check)
     return {section: len(rows) for section, rows in inv.items()}

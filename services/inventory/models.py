@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# Which source a row came from, so a file and a cloud can feed one store and a
+# sync removes only what its own source no longer lists: "file", or
+# "openstack:<cloud>" for a clouds.yaml entry.
+FILE_SOURCE = "file"
+
+
+def _source() -> Any:
+    return Field(
+        default=FILE_SOURCE, max_length=64, index=True, sa_column_kwargs={"server_default": FILE_SOURCE}
+    )
 
 
 class ResourceKind(StrEnum):
@@ -24,6 +36,7 @@ class Site(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
+    source: str = _source()
 
 
 class Host(SQLModel, table=True):
@@ -33,6 +46,7 @@ class Host(SQLModel, table=True):
     site: str = Field(foreign_key="site.code", index=True, max_length=32)
     role: str = Field(index=True, max_length=64)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str = _source()
 
 
 class Tenant(SQLModel, table=True):
@@ -42,6 +56,7 @@ class Tenant(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
     locale: str = Field(max_length=16)
+    source: str = _source()
 
 
 class TenantContact(SQLModel, table=True):
@@ -62,11 +77,13 @@ class Resource(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
-    kind: str = Field(max_length=16)
+    # One of ResourceKind from a file; a flavor's name (m1.large) from a cloud.
+    kind: str = Field(max_length=64)
     # The impact query starts from hosts, so host is indexed (with tenant to
     # answer from the index alone where the planner can).
     host: str = Field(foreign_key="host.name", index=True, max_length=253)
     tenant: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    source: str = _source()
 
 
 class UnknownTenant(LookupError):

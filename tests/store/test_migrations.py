@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from forewarn.services import migrate
@@ -66,7 +66,10 @@ def test_an_unknown_revision_is_named_and_changes_nothing(db_url, monkeypatch) -
 
 def test_a_database_from_before_migrations_is_adopted(db_url) -> None:
     engine = create_db_engine(db_url)
-    metadata().create_all(engine)  # how forewarn made its tables before it had migrations
+    # The tables forewarn made before it had migrations are the baseline's, unstamped.
+    migrate.upgrade(engine, migrate.BASELINE)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
     assert migrate.upgrade(engine) == migrate.head()
     engine.dispose()
 

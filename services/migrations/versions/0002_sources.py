@@ -1,0 +1,36 @@
+"""Every inventory row records its source; a resource's kind may be a flavor's name.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+TABLES = ("site", "host", "tenant", "resource")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            # Rows from before sources existed came from inventory files.
+            batch.add_column(sa.Column("source", sa.String(length=64), nullable=False, server_default="file"))
+            batch.create_index(f"ix_{table}_source", ["source"])
+    with op.batch_alter_table("resource") as batch:
+        batch.alter_column("kind", type_=sa.String(length=64), existing_type=sa.String(length=16))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("resource") as batch:
+        batch.alter_column("kind", type_=sa.String(length=16), existing_type=sa.String(length=64))
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_index(f"ix_{table}_source")
+            batch.drop_column("source")
