@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser test lint demo schemas bench clean
+.PHONY: install browser openstack test lint demo schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,18 @@ browser:
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; } \
 		|| echo "warning: could not install chromium; the status page's browser test will fail" >&2
 
+# The OpenStack tests run a small real cloud from Debian's packages (Keystone,
+# Placement, Glance, Nova with the fake driver): tests/openstack/cloud.sh. If
+# this fails, those tests fail and say why.
+openstack:
+	@$(SUDO) bash tests/openstack/cloud.sh install \
+		|| echo "warning: could not install OpenStack; the tests in tests/openstack will fail" >&2
+
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint browser openstack
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..text import plural
-from .common import Abort, console, open_store, report, safe
+from .common import Abort, console, err, open_store, report, safe
 from .render import dump
 
 app = typer.Typer(help="Load and inspect the inventory.", no_args_is_help=True)
@@ -108,3 +108,69 @@ def list_hosts(
     for (site_code, role_name), names in groups.items():
         table.add_row(safe(site_code), safe(role_name), safe(fold(names)), str(len(names)))
     console.print(table)
+
+
+SOURCES = ("openstack",)
+
+
+@app.command("sync")
+def sync_source(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Where the inventory is: openstack.")],
+    cloud: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="A clouds.yaml entry (repeatable). Default: FOREWARN_OPENSTACK_CLOUDS, "
+            "else OS_CLOUD or the OS_* variables.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Make the store hold what a cloud holds: hosts, servers, projects and their contacts.
+
+    Each cloud keeps its own rows: what it no longer lists is removed, and rows
+    from inventory files or other clouds are left alone. All of a cloud's
+    changes apply together, or none do.
+    """
+    from ..inventory.cloud import CloudError, sync_cloud
+    from ..inventory.openstack import Conventions
+    from ..inventory.settings import InventorySettings
+
+    if source not in SOURCES:
+        report(Abort(f"SOURCE: {source!r} is not one of {', '.join(SOURCES)}"), as_json=as_json)
+    settings = InventorySettings()
+    conventions = Conventions(
+        contact_role=settings.openstack_contact_role,
+        timezone=settings.openstack_timezone,
+        locale=settings.openstack_locale,
+    )
+    engine = open_store(as_json=as_json)
+    results = []
+    for name in cloud or settings.clouds or [None]:
+        try:
+            results.append(sync_cloud(engine, name, conventions, dry_run=dry_run))
+        except CloudError as exc:
+            report(Abort(str(exc), code=exc.code, reasons=[("--cloud", str(exc))]), as_json=as_json)
+    if as_json:
+        dump([r.as_json() for r in results])
+        return
+    for result in results:
+        _print_sync(result)
+
+
+def _print_sync(result) -> None:
+    """A table of what changed, by section; then every warning, which is never silent."""
+    verb = "would change" if not result.applied else "changed"
+    table = Table("", "Added", "Changed", "Moved", "Removed", header_style="bold", title=safe(result.source))
+    for section, kinds in result.counts().items():
+        table.add_row(section, *(str(kinds[k]) for k in ("added", "changed", "moved", "removed")))
+    console.print(table)
+    if not result.changes:
+        console.print(f"{safe(result.source)}: the store already holds what it says; nothing {verb}.")
+    elif not result.applied:
+        console.print("Dry run: nothing was written.")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {safe(warning)}", highlight=False, soft_wrap=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from forewarn.services.config import CommonSettings
 from forewarn.services.impact.settings import ImpactSettings
+from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.mail.settings import MailSettings
 from forewarn.services.notifier.settings import NotifierSettings
 from forewarn.services.reporter.settings import ReporterSettings
@@ -18,6 +19,7 @@ SETTINGS = (
     CommonSettings,
     SchedulerSettings,
     ImpactSettings,
+    InventorySettings,
     MailSettings,
     NotifierSettings,
     ReporterSettings,

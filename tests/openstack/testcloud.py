@@ -1,0 +1,160 @@
+"""The test cloud's contents, made through openstacksdk as an operator would make them.
+
+Four compute hosts in two availability zones (sto1: cmp-01, cmp-02; sto2:
+cmp-03, cmp-04), cmp-04 also in a `gpu` aggregate with `forewarn:role=gpu`;
+four projects, three with users holding the contact role and one with none;
+twelve servers pinned to hosts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openstack
+
+HERE = Path(__file__).resolve().parent
+CLOUD = "forewarn-admin"
+CONTACT_ROLE = "maintenance-contact"
+ZONES = {"sto1": ["cmp-01", "cmp-02"], "sto2": ["cmp-03", "cmp-04"]}
+PROJECTS = {
+    # name: (tags, contacts as (user, email))
+    "alpha": (
+        ["forewarn:locale=sv"],
+        [("alice", "alice@alpha.example")],
+    ),
+    "beta": ([], [("bob", "bob@beta.example"), ("bea", "bea@beta.example")]),
+    "gamma": (["forewarn:mode=notice"], [("gus", "gus@gamma.example")]),
+    "silent": ([], []),
+}
+# server name: (project, host)
+SERVERS = {
+    "alpha-web-1": ("alpha", "cmp-01"),
+    "alpha-web-2": ("alpha", "cmp-02"),
+    "alpha-db": ("alpha", "cmp-03"),
+    "beta-app-1": ("beta", "cmp-01"),
+    "beta-app-2": ("beta", "cmp-03"),
+    "beta-gpu": ("beta", "cmp-04"),
+    "gamma-1": ("gamma", "cmp-02"),
+    "gamma-2": ("gamma", "cmp-02"),
+    "gamma-3": ("gamma", "cmp-04"),
+    "silent-1": ("silent", "cmp-03"),
+    "silent-2": ("silent", "cmp-04"),
+    "silent-3": ("silent", "cmp-01"),
+}
+
+
+@dataclass
+class Cloud:
+    """A running test cloud and what it holds."""
+
+    state: Path
+    admin: openstack.connection.Connection
+    projects: dict[str, str] = field(default_factory=dict)  # name: id
+    servers: dict[str, str] = field(default_factory=dict)  # name: id
+    image: str = ""
+    flavor: str = ""
+    started_in: float = 0.0
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.state / "clouds.yaml"
+
+    def env(self) -> dict[str, str]:
+        return {"OS_CLIENT_CONFIG_FILE": str(self.clouds_yaml)}
+
+    def scoped(self, project: str) -> openstack.connection.Connection:
+        """A connection as admin in one project, to boot its servers there."""
+        auth = dict(
+            openstack.config.OpenStackConfig(config_files=[str(self.clouds_yaml)]).get_one(CLOUD).auth
+        )
+        auth.pop("project_name", None)
+        auth.pop("project_domain_name", None)
+        return openstack.connect(
+            auth_url=auth["auth_url"],
+            username=auth["username"],
+            password=auth["password"],
+            user_domain_name="Default",
+            project_id=self.projects[project],
+            region_name="RegionOne",
+        )
+
+    def boot(self, name: str, project: str, host: str, *, wait: bool = True) -> str:
+        """A server of the project pinned to the host; its id."""
+        conn = self.scoped(project)
+        zone = next(z for z, hosts in ZONES.items() if host in hosts)
+        server = conn.compute.create_server(
+            name=name,
+            image_id=self.image,
+            flavor_id=self.flavor,
+            networks="none",
+            availability_zone=f"{zone}:{host}",
+        )
+        if wait:
+            conn.compute.wait_for_server(server, wait=120, interval=0.5)
+        self.servers[name] = server.id
+        return server.id
+
+
+def start(state: Path, hosts: int = 4) -> Cloud:
+    """Start the cloud with cloud.sh and fill it; stop() it at the end."""
+    began = time.monotonic()
+    result = subprocess.run(
+        ["bash", str(HERE / "cloud.sh"), "start", str(state), str(hosts)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VENV_PY": sys.executable},
+    )
+    if result.returncode:
+        logs = "\n".join(
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-15:])
+            for p in sorted((state / "log").glob("*.log"))
+        )
+        raise RuntimeError(f"the test cloud did not start:\n{result.stderr[-3000:]}\n{logs[-6000:]}")
+    admin = openstack.connection.Connection(
+        config=openstack.config.OpenStackConfig(config_files=[str(state / "clouds.yaml")]).get_one(CLOUD)
+    )
+    cloud = Cloud(state=state, admin=admin)
+    fill(cloud)
+    cloud.started_in = time.monotonic() - began
+    return cloud
+
+
+def stop() -> None:
+    subprocess.run(["bash", str(HERE / "cloud.sh"), "stop"], check=False)
+
+
+def fill(cloud: Cloud) -> None:
+    conn = cloud.admin
+    for zone, hosts in ZONES.items():
+        aggregate = conn.compute.create_aggregate(name=f"az-{zone}", availability_zone=zone)
+        for host in hosts:
+            conn.compute.add_host_to_aggregate(aggregate, host)
+    gpu = conn.compute.create_aggregate(name="gpu")
+    conn.compute.set_aggregate_metadata(gpu, {"forewarn:role": "gpu"})
+    conn.compute.add_host_to_aggregate(gpu, "cmp-04")
+    cloud.flavor = conn.compute.create_flavor(name="m1.tiny", ram=64, vcpus=1, disk=0).id
+    image = conn.image.create_image(
+        name="tiny", data=b"\0" * 512, disk_format="raw", container_format="bare", visibility="public"
+    )
+    cloud.image = image.id
+    role = conn.identity.create_role(name=CONTACT_ROLE)
+    admin_role = conn.identity.find_role("admin")
+    admin_user = conn.identity.find_user("admin")
+    for name, (tags, contacts) in PROJECTS.items():
+        # A tag cannot hold the "/" of a time zone: a property can.
+        zone = {"forewarn_timezone": "Europe/Stockholm"} if name == "alpha" else {}
+        project = conn.identity.create_project(name=name, domain_id="default", tags=tags, **zone)
+        cloud.projects[name] = project.id
+        conn.identity.assign_project_role_to_user(project, admin_user, admin_role)
+        for user_name, email in contacts:
+            user = conn.identity.create_user(name=user_name, email=email, domain_id="default", password="x")
+            conn.identity.assign_project_role_to_user(project, user, role)
+    for name, (project, host) in SERVERS.items():
+        cloud.boot(name, project, host, wait=False)
+    for name in SERVERS:
+        conn.compute.wait_for_server(conn.compute.get_server(cloud.servers[name]), wait=180, interval=0.5)
