@@ -8,6 +8,7 @@ from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, Re
 from .events import (
     DeadLettered,
     ImpactResolved,
+    InventoryChanged,
     NoticeDelivered,
     NoticeFailed,
     ReminderDue,
@@ -47,6 +48,7 @@ OTHERS: dict[type[Payload], str] = {
     NoticeDelivered: subjects.NOTICE_DELIVERED,
     NoticeFailed: subjects.NOTICE_FAILED,
     ReportPublished: subjects.REPORT_PUBLISHED,
+    InventoryChanged: subjects.INVENTORY_CHANGED,
     WindowDue: "maint.due.*.*",
     ReminderDue: "maint.remind.*.*.*",
     DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",

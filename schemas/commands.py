@@ -35,12 +35,23 @@ class HostSelector(Payload):
     )
     sites: list[Line] = Field(default_factory=list, max_length=50, examples=[["STO1"]])
     roles: list[Line] = Field(default_factory=list, max_length=50, examples=[["compute"]])
-    tags: list[Line] = Field(default_factory=list, max_length=50, examples=[["rack-a"]])
+    tags: list[Line] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Tags every host must carry; from OpenStack, a host's tags are its aggregates' names.",
+        examples=[["rack-a"]],
+    )
+    zones: list[Line] = Field(
+        default_factory=list,
+        max_length=50,
+        description="OpenStack availability zones the hosts are in.",
+        examples=[["sto1"]],
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> HostSelector:
-        if not (self.nodeset or self.sites or self.roles or self.tags):
-            raise ValueError("name at least one of nodeset, sites, roles or tags")
+        if not (self.nodeset or self.sites or self.roles or self.tags or self.zones):
+            raise ValueError("name at least one of nodeset, sites, roles, tags or zones")
         return self
 
 

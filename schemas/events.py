@@ -174,6 +174,25 @@ class ImpactResolved(Payload):
     occurred_at: UtcTime = Field(default_factory=utcnow)
 
 
+class ServerChange(Payload):
+    """One server the cloud created, deleted or moved, as the store now holds it."""
+
+    id: Line
+    change: Literal["added", "changed", "moved", "removed"]
+    detail: Line = Field(default="", examples=["cmp-01 → cmp-03"])
+
+
+class InventoryChanged(Payload):
+    """Servers appeared, went or moved in a cloud's inventory: a notification or a sync said so."""
+
+    source: Line = Field(examples=["openstack:sto"])
+    cause: Literal["notification", "sync"]
+    event_type: Line = Field(default="", description="Nova's event, for a notification.")
+    hosts: list[Line] = Field(description="Hosts whose servers changed: where they were and where they are.")
+    changes: list[ServerChange] = Field(min_length=1)
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
 class DeadLettered(Payload):
     """A message a consumer could not use, kept with the reason."""
 

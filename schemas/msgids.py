@@ -34,6 +34,11 @@ def impact(window_id: str, revision: int, cause: str, part: int, parts: int) -> 
     return f"impact.{window_id}.r{revision}.{cause}.p{part}of{parts}"
 
 
+def inventory(source: str, key: str) -> str:
+    """An InventoryChanged, keyed by what told it: a notification's message id, or a sync's run."""
+    return f"inventory.{source}.{key}"
+
+
 def notice(key: str) -> str:
     """The outcome of one notice, keyed by its ledger key."""
     return f"notice.{key}"

@@ -10,7 +10,8 @@ stored on any subject of its stream). So:
 
 - MAINT_COMMANDS holds the operators' commands, the one thing the CLI writes;
 - MAINT holds what the services publish: lifecycle events, impact, notice
-  outcomes, reports and dead letters; it takes no message schedules;
+  outcomes, reports, inventory changes and dead letters; it takes no message
+  schedules;
 - MAINT_TIMERS holds the scheduler's timers, MAINT_REMINDERS the notifier's,
   so a timer can fire only onto its owner's subjects;
 - MAINT_VIEW mirrors MAINT for readers (the status page, `forewarn tail`):
@@ -86,6 +87,10 @@ def reminder_due(window_id: str, lead_s: int, part: int) -> str:
     return f"maint.remind.{window_id}.{lead_s}.p{part}"
 
 
+# The inventory changed under forewarn (a cloud's servers moved): only the inventory publishes it.
+INVENTORY_CHANGED = "maint.inventory.changed"
+INVENTORY = "maint.inventory.>"
+
 # Messages a consumer could not use, with the reason.
 DEAD_LETTERS = "maint.dlq.>"
 DEAD_LETTER_PREFIX = "maint.dlq"
@@ -107,6 +112,7 @@ STREAM_SUBJECTS = {
         IMPACT,
         NOTICES,
         REPORTS,
+        INVENTORY,
         DEAD_LETTERS,
         *(max_deliveries(name) for name in CONSUMED_STREAMS),
     ),

@@ -3,4 +3,11 @@
 Apart from the runtime, so that the CLI can name them without loading them.
 """
 
-SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
+import os
+
+SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage", "inventory")
+
+
+def openstack_configured() -> bool:
+    """Whether an OpenStack cloud is named, so that `forewarn up` runs the inventory too."""
+    return any(os.environ.get(name) for name in ("FOREWARN_OPENSTACK_CLOUDS", "OS_CLOUD", "OS_AUTH_URL"))

@@ -21,6 +21,9 @@ from .db import create_db_engine
 from .impact.handlers import impact_router
 from .impact.service import ImpactResolver
 from .impact.settings import ImpactSettings
+from .inventory.handlers import inventory_router
+from .inventory.service import InventoryService
+from .inventory.settings import InventorySettings
 from .names import SERVICES
 from .notifier.handlers import notifier_router
 from .notifier.service import Notifier
@@ -83,6 +86,7 @@ class Stack:
             "notifier": notifier_router,
             "reporter": reporter_router,
             "statuspage": statuspage_router,
+            "inventory": inventory_router,
         }
         return routers[name](get)
 
@@ -97,6 +101,8 @@ class Stack:
             return Reporter(ReporterSettings(), self.engine, broker, metrics=self.metrics)
         if name == "statuspage":
             return StatusPage(StatusSettings(), self.engine, broker, self.metrics)
+        if name == "inventory":
+            return InventoryService(InventorySettings(), self.engine, broker, metrics=self.metrics)
         return Notifier(NotifierSettings(), self.engine, broker, metrics=self.metrics)
 
     async def start(self) -> None:

@@ -129,6 +129,14 @@ USERS = (
         why="publishes completion notices' outcomes and reports",
     ),
     User("statuspage", (*LOOK_UP, *READ_VIEW), why="reads the view of the stream; publishes nothing"),
+    _service(
+        "inventory",
+        *read(subjects.STREAM),
+        subjects.INVENTORY_CHANGED,
+        # What a cloud's notification bus carries that is not a notification.
+        subjects.dead_letter("inventory-*"),
+        why="publishes InventoryChanged from the clouds' notifications and syncs",
+    ),
     User(
         "cli",
         (*LOOK_UP, *READ_VIEW, subjects.COMMANDS),

@@ -136,17 +136,12 @@ def sync_source(
     changes apply together, or none do.
     """
     from ..inventory.cloud import CloudError, sync_cloud
-    from ..inventory.openstack import Conventions
     from ..inventory.settings import InventorySettings
 
     if source not in SOURCES:
         report(Abort(f"SOURCE: {source!r} is not one of {', '.join(SOURCES)}"), as_json=as_json)
     settings = InventorySettings()
-    conventions = Conventions(
-        contact_role=settings.openstack_contact_role,
-        timezone=settings.openstack_timezone,
-        locale=settings.openstack_locale,
-    )
+    conventions = settings.conventions()
     engine = open_store(as_json=as_json)
     results = []
     for name in cloud or settings.clouds or [None]:

@@ -101,6 +101,16 @@ def book(
     tag: Annotated[
         list[str] | None, typer.Option(metavar="TAG", help="Only hosts with this tag (repeatable).")
     ] = None,
+    aggregate: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Only hosts in this OpenStack aggregate (repeatable)."),
+    ] = None,
+    az: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--az", metavar="ZONE", help="Only hosts in this OpenStack availability zone (repeatable)."
+        ),
+    ] = None,
     description: Annotated[str, typer.Option(metavar="TEXT", help="Details for customers.")] = "",
     tz: Annotated[
         str | None, typer.Option(metavar="ZONE", help="Time zone for times given without offset.")
@@ -124,13 +134,24 @@ def book(
             fail("--end", "give either --end or --duration, not both or neither")
         start_at = parse_time("--start", start, tz)
         end_at = _end(start_at, end, for_, tz)
-        if not (hosts or site or role or tag):
-            fail("--hosts", "select hosts with --hosts, --site, --role or --tag")
+        if not (hosts or site or role or tag or aggregate or az):
+            fail("--hosts", "select hosts with --hosts, --site, --role, --tag, --aggregate or --az")
         try:
-            selector = HostSelector(nodeset=hosts, sites=site or [], roles=role or [], tags=tag or [])
+            # A host's tags from OpenStack are the names of its aggregates.
+            tags = [*(tag or []), *(aggregate or [])]
+            selector = HostSelector(
+                nodeset=hosts, sites=site or [], roles=role or [], tags=tags, zones=az or []
+            )
         except ValidationError as exc:
             fail_validation(
-                exc, {"nodeset": "--hosts", "sites": "--site", "roles": "--role", "tags": "--tag"}
+                exc,
+                {
+                    "nodeset": "--hosts",
+                    "sites": "--site",
+                    "roles": "--role",
+                    "tags": "--tag",
+                    "zones": "--az",
+                },
             )
         command = _build(
             BookWindow,

@@ -57,6 +57,7 @@ class HostIn(_Record):
     site: str
     role: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")
     tags: list[str] = Field(default_factory=list)
+    zone: str = Field(default="", max_length=255)
 
 
 class ContactIn(_Record):

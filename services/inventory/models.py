@@ -46,6 +46,8 @@ class Host(SQLModel, table=True):
     site: str = Field(foreign_key="site.code", index=True, max_length=32)
     role: str = Field(index=True, max_length=64)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The OpenStack availability zone; empty where there is none.
+    zone: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
     source: str = _source()
 
 

@@ -130,6 +130,7 @@ def _hosts(
                     site=code,
                     role=meta.get("role") or DEFAULT_ROLE,
                     tags=[a["name"] for a in aggregates],
+                    zone=zone,
                 )
             )
         except ValidationError as exc:

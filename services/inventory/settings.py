@@ -1,10 +1,14 @@
-"""Settings of the inventory's OpenStack source."""
+"""Settings of the inventory's OpenStack source and of `forewarn run inventory`."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
 
 from ..config import CommonSettings
+from ..durations import Duration
+from .openstack import Conventions
 
 
 class InventorySettings(CommonSettings):
@@ -23,8 +27,50 @@ class InventorySettings(CommonSettings):
         default="UTC", description="Time zone of a site or project whose metadata and tags name none."
     )
     openstack_locale: str = Field(default="en", description="Language of a project whose tags name none.")
+    openstack_sync_interval: Duration = Field(
+        default=timedelta(minutes=10), description="How often `forewarn run inventory` syncs in full."
+    )
+    openstack_notifications: SecretStr | None = Field(
+        default=None,
+        description="The RabbitMQ URL Nova sends its versioned notifications to (it holds a password); "
+        "with several clouds, NAME=URL pairs, comma-separated. Unset: full syncs only.",
+    )
+
+    def conventions(self) -> Conventions:
+        """How the clouds' names become forewarn's, as these settings say."""
+        return Conventions(
+            contact_role=self.openstack_contact_role,
+            timezone=self.openstack_timezone,
+            locale=self.openstack_locale,
+        )
 
     @property
     def clouds(self) -> list[str]:
         """The clouds.yaml entries to sync; [] means OS_CLOUD or the OS_* variables."""
         return [c.strip() for c in self.openstack_clouds.split(",") if c.strip()]
+
+    def notification_urls(self, clouds: list[str | None]) -> dict[str | None, str]:
+        """Each cloud's notification bus: one URL for a single cloud, else NAME=URL pairs.
+
+        Raises ValueError, naming the variable, for pairs that do not fit the clouds.
+        """
+        if self.openstack_notifications is None:
+            return {}
+        text = self.openstack_notifications.get_secret_value().strip()
+        pairs = [p.strip() for p in text.split(",") if p.strip()]
+        if len(pairs) == 1 and "://" in pairs[0].split("=", 1)[0]:
+            if len(clouds) != 1:
+                raise ValueError(
+                    f"FOREWARN_OPENSTACK_NOTIFICATIONS: one URL for {len(clouds)} clouds; give NAME=URL pairs"
+                )
+            return {clouds[0]: pairs[0]}
+        found: dict[str | None, str] = {}
+        for pair in pairs:
+            name, _, url = (part.strip() for part in pair.partition("="))
+            if name not in clouds or "://" not in url:
+                raise ValueError(
+                    f"FOREWARN_OPENSTACK_NOTIFICATIONS: {name!r} is not NAME=URL for one of the clouds "
+                    f"({', '.join(c or 'OS_CLOUD' for c in clouds)})"
+                )
+            found[name] = url
+        return found

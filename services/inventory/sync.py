@@ -55,6 +55,8 @@ class SyncResult:
     changes: list[Change]
     warnings: list[str]
     applied: bool
+    # Hosts whose resources changed: where they were and where they are.
+    hosts: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{section: {kind: n}} for every section, zeros included: a table for people."""
@@ -69,6 +71,7 @@ class SyncResult:
             "applied": self.applied,
             "counts": self.counts(),
             "changes": [asdict(c) for c in self.changes],
+            "hosts": self.hosts,
             "warnings": self.warnings,
         }
 
@@ -105,7 +108,7 @@ def _stored(session: Session, source: str) -> dict[str, dict[str, dict]]:
     tenants = of(Tenant, "id", ("id", "name", "timezone", "locale"))
     for tenant_id, row in tenants.items():
         row["contacts"] = sorted(contacts.get(tenant_id, []))
-    hosts = of(Host, "name", ("name", "site", "role", "tags"))
+    hosts = of(Host, "name", ("name", "site", "role", "tags", "zone"))
     for row in hosts.values():
         row["tags"] = sorted(row["tags"])
     return {
@@ -159,12 +162,20 @@ def sync(
     with transaction(engine) as session:
         if check:
             check(session)
-        changes = diff(_stored(session, source), wanted, removes=removes)
+        stored = _stored(session, source)
+        changes = diff(stored, wanted, removes=removes)
         # Rows of another source under the same keys also change hands.
         changes += _taken_over(session, source, wanted, changes)
         if not dry_run:
             _apply(session, source, snapshot, changes)
-    return SyncResult(source, changes, snapshot.warnings, applied=not dry_run)
+    hosts = {
+        rows[c.key]["host"]
+        for c in changes
+        if c.section == "resources"
+        for rows in (stored["resources"], wanted["resources"])
+        if c.key in rows
+    }
+    return SyncResult(source, changes, snapshot.warnings, applied=not dry_run, hosts=sorted(hosts))
 
 
 _MODELS = {

@@ -73,7 +73,7 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
         for chunk in in_chunks(names):
             rows.extend(
                 session.execute(
-                    select(Host.name, Host.site, Host.role, Host.tags).where(Host.name.in_(chunk))
+                    select(Host.name, Host.site, Host.role, Host.tags, Host.zone).where(Host.name.in_(chunk))
                 )
             )
         unknown = sorted(set(names) - {row.name for row in rows})
@@ -96,11 +96,13 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
                 )
             )
     if rows is None:
-        query = select(Host.name, Host.site, Host.role, Host.tags)
+        query = select(Host.name, Host.site, Host.role, Host.tags, Host.zone)
         if selector.sites:
             query = query.where(Host.site.in_(selector.sites))
         if selector.roles:
             query = query.where(Host.role.in_(selector.roles))
+        if selector.zones:
+            query = query.where(Host.zone.in_(selector.zones))
         rows = list(session.execute(query))
     hosts = [
         SelectedHost(row.name, row.site, row.role)
@@ -108,6 +110,7 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
         if (not selector.sites or row.site in selector.sites)
         and (not selector.roles or row.role in selector.roles)
         and all(tag in (row.tags or []) for tag in selector.tags)
+        and (not selector.zones or row.zone in selector.zones)
     ]
     if selector.roles:
         known_roles = set(session.scalars(select(Host.role).distinct()))
@@ -123,6 +126,16 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
         reasons.append(
             Reason(field="hosts.tags", message=f"no host carries tag(s) {', '.join(selector.tags)}")
         )
+    if selector.zones:
+        known_zones = set(session.scalars(select(Host.zone).distinct())) - {""}
+        if missing := sorted(set(selector.zones) - known_zones):
+            reasons.append(
+                Reason(
+                    field="hosts.zones",
+                    message=f"unknown availability zone(s) {', '.join(missing)}; "
+                    f"known: {', '.join(sorted(known_zones)) or 'none'}",
+                )
+            )
     if not hosts and not reasons:
         reasons.append(Reason(field="hosts", message="the selectors together match no host"))
     hosts.sort(key=lambda h: h.name)

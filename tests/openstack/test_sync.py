@@ -9,10 +9,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from forewarn.schemas.commands import HostSelector
 from forewarn.services.cli.main import app
 from forewarn.services.config import CommonSettings
 from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.models import Host, Resource, Site, Tenant, TenantContact
+from forewarn.services.scheduler.selectors import select_hosts
 
 from .testcloud import PROJECTS, SERVERS, ZONES, Cloud
 
@@ -29,7 +31,9 @@ def _store() -> dict:
     with Session(engine) as session:
         found = {
             "sites": {s.code: s.timezone for s in session.scalars(select(Site))},
-            "hosts": {h.name: (h.site, h.role, sorted(h.tags)) for h in session.scalars(select(Host))},
+            "hosts": {
+                h.name: (h.site, h.role, sorted(h.tags), h.zone) for h in session.scalars(select(Host))
+            },
             "resources": {
                 r.id: (r.name, r.host, r.tenant, r.kind) for r in session.scalars(select(Resource))
             },
@@ -51,10 +55,10 @@ def test_a_sync_stores_what_the_apis_say_and_a_second_changes_nothing(cloud_env:
 
     # Hosts: site from the availability zone, role from the gpu aggregate's metadata, tags its aggregates.
     assert store["hosts"] == {
-        "cmp-01": ("STO1", "compute", ["az-sto1"]),
-        "cmp-02": ("STO1", "compute", ["az-sto1"]),
-        "cmp-03": ("STO2", "compute", ["az-sto2"]),
-        "cmp-04": ("STO2", "gpu", ["az-sto2", "gpu"]),
+        "cmp-01": ("STO1", "compute", ["az-sto1"], "sto1"),
+        "cmp-02": ("STO1", "compute", ["az-sto1"], "sto1"),
+        "cmp-03": ("STO2", "compute", ["az-sto2"], "sto2"),
+        "cmp-04": ("STO2", "gpu", ["az-sto2", "gpu"], "sto2"),
     }
     # Servers, as Nova lists them for every project.
     servers = {
@@ -149,3 +153,25 @@ def test_a_contact_without_an_email_is_named_and_not_a_contact(cloud_env: Cloud)
         assert all(email != "" for _, email, _ in _store()["contacts"])
     finally:
         identity.delete_user(user)
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ({"zones": ["sto2"]}, ["cmp-03", "cmp-04"]),
+        ({"tags": ["gpu"]}, ["cmp-04"]),  # what `forewarn book --aggregate gpu` sends
+        ({"zones": ["sto2"], "roles": ["compute"]}, ["cmp-03"]),
+        ({"zones": ["sto1", "sto2"], "tags": ["az-sto1"]}, ["cmp-01", "cmp-02"]),
+    ],
+)
+def test_a_booking_selects_hosts_by_availability_zone_and_aggregate(
+    cloud_env: Cloud, selector: dict, expected: list[str]
+) -> None:
+    assert _sync()[0] == 0
+    engine = create_db_engine(CommonSettings().db_url)
+    with Session(engine) as session:
+        hosts, reasons = select_hosts(session, HostSelector(**selector))
+        _, unknown = select_hosts(session, HostSelector(zones=["nowhere"]))
+    engine.dispose()
+    assert reasons == [] and [h.name for h in hosts] == expected
+    assert unknown[0].message == "unknown availability zone(s) nowhere; known: sto1, sto2"

@@ -64,8 +64,18 @@ class Cloud:
     def clouds_yaml(self) -> Path:
         return self.state / "clouds.yaml"
 
-    def env(self) -> dict[str, str]:
-        return {"OS_CLIENT_CONFIG_FILE": str(self.clouds_yaml)}
+    @property
+    def notifications_url(self) -> str:
+        """The RabbitMQ URL of Nova's notifications (its own vhost)."""
+        line = (self.state / "env").read_text().strip()
+        return line.split("=", 1)[1]
+
+    def servers_now(self) -> dict[str, tuple[str, str]]:
+        """Every server as Nova lists it: id → (host, project)."""
+        return {
+            s.id: (s.compute_host, s.project_id)
+            for s in self.admin.compute.servers(details=True, all_projects=True)
+        }
 
     def scoped(self, project: str) -> openstack.connection.Connection:
         """A connection as admin in one project, to boot its servers there."""

@@ -129,6 +129,10 @@ def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
         ({"hosts": HostSelector(sites=["STO9"])}, "hosts.sites: unknown site(s) STO9"),
         ({"hosts": HostSelector(roles=["storage"])}, "hosts.roles: unknown role(s) storage"),
         ({"hosts": HostSelector(tags=["rack-z"])}, "hosts.tags: no host carries tag(s) rack-z"),
+        (
+            {"hosts": HostSelector(zones=["az9"])},
+            "hosts.zones: unknown availability zone(s) az9; known: none",
+        ),
         ({"hosts": HostSelector(nodeset="sto1-cmp-[01-")}, "hosts.nodeset: cannot parse"),
         ({"end": NOW + timedelta(minutes=30)}, "end: must be after the start"),
         ({"start": NOW - timedelta(hours=1)}, "start: 2026-11-28 11:00Z is in the past"),

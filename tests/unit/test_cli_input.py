@@ -168,3 +168,15 @@ def test_the_cli_adds_what_to_type_to_a_refusal() -> None:
     clash = {"field": "hosts", "message": "overlaps live window mw-abc12345 'x' (…) on sto1-cmp-01"}
     assert hinted(clash).endswith("(pass --allow-overlap if that is intended)")
     assert hinted({"field": "title", "message": "too long"}) == "too long"
+
+
+def test_book_by_aggregate_and_availability_zone_sends_those_selectors(monkeypatch) -> None:
+    """--aggregate is a host tag (an OpenStack host's tags are its aggregates); --az a zone."""
+    from forewarn.services.cli import windows
+
+    sent = []
+    monkeypatch.setattr(windows, "_run", lambda subject, command, **_: sent.append(command))
+    args = ["book", "--title", "t", "--impact", "outage", *WINDOW, "--aggregate", "gpu", "--az", "sto2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sent[0].hosts.tags == ["gpu"] and sent[0].hosts.zones == ["sto2"] and not sent[0].hosts.nodeset

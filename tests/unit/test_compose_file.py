@@ -16,6 +16,7 @@ from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.cli.main import app
 from forewarn.services.config import CommonSettings
 from forewarn.services.impact.settings import ImpactSettings
+from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.notifier.settings import NotifierSettings
 from forewarn.services.reporter.settings import ReporterSettings
 from forewarn.services.runtime import SERVICES
@@ -33,6 +34,7 @@ SETTINGS = {
     "notifier": NotifierSettings,
     "reporter": ReporterSettings,
     "statuspage": StatusSettings,
+    "inventory": InventorySettings,
 }
 OURS = {name: spec for name, spec in ALL.items() if spec.get("entrypoint") == [FOREWARN]}
 

@@ -1,4 +1,4 @@
-"""Every inventory row records its source; a resource's kind may be a flavor's name.
+"""Every inventory row records its source; hosts an availability zone; a kind may be a flavor.
 
 Revision ID: 0002
 Revises: 0001
@@ -23,11 +23,15 @@ def upgrade() -> None:
             # Rows from before sources existed came from inventory files.
             batch.add_column(sa.Column("source", sa.String(length=64), nullable=False, server_default="file"))
             batch.create_index(f"ix_{table}_source", ["source"])
+    with op.batch_alter_table("host") as batch:
+        batch.add_column(sa.Column("zone", sa.String(length=255), nullable=False, server_default=""))
     with op.batch_alter_table("resource") as batch:
         batch.alter_column("kind", type_=sa.String(length=64), existing_type=sa.String(length=16))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("host") as batch:
+        batch.drop_column("zone")
     with op.batch_alter_table("resource") as batch:
         batch.alter_column("kind", type_=sa.String(length=16), existing_type=sa.String(length=64))
     for table in TABLES:

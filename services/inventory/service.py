@@ -1,0 +1,225 @@
+"""`forewarn run inventory`: OpenStack clouds' rows kept current, by full syncs and Nova's notifications.
+
+A full sync runs at start and then every FOREWARN_OPENSTACK_SYNC_INTERVAL. In
+between, each cloud's versioned notifications arrive on a durable RabbitMQ
+queue of forewarn's own, so none is missed while forewarn restarts; a server
+created, deleted or moved is in the store within a second. Every change is
+published as InventoryChanged.
+
+The interval is a plain loop, not a durable timer: a sync that a stopped
+service missed has nothing to catch up on, since the first thing it does when
+it starts again is sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from contextlib import suppress
+
+from faststream import AckPolicy
+from faststream.nats import NatsBroker
+from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from sqlalchemy import Engine
+
+from forewarn.schemas import msgids, subjects
+from forewarn.schemas.events import DeadLettered, InventoryChanged, ServerChange
+
+from ..bus.publish import Outgoing, publish
+from ..bus.reliability import PAYLOAD_KEEP
+from ..config import StartupError, redact
+from ..ops import Metrics
+from . import follow, notifications
+from .cloud import CloudError, sync_cloud
+from .openstack import source_of
+from .settings import InventorySettings
+from .sync import Change
+
+log = logging.getLogger("forewarn.inventory")
+
+# Nova's notifications exchange, declared as Nova declares it (topic, not durable):
+# declaring it otherwise would be refused by the broker.
+NOVA_EXCHANGE = RabbitExchange("nova", type=ExchangeType.TOPIC, durable=False)
+ROUTING_KEY = "versioned_notifications.*"
+
+
+def queue_name(cloud: str) -> str:
+    """forewarn's own durable queue for one cloud's notifications."""
+    return f"forewarn-inventory.{cloud}"
+
+
+class InventoryService:
+    """Holds the inventory's resources: the store, the NATS broker, one RabbitMQ broker per cloud."""
+
+    def __init__(
+        self,
+        settings: InventorySettings,
+        engine: Engine,
+        broker: NatsBroker,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+        self.metrics = metrics
+        self.clouds: list[str | None] = list(settings.clouds) or [None]
+        self.conventions = settings.conventions()
+        try:
+            self.urls = settings.notification_urls(self.clouds)
+        except ValueError as exc:
+            raise StartupError(str(exc)) from None
+        self.rabbits: dict[str, RabbitBroker] = {}
+        self._tasks: list[asyncio.Task] = []
+        # Whether each cloud's notification bus is connected: what /health tells.
+        self.listening: dict[str, bool] = {}
+
+    def name(self, cloud: str | None) -> str:
+        return cloud or "env"
+
+    async def start(self) -> None:
+        """Sync each cloud now, then on the interval; listen to each cloud's notifications."""
+        for cloud in self.clouds:
+            self._tasks.append(asyncio.create_task(self._sync_every(cloud), name=f"sync {self.name(cloud)}"))
+        for cloud, url in self.urls.items():
+            rabbit = self._rabbit(cloud, url)
+            self.rabbits[self.name(cloud)] = rabbit
+            self.listening[self.name(cloud)] = False
+            self._tasks.append(asyncio.create_task(self._listen(cloud, rabbit, url), name=f"listen {cloud}"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        for rabbit in self.rabbits.values():
+            with suppress(Exception):
+                await rabbit.stop()
+
+    # Full syncs.
+
+    async def _sync_every(self, cloud: str | None) -> None:
+        interval = self.settings.openstack_sync_interval.total_seconds()
+        while True:
+            await self.sync_once(cloud)
+            await asyncio.sleep(interval)
+
+    async def sync_once(self, cloud: str | None) -> None:
+        """One full sync; a cloud that cannot be read is logged, and the next interval tries again."""
+        name = self.name(cloud)
+        try:
+            result = await asyncio.to_thread(sync_cloud, self.engine, cloud, self.conventions)
+        except CloudError as exc:
+            log.error(
+                "inventory sync of %s failed: %s; the store keeps the last sync, next try in %s",
+                name,
+                exc,
+                self.settings.openstack_sync_interval,
+            )
+            return
+        for warning in result.warnings:
+            log.warning("inventory sync of %s: %s", name, warning)
+        servers = [c for c in result.changes if c.section == "resources"]
+        log.info("inventory sync of %s: %d change(s), %d of servers", name, len(result.changes), len(servers))
+        if servers:
+            await self._publish(source_of(name), "sync", uuid.uuid4().hex, servers, result.hosts)
+
+    # Notifications.
+
+    def _rabbit(self, cloud: str | None, url: str) -> RabbitBroker:
+        rabbit = RabbitBroker(url, logger=log)
+        queue = RabbitQueue(queue_name(self.name(cloud)), durable=True, routing_key=ROUTING_KEY)
+
+        @rabbit.subscriber(queue, NOVA_EXCHANGE, ack_policy=AckPolicy.NACK_ON_ERROR)
+        async def follow_nova(message: RabbitMessage) -> None:
+            # The raw body: read() takes the oslo envelope as Nova sent it.
+            await self.on_notification(cloud, message.body)
+
+        return rabbit
+
+    async def _listen(self, cloud: str | None, rabbit: RabbitBroker, url: str) -> None:
+        """Connect to the cloud's bus, and again whenever it cannot be reached; syncs go on meanwhile."""
+        name = self.name(cloud)
+        while True:
+            try:
+                await rabbit.start()
+            except Exception as exc:  # aio-pika raises many kinds; all mean "not now"
+                self.listening[name] = False
+                log.warning(
+                    "cannot reach the notification bus of %s at %s (%s: %s); syncs go on, next try in 5s",
+                    name,
+                    redact(url),
+                    type(exc).__name__,
+                    exc,
+                )
+                await asyncio.sleep(5)
+                continue
+            self.listening[name] = True
+            log.info("listening to %s's notifications on queue %s", name, queue_name(name))
+            return
+
+    async def on_notification(self, cloud: str | None, body: bytes) -> None:
+        """Apply one notification: publish what it changes, then write it (a redelivery finds it again)."""
+        name = self.name(cloud)
+        source = source_of(name)
+        try:
+            moved = notifications.read(body)
+        except notifications.NotANotification as exc:
+            await self._dead_letter(name, body, str(exc))
+            return
+        if moved is None:
+            return
+        planned = await asyncio.to_thread(follow.apply, self.engine, source, moved, write=False)
+        if planned.skipped:
+            log.info("%s: %s", moved.event_type, planned.skipped)
+            return
+        if planned.changes:
+            await self._publish(
+                source,
+                "notification",
+                moved.message_id,
+                planned.changes,
+                planned.hosts,
+                event_type=moved.event_type,
+            )
+        await asyncio.to_thread(follow.apply, self.engine, source, moved)
+
+    async def _publish(
+        self,
+        source: str,
+        cause: str,
+        key: str,
+        changes: list[Change],
+        hosts: list[str],
+        *,
+        event_type: str = "",
+    ) -> None:
+        event = InventoryChanged(
+            source=source,
+            cause=cause,
+            event_type=event_type,
+            hosts=hosts,
+            changes=[ServerChange(id=c.key, change=c.kind, detail=c.detail) for c in changes],
+        )
+        out = Outgoing(
+            subjects.INVENTORY_CHANGED, msgids.inventory(source, key), event.model_dump_json().encode()
+        )
+        await publish(self.broker, out, timeout=self.settings.publish_timeout)
+
+    async def _dead_letter(self, cloud: str, body: bytes, reason: str) -> None:
+        """A message on Nova's topic that is not a notification: kept with its reason, never retried."""
+        consumer = f"inventory-{cloud}"
+        key = f"nova.{uuid.uuid5(uuid.NAMESPACE_URL, body.hex()).hex}"
+        letter = DeadLettered(
+            id=key,
+            subject=f"rabbitmq:{NOVA_EXCHANGE.name}/{ROUTING_KEY}",
+            consumer=consumer,
+            reason=reason,
+            payload=body[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
+        )
+        log.warning("dead-lettered a message from %s's notification bus: %s", cloud, reason)
+        out = Outgoing(subjects.dead_letter(consumer), f"dlq.{key}", letter.model_dump_json().encode())
+        await publish(self.broker, out, timeout=self.settings.publish_timeout)
