@@ -8,6 +8,7 @@ from forewarn.schemas.catalog import OTHERS, WINDOW_EVENTS
 from forewarn.schemas.events import WindowDue
 
 from .impact.handlers import impact_router
+from .inventory.handlers import inventory_router
 from .notifier.handlers import notifier_router
 from .reporter.handlers import reporter_router
 from .scheduler.handlers import scheduler_router
@@ -26,6 +27,7 @@ def documented_broker() -> NatsBroker:
     broker.include_router(notifier_router(unavailable))
     broker.include_router(reporter_router(unavailable))
     broker.include_router(statuspage_router(unavailable))
+    broker.include_router(inventory_router(unavailable))
     published = WINDOW_EVENTS | {m: s for m, s in OTHERS.items() if m is not WindowDue}  # timers: server-made
     for model, subject in published.items():
         broker.publisher(

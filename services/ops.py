@@ -39,6 +39,8 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     # Read from the server before each scrape (the status page's lag, say).
     refreshers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # What a service knows is wrong beside NATS (a cloud's bus down, say): {what: why}.
+    troubles: list[Callable[[], Awaitable[dict[str, str]]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -68,6 +70,18 @@ class Metrics:
             "forewarn_consumer_ack_pending_messages",
             "Messages a consumer was given and has not acknowledged yet",
             ["consumer"],
+            registry=r,
+        )
+        self.notification_bus = Gauge(
+            "forewarn_openstack_notification_bus_up",
+            "1 while the inventory is connected to a cloud's notification bus",
+            ["cloud"],
+            registry=r,
+        )
+        self.last_sync = Gauge(
+            "forewarn_openstack_last_sync_timestamp_seconds",
+            "When the inventory last synced a cloud in full, successfully",
+            ["cloud"],
             registry=r,
         )
         self.redelivered = Gauge(
@@ -160,12 +174,18 @@ class HttpServer:
 
 
 def ops_app(brokers: list[NatsBroker], metrics: Metrics) -> Starlette:
-    """/metrics for Prometheus, /health for orchestrators: ready while NATS answers."""
+    """/metrics for Prometheus, /health for orchestrators: ready while NATS answers.
+
+    A service that works on with something else down (the inventory without a
+    cloud's notification bus) is "degraded" and still 200: a restart would not help.
+    """
 
     async def health(request: Request) -> Response:
         alive = all([await broker.ping(timeout=2) for broker in brokers])
         consumers = sorted(name for broker in brokers for _, name in consumers_of(broker))
-        body = {"status": "ok" if alive else "nats_unreachable", "consumers": consumers}
+        troubles = {what: why for check in metrics.troubles for what, why in (await check()).items()}
+        status = "nats_unreachable" if not alive else "degraded" if troubles else "ok"
+        body = {"status": status, "consumers": consumers, **({"troubles": troubles} if troubles else {})}
         return JSONResponse(body, status_code=200 if alive else 503, headers={"cache-control": "no-store"})
 
     async def scrape(request: Request) -> Response:

@@ -43,6 +43,7 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "notifier": {subjects.STREAM: ("notifier",), subjects.REMINDER_STREAM: ("notifier-reminders",)},
     "reporter": {subjects.STREAM: ("reporter",)},
+    "inventory": {subjects.STREAM: ("inventory-started", "inventory-completed", "inventory-cancelled")},
 }
 STREAMS = (*subjects.STREAM_SUBJECTS, subjects.VIEW_STREAM)
 INBOX = "_INBOX.>"

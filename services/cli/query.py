@@ -14,10 +14,12 @@ from rich.table import Table
 from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
+from ..text import plural
 from .common import Abort, console, open_store, report, safe
 from .render import dump, print_window, when, window_json
 
 if TYPE_CHECKING:
+    from ..inventory.models import HostHold
     from ..scheduler.models import WindowEventRecord
 
 STATES = [s.value for s in WindowState]
@@ -83,6 +85,7 @@ def show(
     from sqlmodel import Session
 
     from ..impact.resolve import resolve_hosts
+    from ..inventory.models import HostHold
     from ..mail import ledger
     from ..scheduler.models import Window, WindowEventRecord
     from ..scheduler.queries import hosts_of, view
@@ -94,7 +97,12 @@ def show(
         hosts = hosts_of(session, window.id)
         found = resolve_hosts(session.connection(), hosts).tenants
         tenants = [
-            {"id": t, "name": found[t]["name"], "resources": len(found[t]["resources"])}
+            {
+                "id": t,
+                "name": found[t]["name"],
+                "resources": len(found[t]["resources"]),
+                "contacts": len(found[t]["contacts"]),
+            }
             for t in sorted(found)
         ]
         timeline = [
@@ -112,15 +120,39 @@ def show(
         ]
         data = view(window, hosts).model_dump(mode="json")
         notices = ledger.counts(session, window.id)
+        services = [
+            _service_state(h)
+            for h in session.scalars(select(HostHold).where(HostHold.window_id == window.id))
+        ]
     if as_json:
         dump(
             window_json(
-                data, tenants, affected=tenants, sites=window.sites, timeline=timeline, notices=notices
+                data,
+                tenants,
+                affected=tenants,
+                sites=window.sites,
+                timeline=timeline,
+                notices=notices,
+                compute_services=services,
             )
         )
         return
     print_window(data, tenants, headline=f"Window [bold]{window.id}[/]")
+    if silent := [t["name"] for t in tenants if not t["contacts"]]:
+        # A tenant nobody can be told about is never silent here.
+        console.print(
+            f"[yellow]No contact[/] {plural(len(silent), 'affected tenants')}: "
+            + ", ".join(safe(name) for name in silent),
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print("Notices  " + ", ".join(f"{n} {state}" for state, n in notices.items()))
+    for item in services:
+        console.print(
+            f"Compute service on {safe(item['host'])}: {item['state']} ({safe(item['reason'])})",
+            highlight=False,
+            soft_wrap=True,
+        )
     table = Table("At (UTC)", "Event", "Rev", "Detail", header_style="bold", title="Timeline")
     for item in timeline:
         table.add_row(
@@ -130,6 +162,18 @@ def show(
             safe(item["detail"]),
         )
     console.print(table)
+
+
+def _service_state(hold: HostHold) -> dict:
+    """A host's compute service during the window, as FOREWARN_OPENSTACK_DISABLE_HOSTS left it."""
+    if not hold.ours:
+        state = "was disabled before the window, left as it was"
+    elif hold.released_at is None:
+        state = "disabled by forewarn"
+    else:
+        # Enabled again, unless another window still held it or someone changed it since.
+        state = "disabled by forewarn, released when the window ended"
+    return {"host": hold.host, "state": state, "reason": hold.reason}
 
 
 def _detail(record: WindowEventRecord) -> str:

@@ -1,7 +1,6 @@
-"""The inventory's NATS subscribers: none yet.
+"""The inventory's NATS subscribers: windows starting and ending, for FOREWARN_OPENSTACK_DISABLE_HOSTS.
 
-It publishes InventoryChanged; its input is each cloud's own notification
-bus (service.py), not NATS.
+Its other input is each cloud's own notification bus (service.py), not NATS.
 """
 
 from __future__ import annotations
@@ -10,9 +9,28 @@ from collections.abc import Callable
 
 from faststream.nats import NatsRouter
 
+from forewarn.schemas import subjects
+from forewarn.schemas.events import WindowCancelled, WindowCompleted, WindowStarted
+
+from ..bus.stream import durable
 from .service import InventoryService
 
 
 def inventory_router(get: Callable[[], InventoryService]) -> NatsRouter:
-    """An empty router, so the inventory runs like every other service."""
-    return NatsRouter()
+    """Subscribers that keep new servers off a window's hosts while it runs."""
+    router = NatsRouter()
+    stream = subjects.STREAM
+
+    @router.subscriber(subjects.STARTED, **durable("inventory-started", stream))
+    async def disable_hosts(event: WindowStarted) -> None:
+        await get().on_started(event.window)
+
+    @router.subscriber(subjects.COMPLETED, **durable("inventory-completed", stream))
+    async def enable_hosts_when_completed(event: WindowCompleted) -> None:
+        await get().on_ended(event.window)
+
+    @router.subscriber(subjects.CANCELLED, **durable("inventory-cancelled", stream))
+    async def enable_hosts_when_cancelled(event: WindowCancelled) -> None:
+        await get().on_ended(event.window)
+
+    return router

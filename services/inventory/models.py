@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from ..db import UtcDateTime
 
 # Which source a row came from, so a file and a cloud can feed one store and a
 # sync removes only what its own source no longer lists: "file", or
@@ -86,6 +89,20 @@ class Resource(SQLModel, table=True):
     host: str = Field(foreign_key="host.name", index=True, max_length=253)
     tenant: str = Field(foreign_key="tenant.id", index=True, max_length=64)
     source: str = _source()
+
+
+class HostHold(SQLModel, table=True):
+    """A host's compute service during a window: disabled by forewarn, or found disabled and left alone."""
+
+    __tablename__ = "host_hold"
+
+    window_id: str = Field(primary_key=True, max_length=32)
+    host: str = Field(primary_key=True, max_length=253)
+    # False: someone had disabled it before the window, so it stays as they left it.
+    ours: bool
+    reason: str = Field(max_length=255, description="Nova's disabled_reason, ours or the one found.")
+    held_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    released_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class UnknownTenant(LookupError):

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import uuid
 from contextlib import suppress
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import NatsBroker
@@ -25,14 +26,14 @@ from faststream.rabbit.annotations import RabbitMessage
 from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
-from forewarn.schemas.events import DeadLettered, InventoryChanged, ServerChange
+from forewarn.schemas.events import DeadLettered, InventoryChanged, ServerChange, WindowView
 
 from ..bus.publish import Outgoing, publish
 from ..bus.reliability import PAYLOAD_KEEP
 from ..config import StartupError, redact
 from ..ops import Metrics
-from . import follow, notifications
-from .cloud import CloudError, sync_cloud
+from . import follow, holds, notifications
+from .cloud import CloudError, connect, sync_cloud
 from .openstack import source_of
 from .settings import InventorySettings
 from .sync import Change
@@ -72,12 +73,34 @@ class InventoryService:
         except ValueError as exc:
             raise StartupError(str(exc)) from None
         self.rabbits: dict[str, RabbitBroker] = {}
+        self.connections: dict[str, Any] = {}
         self._tasks: list[asyncio.Task] = []
-        # Whether each cloud's notification bus is connected: what /health tells.
+        # Whether each cloud's notification bus is connected, and why its last sync failed:
+        # what /health and /metrics tell.
         self.listening: dict[str, bool] = {}
+        self.sync_failed: dict[str, str] = {}
+        if metrics is not None:
+            metrics.troubles.append(self.troubles)
 
     def name(self, cloud: str | None) -> str:
         return cloud or "env"
+
+    async def troubles(self) -> dict[str, str]:
+        """What is wrong with the clouds now, for /health: a failed sync, a bus that does not answer."""
+        found = {f"openstack:{name}": f"last sync failed: {why}" for name, why in self.sync_failed.items()}
+        for name, rabbit in self.rabbits.items():
+            if self.listening.get(name):
+                # Connected once: the client reconnects by itself, so ask whether it is there now.
+                self._listening(name, await rabbit.ping(timeout=1))
+        for name, up in self.listening.items():
+            if not up:
+                found[f"openstack:{name}:notifications"] = "notification bus unreachable; full syncs only"
+        return found
+
+    def _listening(self, name: str, up: bool) -> None:
+        self.listening[name] = up
+        if self.metrics is not None:
+            self.metrics.notification_bus.labels(name).set(1 if up else 0)
 
     async def start(self) -> None:
         """Sync each cloud now, then on the interval; listen to each cloud's notifications."""
@@ -86,7 +109,7 @@ class InventoryService:
         for cloud, url in self.urls.items():
             rabbit = self._rabbit(cloud, url)
             self.rabbits[self.name(cloud)] = rabbit
-            self.listening[self.name(cloud)] = False
+            self._listening(self.name(cloud), False)
             self._tasks.append(asyncio.create_task(self._listen(cloud, rabbit, url), name=f"listen {cloud}"))
 
     async def close(self) -> None:
@@ -98,6 +121,41 @@ class InventoryService:
         for rabbit in self.rabbits.values():
             with suppress(Exception):
                 await rabbit.stop()
+        for conn in self.connections.values():
+            conn.close()
+
+    # Hosts under maintenance (FOREWARN_OPENSTACK_DISABLE_HOSTS).
+
+    def _connection(self, cloud: str) -> Any:
+        """A connection to one cloud, made once; "env" is the OS_* variables'."""
+        if cloud not in self.connections:
+            self.connections[cloud] = connect(None if cloud == "env" else cloud)
+        return self.connections[cloud]
+
+    async def on_started(self, window: WindowView) -> None:
+        """Disable the window's OpenStack hosts' compute services, naming the window."""
+        if not self.settings.openstack_disable_hosts:
+            return
+        for cloud, hosts in (await asyncio.to_thread(holds.clouds_of, self.engine, window.hosts)).items():
+            conn = await asyncio.to_thread(self._connection, cloud)
+            done = await asyncio.to_thread(holds.hold, conn, self.engine, window, hosts)
+            ours = [h.host for h in done if h.ours]
+            log.info(
+                "%s: compute services disabled on %s; left as they were on %s",
+                window.id,
+                ", ".join(ours) or "no host",
+                ", ".join(h.host for h in done if not h.ours) or "no host",
+            )
+
+    async def on_ended(self, window: WindowView) -> None:
+        """Enable again what this window disabled (a hold on no host, or a window never started: nothing)."""
+        if not self.settings.openstack_disable_hosts:
+            return
+        for cloud in await asyncio.to_thread(holds.clouds_of, self.engine, window.hosts):
+            conn = await asyncio.to_thread(self._connection, cloud)
+            enabled = await asyncio.to_thread(holds.release, conn, self.engine, window.id)
+            if enabled:
+                log.info("%s: compute services enabled again on %s", window.id, ", ".join(enabled))
 
     # Full syncs.
 
@@ -113,6 +171,7 @@ class InventoryService:
         try:
             result = await asyncio.to_thread(sync_cloud, self.engine, cloud, self.conventions)
         except CloudError as exc:
+            self.sync_failed[name] = str(exc)
             log.error(
                 "inventory sync of %s failed: %s; the store keeps the last sync, next try in %s",
                 name,
@@ -120,6 +179,9 @@ class InventoryService:
                 self.settings.openstack_sync_interval,
             )
             return
+        self.sync_failed.pop(name, None)
+        if self.metrics is not None:
+            self.metrics.last_sync.labels(name).set_to_current_time()
         for warning in result.warnings:
             log.warning("inventory sync of %s: %s", name, warning)
         servers = [c for c in result.changes if c.section == "resources"]
@@ -147,7 +209,7 @@ class InventoryService:
             try:
                 await rabbit.start()
             except Exception as exc:  # aio-pika raises many kinds; all mean "not now"
-                self.listening[name] = False
+                self._listening(name, False)
                 log.warning(
                     "cannot reach the notification bus of %s at %s (%s: %s); syncs go on, next try in 5s",
                     name,
@@ -157,7 +219,7 @@ class InventoryService:
                 )
                 await asyncio.sleep(5)
                 continue
-            self.listening[name] = True
+            self._listening(name, True)
             log.info("listening to %s's notifications on queue %s", name, queue_name(name))
             return
 

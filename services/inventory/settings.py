@@ -44,6 +44,12 @@ class InventorySettings(CommonSettings):
             locale=self.openstack_locale,
         )
 
+    openstack_disable_hosts: bool = Field(
+        default=False,
+        description="Disable a window's hosts' nova-compute services while it runs (needs an admin "
+        "login), so that Nova places no new server there.",
+    )
+
     @property
     def clouds(self) -> list[str]:
         """The clouds.yaml entries to sync; [] means OS_CLOUD or the OS_* variables."""

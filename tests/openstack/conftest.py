@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 
+import nats
 import pytest
+from nats.js.errors import NotFoundError
+
+from forewarn.schemas import subjects
 
 from .testcloud import Cloud, start, stop
 
@@ -33,3 +40,25 @@ def cloud_env(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Cloud:
     for name in ("OS_CLOUD", "OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME"):
         monkeypatch.delenv(name, raising=False)
     return cloud
+
+
+@pytest.fixture
+async def bus(cloud_env: Cloud, nats_server, monkeypatch):
+    """A fresh set of streams on the session's nats-server, and a subscription to InventoryChanged."""
+    monkeypatch.setenv("FOREWARN_NATS_URL", nats_server.url)
+    monkeypatch.setenv("FOREWARN_OPENSTACK_NOTIFICATIONS", cloud_env.notifications_url)
+    # Only the sync at start: every later change must come from a notification.
+    monkeypatch.setenv("FOREWARN_OPENSTACK_SYNC_INTERVAL", "10h")
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    for name in (subjects.VIEW_STREAM, *subjects.STREAM_SUBJECTS):
+        with suppress(NotFoundError):
+            await js.delete_stream(name)
+    seen: list[tuple[float, dict]] = []
+
+    async def collect(msg) -> None:
+        seen.append((time.monotonic(), json.loads(msg.data)))
+
+    await nc.subscribe(subjects.INVENTORY_CHANGED, cb=collect)
+    yield seen
+    await nc.close()

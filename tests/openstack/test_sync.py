@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from forewarn.schemas.commands import HostSelector
+from forewarn.schemas.base import Impact
+from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.cli.main import app
 from forewarn.services.config import CommonSettings
 from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.models import Host, Resource, Site, Tenant, TenantContact
+from forewarn.services.scheduler.freezes import FreezeCalendar
+from forewarn.services.scheduler.lifecycle import book, window_id_for
+from forewarn.services.scheduler.rules import Rules
 from forewarn.services.scheduler.selectors import select_hosts
 
 from .testcloud import PROJECTS, SERVERS, ZONES, Cloud
@@ -65,8 +71,9 @@ def test_a_sync_stores_what_the_apis_say_and_a_second_changes_nothing(cloud_env:
         s.id: (s.name, s.compute_host, s.project_id, "m1.tiny")
         for s in cloud_env.admin.compute.servers(details=True, all_projects=True)
     }
-    assert store["resources"] == servers and len(servers) == len(SERVERS)
-    assert {name: host for name, host, _, _ in servers.values()} == {n: h for n, (_, h) in SERVERS.items()}
+    assert store["resources"] == servers
+    placed = {name: host for name, host, _, _ in servers.values()}
+    assert {n: placed.get(n) for n in SERVERS} == {n: h for n, (_, h) in SERVERS.items()}
     # Projects, with their tags, and contacts from the role.
     ids = cloud_env.projects
     assert store["tenants"][ids["alpha"]] == ("alpha", "sv", "Europe/Stockholm")
@@ -175,3 +182,27 @@ def test_a_booking_selects_hosts_by_availability_zone_and_aggregate(
     engine.dispose()
     assert reasons == [] and [h.name for h in hosts] == expected
     assert unknown[0].message == "unknown availability zone(s) nowhere; known: sto1, sto2"
+
+
+def test_show_says_which_affected_projects_have_no_contact(cloud_env: Cloud) -> None:
+    assert _sync()[0] == 0
+    command = BookWindow(
+        command_id=uuid.uuid4().hex,
+        requested_by="test",
+        title="cmp-03 firmware",
+        impact=Impact.OUTAGE,
+        start=datetime.now(UTC) + timedelta(days=1),
+        end=datetime.now(UTC) + timedelta(days=1, hours=2),
+        hosts=HostSelector(nodeset="cmp-03"),
+    )
+    rules = Rules(min_lead=timedelta(0), max_duration=timedelta(days=1), freezes=FreezeCalendar([]))
+    engine = create_db_engine(CommonSettings().db_url)
+    with Session(engine) as session:
+        book(session, command, rules=rules, now=datetime.now(UTC))
+        session.commit()
+    engine.dispose()
+    shown = CliRunner().invoke(app, ["show", window_id_for(command.command_id)], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    # alpha, beta and silent have servers on cmp-03; silent has nobody holding the contact role.
+    assert "Tenants  3 affected" in shown.output
+    assert "No contact 1 affected tenant: silent" in shown.output

@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openstack
+from sqlalchemy import select
+from sqlmodel import Session
+
+from forewarn.services.config import CommonSettings
+from forewarn.services.db import create_db_engine
+from forewarn.services.inventory.models import Resource
 
 HERE = Path(__file__).resolve().parent
 CLOUD = "forewarn-admin"
@@ -109,6 +115,12 @@ class Cloud:
         self.servers[name] = server.id
         return server.id
 
+    def delete(self, server_id: str) -> None:
+        """Delete a server and wait until Nova no longer lists it: the next test starts clean."""
+        compute = self.admin.compute
+        compute.delete_server(server_id)
+        compute.wait_for_delete(compute.get_server(server_id), wait=120, interval=0.5)
+
 
 def start(state: Path, hosts: int = 4) -> Cloud:
     """Start the cloud with cloud.sh and fill it; stop() it at the end."""
@@ -168,3 +180,12 @@ def fill(cloud: Cloud) -> None:
         cloud.boot(name, project, host, wait=False)
     for name in SERVERS:
         conn.compute.wait_for_server(conn.compute.get_server(cloud.servers[name]), wait=180, interval=0.5)
+
+
+def stored() -> dict[str, tuple[str, str]]:
+    """The servers the store holds: id → (host, tenant)."""
+    engine = create_db_engine(CommonSettings().db_url)
+    with Session(engine) as session:
+        found = {r.id: (r.host, r.tenant) for r in session.scalars(select(Resource))}
+    engine.dispose()
+    return found
