@@ -30,6 +30,11 @@ class CloudError(Exception):
         self.code = code
 
 
+def cloud_name(cloud: str | None) -> str:
+    """How a cloud is named in the store's sources: its clouds.yaml entry, OS_CLOUD's, or "env"."""
+    return cloud or os.environ.get("OS_CLOUD") or "env"
+
+
 def connect(cloud: str | None) -> Any:
     """A connection to the clouds.yaml entry (or OS_* variables), checked by asking Keystone for a token."""
     import openstack
@@ -118,7 +123,7 @@ def sync_cloud(
     engine: Engine, cloud: str | None, conventions: Conventions, *, dry_run: bool = False
 ) -> SyncResult:
     """Read one cloud and make its rows in the store what it says; the store is untouched on any error."""
-    name = cloud or os.environ.get("OS_CLOUD") or "env"
+    name = cloud_name(cloud)
     conn = connect(cloud)
     try:
         data = read_cloud(conn, conventions)

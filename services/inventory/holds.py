@@ -74,12 +74,19 @@ def hold(conn: Any, engine: Engine, window: WindowView, hosts: list[str]) -> lis
     return done
 
 
-def release(conn: Any, engine: Engine, window_id: str) -> list[str]:
-    """Enable what this window disabled, unless another window still holds it; the hosts enabled."""
+def release(conn: Any, engine: Engine, window_id: str, hosts: list[str]) -> list[str]:
+    """Enable what this window disabled on one cloud's hosts, unless another window holds them.
+
+    Returns the hosts enabled.
+    """
     enabled = []
     with Session(engine, expire_on_commit=False) as session:
         held = session.scalars(
-            select(HostHold).where(HostHold.window_id == window_id, HostHold.released_at.is_(None))
+            select(HostHold).where(
+                HostHold.window_id == window_id,
+                HostHold.host.in_(hosts),
+                HostHold.released_at.is_(None),
+            )
         ).all()
     for hold_ in held:
         with Session(engine, expire_on_commit=False) as session:

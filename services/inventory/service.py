@@ -33,7 +33,7 @@ from ..bus.reliability import PAYLOAD_KEEP
 from ..config import StartupError, redact
 from ..ops import Metrics
 from . import follow, holds, notifications
-from .cloud import CloudError, connect, sync_cloud
+from .cloud import CloudError, cloud_name, connect, sync_cloud
 from .openstack import source_of
 from .settings import InventorySettings
 from .sync import Change
@@ -83,7 +83,7 @@ class InventoryService:
             metrics.troubles.append(self.troubles)
 
     def name(self, cloud: str | None) -> str:
-        return cloud or "env"
+        return cloud_name(cloud)
 
     async def troubles(self) -> dict[str, str]:
         """What is wrong with the clouds now, for /health: a failed sync, a bus that does not answer."""
@@ -126,11 +126,12 @@ class InventoryService:
 
     # Hosts under maintenance (FOREWARN_OPENSTACK_DISABLE_HOSTS).
 
-    def _connection(self, cloud: str) -> Any:
-        """A connection to one cloud, made once; "env" is the OS_* variables'."""
-        if cloud not in self.connections:
-            self.connections[cloud] = connect(None if cloud == "env" else cloud)
-        return self.connections[cloud]
+    def _connection(self, name: str) -> Any:
+        """A connection to one cloud, by the name its rows carry, made once."""
+        if name not in self.connections:
+            cloud = next((c for c in self.clouds if self.name(c) == name), name)
+            self.connections[name] = connect(cloud)
+        return self.connections[name]
 
     async def on_started(self, window: WindowView) -> None:
         """Disable the window's OpenStack hosts' compute services, naming the window."""
@@ -151,9 +152,9 @@ class InventoryService:
         """Enable again what this window disabled (a hold on no host, or a window never started: nothing)."""
         if not self.settings.openstack_disable_hosts:
             return
-        for cloud in await asyncio.to_thread(holds.clouds_of, self.engine, window.hosts):
+        for cloud, hosts in (await asyncio.to_thread(holds.clouds_of, self.engine, window.hosts)).items():
             conn = await asyncio.to_thread(self._connection, cloud)
-            enabled = await asyncio.to_thread(holds.release, conn, self.engine, window.id)
+            enabled = await asyncio.to_thread(holds.release, conn, self.engine, window.id, hosts)
             if enabled:
                 log.info("%s: compute services enabled again on %s", window.id, ", ".join(enabled))
 
