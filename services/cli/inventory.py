@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,9 @@ from rich.table import Table
 from ..text import plural
 from .common import Abort, console, err, open_store, report, safe
 from .render import dump
+
+if TYPE_CHECKING:
+    from ..inventory.sync import SyncResult
 
 app = typer.Typer(help="Load and inspect the inventory.", no_args_is_help=True)
 
@@ -156,7 +159,7 @@ def sync_source(
         _print_sync(result)
 
 
-def _print_sync(result) -> None:
+def _print_sync(result: SyncResult) -> None:
     """A table of what changed, by section; then every warning, which is never silent."""
     verb = "would change" if not result.applied else "changed"
     table = Table("", "Added", "Changed", "Moved", "Removed", header_style="bold", title=safe(result.source))

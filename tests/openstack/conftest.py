@@ -13,6 +13,7 @@ from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
 
+from ..integration.conftest import smtp  # noqa: F401  (a real SMTP server, as the integration tests use)
 from .testcloud import Cloud, start, stop
 
 

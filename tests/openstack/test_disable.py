@@ -51,7 +51,12 @@ async def test_a_window_disables_its_hosts_and_leaves_one_disabled_before_as_it_
             placed = await asyncio.to_thread(_boot_anywhere, cloud_env, "placed-by-nova")
             assert placed not in ("cmp-01", "cmp-02")
 
-            shown = await cli_json("show", wid)
+            # Each host is recorded just after Nova takes its change: wait for both records.
+            async def recorded() -> dict | None:
+                shown = await cli_json("show", wid)
+                return shown if len(shown["compute_services"]) == 2 else None
+
+            shown = await eventually(recorded, timeout=15, interval=0.5)
             states = {s["host"]: s["state"] for s in shown["compute_services"]}
             assert states == {
                 "cmp-01": "disabled by forewarn",
@@ -63,7 +68,10 @@ async def test_a_window_disables_its_hosts_and_leaves_one_disabled_before_as_it_
             assert _service(cloud_env, "cmp-02").status == "disabled"
             assert _service(cloud_env, "cmp-02").disabled_reason == "hardware check"
     finally:
-        compute.enable_service(_service(cloud_env, "cmp-02"), host="cmp-02", binary="nova-compute")
+        # Whatever happened above, the next test finds every host open.
+        for host in ("cmp-01", "cmp-02"):
+            if _service(cloud_env, host).status == "disabled":
+                compute.enable_service(_service(cloud_env, host), host=host, binary="nova-compute")
 
 
 def _synced(cloud: Cloud) -> bool:

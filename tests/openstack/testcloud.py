@@ -77,10 +77,11 @@ class Cloud:
         return line.split("=", 1)[1]
 
     def servers_now(self) -> dict[str, tuple[str, str]]:
-        """Every server as Nova lists it: id → (host, project)."""
+        """Every server on a host, as Nova lists it: id → (host, project)."""
         return {
             s.id: (s.compute_host, s.project_id)
             for s in self.admin.compute.servers(details=True, all_projects=True)
+            if s.compute_host  # on no host: nothing maintenance could touch, so not in the store
         }
 
     def scoped(self, project: str) -> openstack.connection.Connection:
