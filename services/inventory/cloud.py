@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from .openstack import CloudData, Conventions, map_cloud, source_of
 from .sync import SyncResult, sync
 
+API_TIMEOUT_S = 60
+
 
 class CloudError(Exception):
     """A cloud that cannot be read: one line saying which and why, for the operator.
@@ -41,7 +43,12 @@ def connect(cloud: str | None) -> Any:
 
     name = cloud or "the OS_* variables"
     try:
-        conn = openstack.connect(cloud=cloud) if cloud else openstack.connect()
+        # A bounded wait on every call: a cloud that stops answering must not hold a handler forever.
+        conn = (
+            openstack.connect(cloud=cloud, api_timeout=API_TIMEOUT_S)
+            if cloud
+            else openstack.connect(api_timeout=API_TIMEOUT_S)
+        )
         conn.authorize()
     except sdk.ConfigException as exc:
         raise CloudError(f"cloud {name}: {exc}", code=2) from None

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import WindowView
 
+from ..db import transaction
 from .models import Host, HostHold
 
 BINARY = "nova-compute"
@@ -50,27 +51,37 @@ def _ours(service: Any) -> bool:
 
 
 def hold(conn: Any, engine: Engine, window: WindowView, hosts: list[str]) -> list[HostHold]:
-    """Disable each host's compute service for the window, or note that it was disabled already."""
+    """Disable each host's compute service for the window, or note that it was disabled already.
+
+    No database transaction stays open across a call to Nova: each host's record
+    is written on its own, once Nova has answered.
+    """
     reason = reason_for(window)
     done = []
     for host in hosts:
         with Session(engine, expire_on_commit=False) as session:
-            if (held := session.get(HostHold, (window.id, host))) is not None:
-                done.append(held)
-                continue
-            service = _service(conn, host)
-            if service is None:
-                continue  # no compute service on that host any more: nothing to keep off it
-            found = service.disabled_reason or ""
-            if service.status == "disabled" and not _ours(service):
-                held = HostHold(window_id=window.id, host=host, ours=False, reason=found, held_at=utcnow())
-            else:
-                if service.status != "disabled" or found != reason:
-                    conn.compute.disable_service(service, host=host, binary=BINARY, disabled_reason=reason)
-                held = HostHold(window_id=window.id, host=host, ours=True, reason=reason, held_at=utcnow())
-            session.add(held)
-            session.commit()
+            held = session.get(HostHold, (window.id, host))
+        if held is not None:
             done.append(held)
+            continue
+        service = _service(conn, host)
+        if service is None:
+            continue  # no compute service on that host any more: nothing to keep off it
+        if service.status == "disabled" and not _ours(service):
+            held = HostHold(
+                window_id=window.id,
+                host=host,
+                ours=False,
+                reason=service.disabled_reason or "",
+                held_at=utcnow(),
+            )
+        else:
+            if service.status != "disabled" or service.disabled_reason != reason:
+                conn.compute.disable_service(service, host=host, binary=BINARY, disabled_reason=reason)
+            held = HostHold(window_id=window.id, host=host, ours=True, reason=reason, held_at=utcnow())
+        with transaction(engine) as session:
+            session.merge(held)
+        done.append(held)
     return done
 
 
@@ -89,7 +100,7 @@ def release(conn: Any, engine: Engine, window_id: str, hosts: list[str]) -> list
             )
         ).all()
     for hold_ in held:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(engine) as session:
             others = session.scalars(
                 select(HostHold.window_id).where(
                     HostHold.host == hold_.host,
@@ -98,12 +109,15 @@ def release(conn: Any, engine: Engine, window_id: str, hosts: list[str]) -> list
                     HostHold.released_at.is_(None),
                 )
             ).first()
-            service = _service(conn, hold_.host) if hold_.ours and others is None else None
-            # Still disabled by forewarn: enable it. Someone who changed it since has the last word.
-            if service is not None and service.status == "disabled" and _ours(service):
-                conn.compute.enable_service(service, host=hold_.host, binary=BINARY)
-                enabled.append(hold_.host)
-            hold_.released_at = utcnow()
-            session.add(hold_)
-            session.commit()
+        service = _service(conn, hold_.host) if hold_.ours and others is None else None
+        # Still disabled by forewarn: enable it. Someone who changed it since has the last word.
+        if service is not None and service.status == "disabled" and _ours(service):
+            conn.compute.enable_service(service, host=hold_.host, binary=BINARY)
+            enabled.append(hold_.host)
+        with transaction(engine) as session:
+            session.execute(
+                update(HostHold)
+                .where(HostHold.window_id == window_id, HostHold.host == hold_.host)
+                .values(released_at=utcnow())
+            )
     return enabled

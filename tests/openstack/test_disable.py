@@ -56,7 +56,7 @@ async def test_a_window_disables_its_hosts_and_leaves_one_disabled_before_as_it_
                 shown = await cli_json("show", wid)
                 return shown if len(shown["compute_services"]) == 2 else None
 
-            shown = await eventually(recorded, timeout=15, interval=0.5)
+            shown = await eventually(recorded, timeout=60, interval=0.5)
             states = {s["host"]: s["state"] for s in shown["compute_services"]}
             assert states == {
                 "cmp-01": "disabled by forewarn",
