@@ -71,20 +71,13 @@ def read_cloud(conn: Any, conventions: Conventions) -> CloudData:
     """Ask Nova and Keystone for everything map_cloud reads; needs a reader role on every project."""
     data = CloudData()
     data.services = [
-        {
-            "host": s.host,
-            "zone": s.availability_zone,
-            "status": s.status,
-            "disabled_reason": s.disabled_reason,
-        }
-        for s in conn.compute.services(binary="nova-compute")
+        {"host": s.host, "zone": s.availability_zone} for s in conn.compute.services(binary="nova-compute")
     ]
     data.aggregates = [
         {
             "name": a.name,
             "hosts": list(a.hosts or []),
             "metadata": dict(a.metadata or {}),
-            "availability_zone": a.availability_zone,
         }
         for a in conn.compute.aggregates()
     ]

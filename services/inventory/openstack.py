@@ -41,8 +41,8 @@ class ServerIn(ResourceIn):
 class CloudData:
     """What the APIs said, as plain data: everything the mapping reads."""
 
-    services: list[dict[str, object]] = field(default_factory=list)  # host, zone, status, disabled_reason
-    aggregates: list[dict] = field(default_factory=list)  # name, hosts, metadata, availability_zone
+    services: list[dict[str, object]] = field(default_factory=list)  # host, zone
+    aggregates: list[dict] = field(default_factory=list)  # name, hosts, metadata
     servers: list[dict] = field(default_factory=list)  # id, name, flavor, host, project_id
     projects: list[dict] = field(default_factory=list)  # id, name, tags, properties
     users: dict[str, dict] = field(default_factory=dict)  # id: name, email
