@@ -42,6 +42,7 @@ CASES = [
     (["tenant", "token", "acme"], 2, "FOREWARN_STATUS_URL"),
     (["tenant", "revoke", "ghost"], 2, "TENANT"),
     (["inventory", "load", "/nonexistent/inventory.yaml"], 2, "file"),
+    (["inventory", "sync", "netbox"], 2, "SOURCE"),
     (["dlq", "list"], 1, "command"),
     (["dlq", "retry", "MAINT.1"], 1, "command"),
     (["db", "upgrade", "9999"], 2, "REVISION"),
