@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-# Events after which a server is on the host its payload names.
+# Events after which a server is on the host its payload names. Not
+# live_migration_post.end: the source host sends it after the destination's
+# post_dest.end, and its payload still names the source, so it would move the
+# server back.
 PLACED = frozenset(
     {
         "instance.create.end",
-        "instance.live_migration_post.end",
         "instance.live_migration_post_dest.end",
         "instance.live_migration_rollback.end",
         "instance.resize_finish.end",

@@ -79,6 +79,9 @@ class InventoryService:
         # what /health and /metrics tell.
         self.listening: dict[str, bool] = {}
         self.sync_failed: dict[str, str] = {}
+        # Notifications heard while a cloud's sync runs, per cloud: the sync's snapshot
+        # may be older than they are, so they are applied again once it is written.
+        self._heard: dict[str, list[notifications.ServerMoved]] = {}
         if metrics is not None:
             metrics.troubles.append(self.troubles)
 
@@ -169,9 +172,11 @@ class InventoryService:
     async def sync_once(self, cloud: str | None) -> None:
         """One full sync; a cloud that cannot be read is logged, and the next interval tries again."""
         name = self.name(cloud)
+        self._heard[name] = []
         try:
             result = await asyncio.to_thread(sync_cloud, self.engine, cloud, self.conventions)
         except CloudError as exc:
+            self._heard.pop(name, None)
             self.sync_failed[name] = str(exc)
             log.error(
                 "inventory sync of %s failed: %s; the store keeps the last sync, next try in %s",
@@ -187,8 +192,12 @@ class InventoryService:
             log.warning("inventory sync of %s: %s", name, warning)
         servers = [c for c in result.changes if c.section == "resources"]
         log.info("inventory sync of %s: %d change(s), %d of servers", name, len(result.changes), len(servers))
+        run = uuid.uuid4().hex
         if servers:
-            await self._publish(source_of(name), "sync", uuid.uuid4().hex, servers, result.hosts)
+            await self._publish(source_of(name), "sync", run, servers, result.hosts)
+        # A server deleted while the sync read the cloud would otherwise come back from its snapshot.
+        for moved in self._heard.pop(name, []):
+            await self._follow(source_of(name), moved, key=f"{moved.message_id}.after.{run}")
 
     # Notifications.
 
@@ -235,6 +244,11 @@ class InventoryService:
             return
         if moved is None:
             return
+        if name in self._heard:
+            self._heard[name].append(moved)
+        await self._follow(source, moved, key=moved.message_id)
+
+    async def _follow(self, source: str, moved: notifications.ServerMoved, *, key: str) -> None:
         planned = await asyncio.to_thread(follow.apply, self.engine, source, moved, write=False)
         if planned.skipped:
             log.info("%s: %s", moved.event_type, planned.skipped)
@@ -243,7 +257,7 @@ class InventoryService:
             await self._publish(
                 source,
                 "notification",
-                moved.message_id,
+                key,
                 planned.changes,
                 planned.hosts,
                 event_type=moved.event_type,
