@@ -7,6 +7,7 @@ from .base import Payload
 from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
 from .events import (
     DeadLettered,
+    DriftCheckDue,
     ImpactResolved,
     InventoryChanged,
     NoticeDelivered,
@@ -51,6 +52,7 @@ OTHERS: dict[type[Payload], str] = {
     InventoryChanged: subjects.INVENTORY_CHANGED,
     WindowDue: "maint.due.*.*",
     ReminderDue: "maint.remind.*.*.*",
+    DriftCheckDue: "maint.drift.*",
     DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",
 }
 

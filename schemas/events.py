@@ -111,6 +111,8 @@ class ImpactCause(StrEnum):
     CANCELLED = "cancelled"
     STARTED = "started"
     COMPLETED = "completed"
+    # The inventory moved a tenant into or out of a scheduled window: only they are told.
+    DRIFTED = "drifted"
 
 
 class Contact(Payload):
@@ -168,9 +170,21 @@ class ImpactResolved(Payload):
     components: list[ComponentImpact]
     tenant_count: int
     resource_count: int
-    tenants: list[TenantImpact]
+    tenants: list[TenantImpact] = Field(
+        description="The tenants affected; for a drift, only those who joined the window."
+    )
     part: int = Field(default=1, ge=1)
     parts: int = Field(default=1, ge=1)
+    drift: int = Field(
+        default=0,
+        ge=0,
+        description="How many times the inventory changed this revision's affected set: 0 for "
+        "the lifecycle's own resolutions, 1, 2, … for each drift.",
+    )
+    left: list[TenantImpact] = Field(
+        default_factory=list,
+        description="For a drift: the tenants no longer affected, as they were last told (no resources).",
+    )
     occurred_at: UtcTime = Field(default_factory=utcnow)
 
 
@@ -267,6 +281,24 @@ class NoticeFailure(Payload):
     reason: str = Field(description="The mail server's reply.")
 
 
+class TenantChange(Payload):
+    """A tenant that joined or left a window's affected set before it started, as the inventory changed."""
+
+    tenant_id: Line
+    change: Literal["joined", "left"]
+    at: UtcTime
+
+
+class DriftCheckDue(Payload):
+    """The inventory changed under a scheduled window: time to compare its affected set again.
+
+    The body of the impact resolver's timer, which gathers a burst of changes into one check.
+    """
+
+    window_id: WindowRef
+    revision: int
+
+
 class ReportPublished(Payload):
     """A window ended, completed or cancelled: what was planned, what happened, who was told."""
 
@@ -284,4 +316,7 @@ class ReportPublished(Payload):
     notices_by_kind: dict[str, NoticeCounts]
     failures: list[NoticeFailure] = Field(description=f"The first {MAX_FAILURES_LISTED} failures.")
     failure_count: int
+    tenant_changes: list[TenantChange] = Field(
+        default_factory=list, description="Tenants that joined or left before the start, and when."
+    )
     occurred_at: UtcTime = Field(default_factory=utcnow)

@@ -24,14 +24,19 @@ def timer(window_id: str, edge: str, revision: int) -> str:
     return f"timer.{window_id}.{edge}.r{revision}"
 
 
-def reminder(window_id: str, revision: int, lead_s: int, part: int) -> str:
-    """The schedule of one reminder of one part of a revision's impact."""
-    return f"remind.{window_id}.r{revision}.{lead_s}.p{part}"
+def reminder(window_id: str, revision: int, lead_s: int, part: int, drift: int = 0) -> str:
+    """The schedule of one reminder of one part of a revision's impact (or of one of its drifts)."""
+    return f"remind.{window_id}.r{revision}.{lead_s}.p{part}" + (f".d{drift}" if drift else "")
 
 
-def impact(window_id: str, revision: int, cause: str, part: int, parts: int) -> str:
-    """One part of the impact of one revision, for the change that caused it."""
-    return f"impact.{window_id}.r{revision}.{cause}.p{part}of{parts}"
+def impact(window_id: str, revision: int, cause: str, part: int, parts: int, drift: int = 0) -> str:
+    """One part of the impact of one revision, for the change that caused it (and which drift)."""
+    return f"impact.{window_id}.r{revision}.{cause}" + (f"{drift}" if drift else "") + f".p{part}of{parts}"
+
+
+def drift_check(window_id: str, revision: int, slot: int) -> str:
+    """A drift check of a window, one per time slot: later changes in the slot share it."""
+    return f"drift.{window_id}.r{revision}.s{slot}"
 
 
 def inventory(source: str, key: str) -> str:

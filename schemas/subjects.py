@@ -13,7 +13,8 @@ stored on any subject of its stream). So:
   outcomes, reports, inventory changes and dead letters; it takes no message
   schedules;
 - MAINT_TIMERS holds the scheduler's timers, MAINT_REMINDERS the notifier's,
-  so a timer can fire only onto its owner's subjects;
+  MAINT_DRIFT the impact resolver's, so a timer can fire only onto its
+  owner's subjects;
 - MAINT_VIEW mirrors MAINT for readers (the status page, `forewarn tail`):
   they create throw-away consumers there and never touch a service's durable.
 """
@@ -24,9 +25,10 @@ STREAM = "MAINT"
 COMMAND_STREAM = "MAINT_COMMANDS"
 TIMER_STREAM = "MAINT_TIMERS"
 REMINDER_STREAM = "MAINT_REMINDERS"
+DRIFT_STREAM = "MAINT_DRIFT"
 VIEW_STREAM = "MAINT_VIEW"
 # Every stream whose consumers may give up on a message.
-CONSUMED_STREAMS = (COMMAND_STREAM, STREAM, TIMER_STREAM, REMINDER_STREAM)
+CONSUMED_STREAMS = (COMMAND_STREAM, STREAM, TIMER_STREAM, REMINDER_STREAM, DRIFT_STREAM)
 # What readers follow on the view: everything MAINT holds.
 ALL = "maint.>"
 
@@ -72,19 +74,43 @@ REMINDERS = "maint.remind.>"
 REMINDER_TIMERS = f"{TIMER_PREFIX}.*.remind.>"
 
 
-def reminder_timer(window_id: str, lead_s: int, part: int) -> str:
+def _part(part: int, drift: int) -> str:
+    # A drift's parts remind only the tenants who joined: their timers sit beside the revision's own.
+    return f"d{drift}p{part}" if drift else f"p{part}"
+
+
+def reminder_timer(window_id: str, lead_s: int, part: int, drift: int = 0) -> str:
     """Subject holding one reminder's schedule."""
-    return f"{TIMER_PREFIX}.{window_id}.remind.{lead_s}.p{part}"
+    return f"{TIMER_PREFIX}.{window_id}.remind.{lead_s}.{_part(part, drift)}"
 
 
-def reminder_timers(window_id: str, part: int | None = None) -> str:
+def reminder_timers(window_id: str, part: int | None = None, drift: int = 0) -> str:
     """The reminder schedules of one part of a window's impact, or of all parts, for purging."""
-    return f"{TIMER_PREFIX}.{window_id}.remind.*.p{part}" if part else f"{TIMER_PREFIX}.{window_id}.remind.>"
+    if part:
+        return f"{TIMER_PREFIX}.{window_id}.remind.*.{_part(part, drift)}"
+    return f"{TIMER_PREFIX}.{window_id}.remind.>"
 
 
-def reminder_due(window_id: str, lead_s: int, part: int) -> str:
+def reminder_due(window_id: str, lead_s: int, part: int, drift: int = 0) -> str:
     """Subject a reminder fires onto."""
-    return f"maint.remind.{window_id}.{lead_s}.p{part}"
+    return f"maint.remind.{window_id}.{lead_s}.{_part(part, drift)}"
+
+
+# Drift checks: a change to the inventory under a scheduled window sets
+# maint.timer.<window>.drift, which fires onto maint.drift.<window> a few
+# seconds later; the impact resolver owns both, so a burst is checked once.
+DRIFT_TIMERS = f"{TIMER_PREFIX}.*.drift"
+DRIFT_DUE = "maint.drift.>"
+
+
+def drift_timer(window_id: str) -> str:
+    """Subject holding a window's pending drift check."""
+    return f"{TIMER_PREFIX}.{window_id}.drift"
+
+
+def drift_due(window_id: str) -> str:
+    """Subject a window's drift check fires onto."""
+    return f"maint.drift.{window_id}"
 
 
 # The inventory changed under forewarn (a cloud's servers moved): only the inventory publishes it.
@@ -118,6 +144,7 @@ STREAM_SUBJECTS = {
     ),
     TIMER_STREAM: (*WINDOW_TIMERS, DUE),
     REMINDER_STREAM: (REMINDER_TIMERS, REMINDERS),
+    DRIFT_STREAM: (DRIFT_TIMERS, DRIFT_DUE),
 }
 
 

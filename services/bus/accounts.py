@@ -39,7 +39,9 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
             "impact-cancelled",
             "impact-started",
             "impact-completed",
-        )
+            "impact-drift",
+        ),
+        subjects.DRIFT_STREAM: ("impact-drift-due",),
     },
     "notifier": {subjects.STREAM: ("notifier",), subjects.REMINDER_STREAM: ("notifier-reminders",)},
     "reporter": {subjects.STREAM: ("reporter",)},
@@ -111,7 +113,13 @@ USERS = (
         INBOX,  # answers to the CLI's commands
         why="declares the streams; the only publisher of lifecycle events; sets its timers",
     ),
-    _service("impact", subjects.IMPACT_RESOLVED, *read(subjects.STREAM), why="publishes ImpactResolved"),
+    _service(
+        "impact",
+        subjects.IMPACT_RESOLVED,
+        subjects.DRIFT_TIMERS,
+        *read(subjects.STREAM, subjects.DRIFT_STREAM),
+        why="publishes ImpactResolved and sets its drift checks",
+    ),
     _service(
         "notifier",
         f"$JS.API.STREAM.PURGE.{subjects.REMINDER_STREAM}",

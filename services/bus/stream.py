@@ -35,6 +35,7 @@ DESCRIPTIONS = {
     subjects.STREAM: "forewarn: lifecycle events, impact, notices, reports, dead letters, give-up advisories",
     subjects.TIMER_STREAM: "forewarn: the scheduler's start and end timers",
     subjects.REMINDER_STREAM: "forewarn: the notifier's reminder timers",
+    subjects.DRIFT_STREAM: "forewarn: the impact resolver's drift checks",
 }
 
 
@@ -45,7 +46,7 @@ def stream(name: str = subjects.STREAM) -> JStream:
 
 def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
     """Every stream's configuration, the view last: it mirrors MAINT, which must exist first."""
-    timers = (subjects.TIMER_STREAM, subjects.REMINDER_STREAM)
+    timers = (subjects.TIMER_STREAM, subjects.REMINDER_STREAM, subjects.DRIFT_STREAM)
     configs = [
         StreamConfig(
             name=name,

@@ -70,6 +70,13 @@ def report_window(
         for f in refused:
             table.add_row(safe(f.tenant_id), safe(f.contact), f"{f.kind} r{f.sequence}", safe(f.reason))
         console.print(table)
+    if result.tenant_changes:
+        moved = Table(
+            "Tenant", "Change", "When", header_style="bold", title="Joined or left before the start"
+        )
+        for c in result.tenant_changes:
+            moved.add_row(safe(c.tenant_id), c.change, f"{c.at:%Y-%m-%d %H:%M:%S} UTC")
+        console.print(moved)
     people = Table("Tenant", "Name", "Resources", header_style="bold", title="Affected tenants")
     for t in tenants:
         people.add_row(safe(t["tenant_id"]), safe(t["name"]), str(len(t["resources"])))

@@ -51,6 +51,8 @@ async def send(
             result = ImpactResolved.model_validate_json(msg.data)
         except ValueError:
             return
+        if result.drift:
+            return  # the inventory moved under a window: not the answer to a command
         seen.setdefault((result.window.id, result.window.revision), {})[result.part] = result
         check()
 

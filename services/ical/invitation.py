@@ -37,11 +37,14 @@ def event_uid(window_id: str, tenant_id: str, provider: str) -> str:
     return f"{window_id}.{tenant_id}@{provider}"
 
 
-def method_for(window: WindowView, mode: Mode) -> str | None:
-    """REQUEST or CANCEL for people; none for automation, which must not get calendar requests."""
+def method_for(window: WindowView, mode: Mode, *, withdrawn: bool = False) -> str | None:
+    """REQUEST or CANCEL for people; none for automation, which must not get calendar requests.
+
+    A tenant the window no longer affects (withdrawn) gets a CANCEL of its own event.
+    """
     if mode == "notice":
         return None
-    return "CANCEL" if window.state is WindowState.CANCELLED else "REQUEST"
+    return "CANCEL" if withdrawn or window.state is WindowState.CANCELLED else "REQUEST"
 
 
 def shown_times(window: WindowView) -> tuple[datetime, datetime]:
@@ -129,10 +132,13 @@ def build_calendar(
     location: str,
     mode: Mode,
     stamp: datetime,
+    withdrawn: bool = False,
 ) -> Calendar:
-    """The VCALENDAR for one tenant's contacts of one mode."""
-    calendar = new_calendar(method_for(window, mode))
-    calendar.add_component(build_event(window, tenant, organizer, location=location, mode=mode, stamp=stamp))
+    """The VCALENDAR for one tenant's contacts of one mode; withdrawn: the tenant's event cancelled."""
+    calendar = new_calendar(method_for(window, mode, withdrawn=withdrawn))
+    calendar.add_component(
+        build_event(window, tenant, organizer, location=location, mode=mode, stamp=stamp, withdrawn=withdrawn)
+    )
     return calendar
 
 
@@ -144,15 +150,22 @@ def build_event(
     location: str,
     mode: Mode,
     stamp: datetime,
+    withdrawn: bool = False,
 ) -> Event:
-    """The tenant's VEVENT for the window, with the attendees of one mode."""
+    """The tenant's VEVENT for the window, with the attendees of one mode.
+
+    Withdrawn: the window goes ahead, but no longer touches this tenant, so its
+    own event is cancelled (same UID and SEQUENCE, STATUS:CANCELLED).
+    """
+    state = WindowState.CANCELLED if withdrawn else window.state
     event = window_event(
         window,
         organizer,
         uid=event_uid(window.id, tenant.tenant_id, organizer.provider),
-        description=_description(window, tenant),
+        description=_description(window, tenant, withdrawn=withdrawn),
         location=location,
         stamp=stamp,
+        state=state,
     )
     for contact in tenant.contacts:
         if contact.mode != mode:
@@ -172,7 +185,7 @@ def build_event(
             parameters={"X-MAINTNOTE-OBJECT-IMPACT": tenant.impact.value},
         )
     event.add("x-maintnote-impact", tenant.impact.value)
-    _finish(event, window, organizer)
+    _finish(event, window, organizer, state=state)
     return event
 
 
@@ -192,10 +205,17 @@ def public_event(window: WindowView, organizer: Organizer, *, location: str, sta
 
 
 def window_event(
-    window: WindowView, organizer: Organizer, *, uid: str, description: str, location: str, stamp: datetime
+    window: WindowView,
+    organizer: Organizer,
+    *,
+    uid: str,
+    description: str,
+    location: str,
+    stamp: datetime,
+    state: WindowState | None = None,
 ) -> Event:
-    """The properties every VEVENT of a window shares, whoever it is for."""
-    status, _ = STATUS[window.state]
+    """The properties every VEVENT of a window shares, whoever it is for (in `state`, if given)."""
+    status, _ = STATUS[state or window.state]
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
@@ -216,10 +236,13 @@ def window_event(
     return event
 
 
-def _finish(event: Event, window: WindowView, organizer: Organizer) -> None:
+def _finish(
+    event: Event, window: WindowView, organizer: Organizer, *, state: WindowState | None = None
+) -> None:
     """The state and, for a window still to come or running, the alarm: last, as MAINT-NOTE orders them."""
-    event.add("x-maintnote-status", STATUS[window.state][1])
-    if window.state in (WindowState.SCHEDULED, WindowState.IN_PROGRESS):
+    state = state or window.state
+    event.add("x-maintnote-status", STATUS[state][1])
+    if state in (WindowState.SCHEDULED, WindowState.IN_PROGRESS):
         event.add_component(_alarm(window.title, organizer.alarm_before))
 
 
@@ -231,8 +254,11 @@ def _alarm(title: str, before: timedelta) -> Alarm:
     return alarm
 
 
-def _description(window: WindowView, tenant: TenantImpact) -> str:
+def _description(window: WindowView, tenant: TenantImpact, *, withdrawn: bool = False) -> str:
     lines = [window.description] if window.description else []
+    if withdrawn:
+        lines.append("Your servers are no longer on the hosts in this window: it no longer affects you.")
+        return "\n".join(lines)
     lines.append(f"Impact: {tenant.impact.value} ({tenant.impact.plain}).")
     lines.append(f"Your affected resources ({len(tenant.resources)}):")
     lines.extend(f"- {r.name} ({r.id}, {r.kind}) on {r.host}" for r in tenant.resources)

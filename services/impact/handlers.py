@@ -8,7 +8,9 @@ from faststream.nats import NatsRouter
 
 from forewarn.schemas import subjects
 from forewarn.schemas.events import (
+    DriftCheckDue,
     ImpactCause,
+    InventoryChanged,
     WindowCancelled,
     WindowCompleted,
     WindowExtended,
@@ -50,5 +52,16 @@ def impact_router(get: Callable[[], ImpactResolver], *, workers: int = 1) -> Nat
     @router.subscriber(subjects.COMPLETED, **durable("impact-completed", stream, workers=workers))
     async def resolve_completed(event: WindowCompleted) -> None:
         await get().resolve(event.window, ImpactCause.COMPLETED)
+
+    # The inventory changed under scheduled windows: who joined or left them.
+    @router.subscriber(subjects.INVENTORY_CHANGED, **durable("impact-drift", stream, workers=workers))
+    async def watch_for_drift(event: InventoryChanged) -> None:
+        await get().watch(event)
+
+    @router.subscriber(
+        subjects.DRIFT_DUE, **durable("impact-drift-due", subjects.DRIFT_STREAM, workers=workers)
+    )
+    async def tell_who_drifted(due: DriftCheckDue) -> None:
+        await get().check(due)
 
     return router

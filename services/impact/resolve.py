@@ -74,19 +74,30 @@ def resolve_hosts(conn: Connection, hosts: list[str], *, impact: str = "") -> Re
         result.resource_count += 1
         tenant = tenants.get(tid)
         if tenant is None:
-            tenant = tenants[tid] = {
-                "schema_version": SCHEMA_VERSION,
-                "tenant_id": tid,
-                "name": tname,
-                "timezone": tz,
-                "locale": locale,
-                "contacts": [],
-                "resources": [],
-                "impact": impact,
-            }
+            tenant = tenants[tid] = tenant_entry(tid, tname, tz, locale, impact)
         tenant["resources"].append(
             {"schema_version": SCHEMA_VERSION, "id": rid, "name": rname, "kind": kind, "host": host}
         )
+    add_contacts(conn, tenants)
+    return result
+
+
+def tenant_entry(tid: str, name: str, timezone: str, locale: str, impact: str) -> dict:
+    """A tenant in ImpactResolved's JSON shape, before its contacts and resources."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tenant_id": tid,
+        "name": name,
+        "timezone": timezone,
+        "locale": locale,
+        "contacts": [],
+        "resources": [],
+        "impact": impact,
+    }
+
+
+def add_contacts(conn: Connection, tenants: dict[str, dict]) -> None:
+    """Fill in each tenant's contacts from the inventory."""
     for chunk in in_chunks(sorted(tenants)):
         query = (
             select(TenantContact.tenant_id, TenantContact.email, TenantContact.name, TenantContact.mode)
@@ -97,7 +108,6 @@ def resolve_hosts(conn: Connection, hosts: list[str], *, impact: str = "") -> Re
             tenants[tid]["contacts"].append(
                 {"schema_version": SCHEMA_VERSION, "email": email, "name": name, "mode": mode}
             )
-    return result
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,7 @@ class ImpactMessage:
     tenant_count: int
     resource_count: int
     body: bytes
+    tenant_ids: tuple[str, ...] = ()
 
 
 def resolve_impact(
@@ -123,6 +134,24 @@ def resolve_impact(
     with engine.connect() as conn:
         found = resolve_hosts(conn, window.hosts, impact=window.impact.value)
     tenants = [found.tenants[t] for t in sorted(found.tenants)]
+    return encode_impact(window, cause, found, tenants, max_bytes=max_bytes, max_tenants=max_tenants)
+
+
+def encode_impact(
+    window: WindowView,
+    cause: ImpactCause,
+    found: Resolution,
+    tenants: list[dict],
+    *,
+    max_bytes: int,
+    max_tenants: int,
+    drift: int = 0,
+    left: list[dict] | None = None,
+) -> list[ImpactMessage]:
+    """ImpactResolved parts for these tenants, with the whole window's public summary in each.
+
+    A drift's tenants who left ride in the first part: they carry no resources.
+    """
     components = [
         {"schema_version": SCHEMA_VERSION, "site": site, "role": role, "hosts": n_hosts, "resources": n_res}
         for (site, role), (n_hosts, n_res) in sorted(found.components.items())
@@ -132,20 +161,25 @@ def resolve_impact(
         "window": window.model_dump(mode="json"),
         "cause": cause.value,
         "components": components,
-        "tenant_count": len(tenants),
+        "tenant_count": len(found.tenants),
         "resource_count": found.resource_count,
+        "drift": drift,
         "occurred_at": utcnow(),
     }
+    left = left or []
     # What every part repeats (window, summary) comes off the budget for tenants.
-    header = len(to_json(common)) + 1024
+    header = len(to_json(common)) + len(to_json(left)) + 1024
     parts = _split(tenants, budget=max(max_bytes - header, 8 * 1024), max_tenants=max_tenants)
     return [
         ImpactMessage(
             part=i,
             parts=len(parts),
-            tenant_count=len(tenants),
+            tenant_count=len(found.tenants),
             resource_count=found.resource_count,
-            body=to_json(common | {"tenants": part, "part": i, "parts": len(parts)}),
+            body=to_json(
+                common | {"tenants": part, "part": i, "parts": len(parts), "left": left if i == 1 else []}
+            ),
+            tenant_ids=tuple(t["tenant_id"] for t in part),
         )
         for i, part in enumerate(parts, start=1)
     ]

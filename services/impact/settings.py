@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 
 from ..config import CommonSettings
+from ..durations import Duration
 
 
 class ImpactSettings(CommonSettings):
@@ -16,4 +19,9 @@ class ImpactSettings(CommonSettings):
         le=10_000,
         description="Tenants per ImpactResolved message at most: a window's notices are split "
         "into parts this size, which the notifier processes share.",
+    )
+    drift_debounce: Duration = Field(
+        default=timedelta(seconds=10),
+        description="How long changes to the inventory under a scheduled window are gathered before "
+        "the tenants who joined or left it are told: a burst is told once (e.g. 10s, 1m).",
     )

@@ -24,12 +24,25 @@ from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
 from ..ical.invitation import Organizer, build_calendar, location_of, method_for
 
-NoticeKind = Literal["scheduled", "updated", "cancelled", "reminder", "started", "completed"]
+NoticeKind = Literal[
+    "scheduled", "updated", "cancelled", "reminder", "started", "completed", "joined", "withdrawn"
+]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
     kind: ("notice.txt.j2", "notice.html.j2")
-    for kind in ("scheduled", "updated", "cancelled", "reminder", "started", "completed")
+    for kind in (
+        "scheduled",
+        "updated",
+        "cancelled",
+        "reminder",
+        "started",
+        "completed",
+        "joined",
+        "withdrawn",
+    )
 }
+# The notices a drift sends: a tenant can join and leave a revision more than once.
+DRIFT_KINDS = ("joined", "withdrawn")
 _SPACE = re.compile(r"\s+")
 # 42 bytes are 56 characters of base64: with "=?utf-8?b?" and "?=", a 68-character
 # word, which fits on the first line beside "Subject: " (78 at most).
@@ -48,11 +61,16 @@ class Notice:
     contact: Contact
     previous_start: datetime | None = None  # set when the window moved
     lead: int | None = None  # seconds before the start, for reminders
+    drift: int | None = None  # which drift of the revision, for a tenant joining or leaving
 
 
 def ledger_kind(notice: Notice) -> str:
-    """The kind as the ledger keys it: each reminder lead is a notice of its own."""
-    return f"{notice.kind}-{notice.lead}s" if notice.lead is not None else notice.kind
+    """The kind as the ledger keys it: each reminder lead, and each drift, is a notice of its own."""
+    if notice.lead is not None:
+        return f"{notice.kind}-{notice.lead}s"
+    if notice.kind in DRIFT_KINDS:
+        return f"{notice.kind}-d{notice.drift or 0}"
+    return notice.kind
 
 
 def notice_id(notice: Notice) -> str:
@@ -157,11 +175,18 @@ class Composer:
         text_name, html_name = TEMPLATES[notice.kind]
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)
+        withdrawn = notice.kind == "withdrawn"
         calendar = build_calendar(
-            window, tenant, self.organizer, location=location, mode=contact.mode, stamp=stamp
+            window,
+            tenant,
+            self.organizer,
+            location=location,
+            mode=contact.mode,
+            stamp=stamp,
+            withdrawn=withdrawn,
         ).to_ical()
 
-        method = method_for(window, contact.mode)
+        method = method_for(window, contact.mode, withdrawn=withdrawn)
         msg = _mime(text, html, calendar, method)
         msg["Subject"] = _header(subject)
         msg["From"] = _address(f"{self.provider} maintenance", self.mail_from)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
@@ -91,6 +91,22 @@ def finish(engine: Engine, key: str, *, state: str, message_id: str, reply: str)
             .where(NOTICE.c.id == key)
             .values(state=state, message_id=message_id, reply=reply[:2000], updated_at=utcnow())
         )
+
+
+def withdrawn(engine: Engine, window_id: str, revision: int) -> frozenset[str]:
+    """The tenants a revision's drifts last told that the window no longer affects them."""
+    rows = select(NOTICE.c.tenant_id, NOTICE.c.kind).where(
+        NOTICE.c.window_id == window_id,
+        NOTICE.c.sequence == revision,
+        or_(NOTICE.c.kind.like("joined-d%"), NOTICE.c.kind.like("withdrawn-d%")),
+    )
+    last: dict[str, tuple[int, str]] = {}
+    with engine.connect() as conn:
+        for tenant, kind in conn.execute(rows):
+            change, _, number = kind.rpartition("-d")
+            if tenant not in last or int(number) > last[tenant][0]:
+                last[tenant] = (int(number), change)
+    return frozenset(t for t, (_, change) in last.items() if change == "withdrawn")
 
 
 def counts(session: Session, window_id: str) -> dict[str, int]:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed
+from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed, TenantImpact
 
 from ..bus.publish import Outgoing, publish
 from ..logs import about
@@ -61,14 +61,35 @@ class NoticeSender:
         """Run a ledger function on the ledger's own threads."""
         return await asyncio.get_running_loop().run_in_executor(self._ledger, partial(func, *args, **kwargs))
 
-    async def fan_out(self, impact: ImpactResolved, kind: NoticeKind, *, lead: int | None = None) -> None:
-        """One notice of this kind to every contact of every tenant in this impact, each at most once."""
+    async def fan_out(
+        self,
+        impact: ImpactResolved,
+        kind: NoticeKind,
+        *,
+        lead: int | None = None,
+        tenants: list[TenantImpact] | None = None,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
+        """One notice of this kind to every contact of every tenant in this impact, each at most once.
+
+        `tenants` names other tenants than the impact's own (a drift's leavers);
+        tenants in `skip` are not told.
+        """
+        drift = impact.drift or None
         results = await asyncio.gather(
             *(
                 self._notify_one(
-                    Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact, lead=lead)
+                    Notice(
+                        kind=kind,
+                        window=impact.window,
+                        tenant=tenant,
+                        contact=contact,
+                        lead=lead,
+                        drift=drift,
+                    )
                 )
-                for tenant in impact.tenants
+                for tenant in (impact.tenants if tenants is None else tenants)
+                if tenant.tenant_id not in skip
                 for contact in tenant.contacts
             ),
             return_exceptions=True,

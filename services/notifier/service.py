@@ -14,6 +14,7 @@ from forewarn.schemas.events import ImpactCause, ImpactResolved, ReminderDue, Wi
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing
 from ..logs import about
+from ..mail import ledger
 from ..mail.compose import NoticeKind
 from ..mail.sender import NoticeSender
 from ..ops import Metrics
@@ -31,7 +32,14 @@ KIND_OF: dict[ImpactCause, NoticeKind] = {
     ImpactCause.COMPLETED: "completed",
 }
 # Changes to the plan move or clear the reminders; the work starting or ending does not.
-PLAN_CHANGES = {ImpactCause.SCHEDULED, ImpactCause.RESCHEDULED, ImpactCause.EXTENDED, ImpactCause.CANCELLED}
+# A drift sets the reminders of the tenants who joined.
+PLAN_CHANGES = {
+    ImpactCause.SCHEDULED,
+    ImpactCause.RESCHEDULED,
+    ImpactCause.EXTENDED,
+    ImpactCause.CANCELLED,
+    ImpactCause.DRIFTED,
+}
 
 
 class Notifier:
@@ -52,6 +60,8 @@ class Notifier:
 
     def kind_for(self, cause: ImpactCause) -> NoticeKind | None:
         """The notice this service sends for a change, if any."""
+        if cause is ImpactCause.DRIFTED:
+            return "joined"  # and "withdrawn" to the tenants who left
         if cause is ImpactCause.COMPLETED:
             return None  # the reporter tells tenants, with their part of the report
         if cause is ImpactCause.STARTED and not self.settings.notify_started:
@@ -67,6 +77,8 @@ class Notifier:
         kind = self.kind_for(impact.cause)
         if kind is not None:
             await self.sender.fan_out(impact, kind)
+        if impact.left:
+            await self.sender.fan_out(impact, "withdrawn", tenants=impact.left)
         if msg is not None and impact.cause in PLAN_CHANGES and not await self._superseded(impact.window):
             await self._set_reminders(impact, msg.raw_message.metadata.sequence.stream)
 
@@ -76,8 +88,12 @@ class Notifier:
         impact = ImpactResolved.model_validate_json(stored.data)
         if impact.window.revision != due.revision or await self._superseded(impact.window):
             return  # the window changed since; its new revision set its own reminders
+        # Tenants who left the window since (a drift) are not reminded of it.
+        gone = await self.sender.in_ledger(
+            ledger.withdrawn, self.engine, impact.window.id, impact.window.revision
+        )
         with about(window_id=due.window_id):
-            await self.sender.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()))
+            await self.sender.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()), skip=gone)
 
     async def _superseded(self, window: WindowView) -> bool:
         """Whether the window has a newer revision than this one.
@@ -96,7 +112,7 @@ class Notifier:
         await timers.clear_timers(
             self.broker,
             subjects.REMINDER_STREAM,
-            subjects.reminder_timers(window.id, None if cancelled else impact.part),
+            subjects.reminder_timers(window.id, None if cancelled else impact.part, impact.drift),
         )
         if cancelled:
             return
@@ -107,15 +123,15 @@ class Notifier:
             lead_s = int(lead.total_seconds())
             body = ReminderDue(window_id=window.id, revision=window.revision, lead=lead, impact_seq=seq)
             out = Outgoing(
-                subjects.reminder_timer(window.id, lead_s, impact.part),
-                msgids.reminder(window.id, window.revision, lead_s, impact.part),
+                subjects.reminder_timer(window.id, lead_s, impact.part, impact.drift),
+                msgids.reminder(window.id, window.revision, lead_s, impact.part, impact.drift),
                 body.model_dump_json().encode(),
             )
             await timers.set_timer(
                 self.broker,
                 out,
                 at=at,
-                target=subjects.reminder_due(window.id, lead_s, impact.part),
+                target=subjects.reminder_due(window.id, lead_s, impact.part, impact.drift),
                 timeout=self.settings.publish_timeout,
             )
 

@@ -20,11 +20,12 @@ from forewarn.schemas.events import (
     NoticeCounts,
     NoticeFailure,
     ReportPublished,
+    TenantChange,
     WindowView,
 )
 
 from ..mail.models import NoticeRecord
-from .models import Report, ReportPart, ReportTenant
+from .models import Report, ReportChange, ReportPart, ReportTenant
 
 
 class NoReport(LookupError):
@@ -63,6 +64,35 @@ def take_part(session: Session, impact: ImpactResolved) -> bool:
     return taken >= report.parts
 
 
+def note_drift(session: Session, impact: ImpactResolved) -> None:
+    """Keep who joined and who left in one part of a drift; a redelivered part changes nothing."""
+    window = impact.window
+    changes = [("joined", t.tenant_id) for t in impact.tenants] + [("left", t.tenant_id) for t in impact.left]
+    for change, tenant_id in changes:
+        key = (window.id, impact.drift, window.revision, tenant_id)
+        if session.get(ReportChange, key) is None:
+            session.add(
+                ReportChange(
+                    window_id=window.id,
+                    drift=impact.drift,
+                    revision=window.revision,
+                    tenant_id=tenant_id,
+                    change=change,
+                    at=impact.occurred_at,
+                )
+            )
+
+
+def tenant_changes(session: Session, window_id: str) -> list[TenantChange]:
+    """The tenants that joined or left the window before it started, in the order it happened."""
+    rows = session.scalars(
+        select(ReportChange)
+        .where(ReportChange.window_id == window_id)
+        .order_by(ReportChange.revision, ReportChange.drift, ReportChange.tenant_id)
+    )
+    return [TenantChange(tenant_id=r.tenant_id, change=r.change, at=r.at) for r in rows]
+
+
 def build_report(session: Session, window_id: str) -> ReportPublished:
     """The report of an ended window, with its notices counted now."""
     report = session.get(Report, window_id)
@@ -97,6 +127,7 @@ def build_report(session: Session, window_id: str) -> ReportPublished:
         notices_by_kind={kind: NoticeCounts(**states) for kind, states in sorted(by_kind.items())},
         failures=failures(session, window_id, limit=MAX_FAILURES_LISTED),
         failure_count=totals["failed"],
+        tenant_changes=tenant_changes(session, window_id),
     )
 
 

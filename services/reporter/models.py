@@ -45,3 +45,16 @@ class ReportTenant(SQLModel, table=True):
     name: str = Field(max_length=200)
     impact: str = Field(max_length=32)
     resources: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ReportChange(SQLModel, table=True):
+    """A tenant that joined or left a window's affected set before it started, from a drift."""
+
+    __tablename__ = "report_change"
+
+    window_id: str = Field(primary_key=True, max_length=32)
+    drift: int = Field(primary_key=True, description="The revision's drift that said so.")
+    revision: int = Field(primary_key=True)
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    change: str = Field(max_length=8)
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

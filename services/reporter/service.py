@@ -18,7 +18,7 @@ from ..logs import about
 from ..mail.mailer import Permanent
 from ..mail.sender import NoticeSender
 from ..ops import Metrics
-from .build import affected_tenants, build_report, failures, take_part
+from .build import affected_tenants, build_report, failures, note_drift, take_part
 from .mail import compose_report
 from .models import Report
 from .settings import ReporterSettings
@@ -47,7 +47,13 @@ class Reporter:
         self.sender = NoticeSender(settings, engine, broker, metrics=metrics)
 
     async def on_impact(self, impact: ImpactResolved) -> None:
-        """Take in one part of an ended window's impact; publish the report once all parts are in."""
+        """Take in one part of an ended window's impact; publish the report once all parts are in.
+
+        A drift before the start is noted for the report: who joined or left, and when.
+        """
+        if impact.cause is ImpactCause.DRIFTED:
+            await asyncio.to_thread(self._note, impact)
+            return
         if impact.cause not in ENDINGS:
             return
         with about(window_id=impact.window.id):
@@ -59,6 +65,10 @@ class Reporter:
             await self.sender.fan_out(impact, "completed")
         if await asyncio.to_thread(self._take, impact):
             await self.publish(impact.window.id)
+
+    def _note(self, impact: ImpactResolved) -> None:
+        with transaction(self.engine) as session:
+            note_drift(session, impact)
 
     def _take(self, impact: ImpactResolved) -> bool:
         # Another part may create the report row a moment earlier: then it is there to lock.

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Component, WindowView
 
+from ..db import in_chunks
 from ..inventory.models import Resource
 from .models import Window, WindowHost
 
@@ -70,3 +71,22 @@ def tenant_windows(
             AffectedResource(id=resource.id, name=resource.name, kind=resource.kind, host=resource.host)
         )
     return [(view(window, hosts_of(session, wid)), resources) for wid, (window, resources) in mine.items()]
+
+
+def scheduled_on(session: Session, hosts: list[str]) -> list[tuple[str, int]]:
+    """The scheduled windows (id, revision) that hold any of these hosts and have not started."""
+    found: dict[str, int] = {}
+    for chunk in in_chunks(sorted(set(hosts))):
+        rows = session.execute(
+            select(Window.id, Window.revision)
+            .join(WindowHost, WindowHost.window_id == Window.id)
+            .where(WindowHost.host.in_(chunk), Window.state == WindowState.SCHEDULED.value)
+        )
+        found.update((window_id, revision) for window_id, revision in rows)
+    return sorted(found.items())
+
+
+def window_view(session: Session, window_id: str) -> WindowView | None:
+    """A stored window as WindowView, or None if it is not there."""
+    window = session.get(Window, window_id)
+    return None if window is None else view(window, hosts_of(session, window_id))

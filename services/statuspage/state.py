@@ -254,6 +254,9 @@ class StatusView:
             entry.name = tenant.name
             # Contacts are not shown on any page: do not keep them.
             entry.windows[window_id] = tenant.model_copy(update={"contacts": []})
+        for tenant in impact.left:  # a drift: their servers are no longer on the window's hosts
+            if (gone := self.tenants.get(tenant.tenant_id)) is not None:
+                gone.windows.pop(window_id, None)
         return True
 
     # Queries ------------------------------------------------------------

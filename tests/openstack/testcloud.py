@@ -173,6 +173,8 @@ def fill(cloud: Cloud) -> None:
         zone = {"forewarn_timezone": "Europe/Stockholm"} if name == "alpha" else {}
         project = conn.identity.create_project(name=name, domain_id="default", tags=tags, **zone)
         cloud.projects[name] = project.id
+        # Room for the drift test's burst of twenty boots in one project.
+        conn.set_compute_quotas(project.id, instances=40, cores=40, ram=40 * 1024)
         conn.identity.assign_project_role_to_user(project, admin_user, admin_role)
         for user_name, email in contacts:
             user = conn.identity.create_user(name=user_name, email=email, domain_id="default", password="x")

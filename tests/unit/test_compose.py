@@ -177,3 +177,38 @@ def test_a_started_notice_is_an_in_process_update(composer: Composer) -> None:
     assert "Vedlikeholdet nedenfor har startet." in msg.get_body(("plain",)).get_content()
     event = Calendar.from_ical(msg.get_payload()[1].get_payload(decode=True)).walk("VEVENT")[0]
     assert str(event["X-MAINTNOTE-STATUS"]) == "IN-PROCESS" and event["SEQUENCE"] == 2
+
+
+@pytest.mark.parametrize("locale", ["en", "sv", "nb"])
+def test_a_tenant_the_window_no_longer_affects_gets_its_own_event_cancelled(
+    composer: Composer, locale
+) -> None:
+    notice = replace(_notice("withdrawn", locale=locale), drift=2)
+    msg = _parse(composer.compose(notice, stamp=STAMP))
+    alternative, attachment = msg.get_payload()
+    assert (
+        attachment.get_param("method") == "CANCEL"
+        and alternative.get_payload()[2].get_param("method") == "CANCEL"
+    )
+    event = Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")[0]
+    invited = Calendar.from_ical(
+        composer.compose(_notice(locale=locale), stamp=STAMP).get_payload()[1].get_payload(decode=True)
+    ).walk("VEVENT")[0]
+    # The same event the tenant was invited to, cancelled; the window itself goes ahead.
+    assert event["UID"] == invited["UID"] and event["SEQUENCE"] == invited["SEQUENCE"]
+    assert event["STATUS"] == "CANCELLED" and event["X-MAINTNOTE-STATUS"] == "CANCELLED"
+    assert not event.walk("VALARM")
+    text = msg.get_body(("plain",)).get_content()
+    assert composer.strings[locale]["intro"]["withdrawn"] in text
+    assert composer.strings[locale]["resources"] not in text  # none of its resources are there now
+    assert msg["Subject"].startswith(f"[{composer.strings[locale]['kind']['withdrawn']}]")
+    assert msg["Message-ID"] != composer.compose(replace(notice, drift=3), stamp=STAMP)["Message-ID"]
+
+
+def test_a_tenant_that_joined_gets_the_invitation_with_the_windows_sequence(composer: Composer) -> None:
+    msg = _parse(composer.compose(replace(_notice("joined", locale="en", revision=3), drift=1), stamp=STAMP))
+    attachment = msg.get_payload()[1]
+    event = Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")[0]
+    assert attachment.get_param("method") == "REQUEST" and event["SEQUENCE"] == 3
+    assert event["STATUS"] == "CONFIRMED"
+    assert "now on hosts in the maintenance below" in msg.get_body(("plain",)).get_content()
