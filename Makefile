@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser openstack test lint demo schemas bench clean
+.PHONY: install browser openstack test lint demo demo-openstack schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: $(STAMP) lint browser openstack
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+# The OpenStack story, against the test cloud of tests/openstack: sync, book, a
+# server boots onto the host and its project is invited, the host's compute
+# service is disabled while the work runs.
+demo-openstack: $(STAMP) openstack
+	$(BIN)/python examples/demo_openstack.py
 
 schemas: $(STAMP)
 	$(BIN)/python -m forewarn.services.contracts

@@ -97,7 +97,17 @@ CONSUMERS = {
         "scheduler-dead-letters",
     },
     "impact": {
-        f"impact-{c}" for c in ("scheduled", "rescheduled", "extended", "cancelled", "started", "completed")
+        f"impact-{c}"
+        for c in (
+            "scheduled",
+            "rescheduled",
+            "extended",
+            "cancelled",
+            "started",
+            "completed",
+            "drift",
+            "drift-due",
+        )
     },
     "notifier": {"notifier", "notifier-reminders"},
     "reporter": {"reporter"},

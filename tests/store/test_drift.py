@@ -11,15 +11,18 @@ from sqlmodel import Session, select
 
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, CancelWindow, HostSelector
-from forewarn.schemas.events import ImpactCause, ImpactResolved
+from forewarn.schemas.events import Contact, ImpactCause, ImpactResolved, TenantImpact
 from forewarn.services.db import transaction
 from forewarn.services.impact import drift
 from forewarn.services.impact.resolve import encode_impact, resolve_impact
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource
+from forewarn.services.mail import ledger
+from forewarn.services.mail.compose import Notice
 from forewarn.services.scheduler import lifecycle, queries
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules
+from tests.factories import make_window
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 RULES = Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
@@ -140,3 +143,25 @@ def test_every_change_in_one_slot_fires_once_a_slot_after_its_end() -> None:
     later, same = drift.slot(datetime(2026, 12, 1, 22, 0, 9, 900000, tzinfo=UTC), every)
     assert (first, fires) == (later, same) and fires == datetime(2026, 12, 1, 22, 0, 20, tzinfo=UTC)
     assert drift.slot(datetime(2026, 12, 1, 22, 0, 10, tzinfo=UTC), every)[0] == first + 1
+
+
+def test_reminders_skip_exactly_the_tenants_a_drift_last_told_they_left(engine) -> None:
+    window = make_window(id="mw-drift0001", revision=2)
+
+    def told(tenant: str, kind: str, drift: int, revision: int = 2) -> None:
+        contact = Contact(email=f"ops@{tenant}.example")
+        impact = TenantImpact(
+            tenant_id=tenant, name=tenant, timezone="UTC", locale="en", contacts=[contact], resources=[],
+            impact=Impact.OUTAGE,
+        )  # fmt: skip
+        view = window.model_copy(update={"revision": revision})
+        ledger.claim(engine, Notice(kind=kind, window=view, tenant=impact, contact=contact, drift=drift))
+
+    told("left-once", "withdrawn", 1)
+    told("back-again", "withdrawn", 1)
+    told("back-again", "joined", 2)
+    told("joined-only", "joined", 3)
+    told("left-last", "joined", 9)
+    told("left-last", "withdrawn", 12)  # numbers compare as numbers, not text
+    told("older-revision", "withdrawn", 1, revision=1)
+    assert ledger.withdrawn(engine, "mw-drift0001", 2) == {"left-once", "left-last"}
