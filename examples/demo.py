@@ -98,7 +98,7 @@ def main() -> None:
     forewarn("inventory", "show")
 
     console.print("\n[bold cyan]$ forewarn up[/]  (in the background)")
-    up = subprocess.Popen([FOREWARN, "up"], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    up = start_up()
     tail = None
     try:
         wait_until_up(up)
@@ -157,18 +157,34 @@ def main() -> None:
         console.rule("The event stream, as `forewarn tail` saw it")
         time.sleep(1)
     finally:
-        for proc in (tail, up):
-            if proc and proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in (tail, up):
-            if proc:
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop(tail, up)
     sys.stdout.write((data / "tail.log").read_text())
     show_inbox(data / "inbox")
     console.rule("[green]demo finished: every process stopped")
+
+
+def start_up() -> subprocess.Popen[str]:
+    """`forewarn up` in a session of its own, so that stop() can end its nats-server too."""
+    return subprocess.Popen(
+        [FOREWARN, "up"], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(*procs: subprocess.Popen[str] | None, timeout: float = 30) -> None:
+    """Stop each process as Ctrl-C would; kill what is left after the timeout, with its children."""
+    running = [p for p in procs if p and p.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGINT)
+    for proc in running:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            console.print(f"[yellow]{proc.args[1]} did not stop within {timeout:.0f} s: killed[/]")
+            if os.getpgid(proc.pid) == proc.pid:  # a session of its own: its children go too
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+            proc.wait()
 
 
 def free_port() -> int:

@@ -11,17 +11,26 @@ is stopped before it exits.
 
 from __future__ import annotations
 
+import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from demo import console, forewarn, free_port, show_inbox, show_report, wait_until_up, watch
+from demo import (
+    console,
+    forewarn,
+    free_port,
+    show_inbox,
+    show_report,
+    start_up,
+    status_line,
+    stop,
+    wait_until_up,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,11 +56,10 @@ def main() -> None:
         forewarn("inventory", "hosts")
 
         console.print("\n[bold cyan]$ forewarn up[/]  (in the background; it follows Nova's notifications)")
-        up = subprocess.Popen([FOREWARN, "up"], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        up = start_up()
         wait_until_up(up)
 
         console.rule(f"A window on {HOST}: alpha and gamma have servers there")
-        start = datetime.now(UTC) + timedelta(seconds=75)
         booked = forewarn(
             "book", "--title", f"{HOST}: BIOS update", "--impact", "outage", "--hosts", HOST,
             "--start", "+75s", "--duration", "45s",
@@ -67,18 +75,22 @@ def main() -> None:
             f"beta's invitation arrived {time.monotonic() - began:.1f} s after the boot request: {arrived}"
         )
 
-        console.rule(f"Watching {window_id}: at the start forewarn disables {HOST}'s compute service")
-        watch(window_id, start + timedelta(seconds=45), os.environ["FOREWARN_STATUS_URL"])
+        console.rule(f"At the start, forewarn disables {HOST}'s compute service")
+        _wait_for(lambda: _state(window_id) == "in_progress", "the window to start", timeout=120)
+        _wait_for(lambda: _service(cloud).startswith("nova-compute disabled"), "Nova to disable the host")
+        console.print(f"Nova now says of {HOST}: {_service(cloud)}")
+        status_line(os.environ["FOREWARN_STATUS_URL"])
         forewarn("show", window_id)
+
+        console.rule("At the end, it enables the service again")
+        _wait_for(lambda: _state(window_id) == "completed", "the window to complete", timeout=120)
+        _wait_for(lambda: _service(cloud) == "nova-compute enabled", "Nova to enable the host")
         console.print(f"Nova now says of {HOST}: {_service(cloud)}")
         show_report(window_id)
     finally:
-        if up and up.poll() is None:
-            up.send_signal(signal.SIGINT)
-            try:
-                up.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                up.kill()
+        began = time.monotonic()
+        stop(up)
+        console.print(f"forewarn stopped in {time.monotonic() - began:.1f} s")
         testcloud.stop()
     show_inbox(data / "inbox")
     console.rule("[green]demo finished: forewarn and the cloud stopped")
@@ -112,6 +124,19 @@ def _service(cloud: testcloud.Cloud) -> str:
     return f"nova-compute {service.status}" + (
         f" ({service.disabled_reason})" if service.disabled_reason else ""
     )
+
+
+def _state(window_id: str) -> str:
+    shown = forewarn("show", window_id, "--json", quiet=True)
+    return json.loads(shown.stdout)["status"]
+
+
+def _wait_for(check: Callable[[], bool], what: str, *, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"waited {timeout:.0f} s for {what}")
+        time.sleep(1)
 
 
 def _wait_for_mail(inbox: Path, recipient: str, *, timeout: float) -> Path:
