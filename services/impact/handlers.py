@@ -58,9 +58,8 @@ def impact_router(get: Callable[[], ImpactResolver], *, workers: int = 1) -> Nat
     async def watch_for_drift(event: InventoryChanged) -> None:
         await get().watch(event)
 
-    @router.subscriber(
-        subjects.DRIFT_DUE, **durable("impact-drift-due", subjects.DRIFT_STREAM, workers=workers)
-    )
+    # One check at a time: two of one window at once would both claim its next drift number.
+    @router.subscriber(subjects.DRIFT_DUE, **durable("impact-drift-due", subjects.DRIFT_STREAM))
     async def tell_who_drifted(due: DriftCheckDue) -> None:
         await get().check(due)
 
