@@ -167,6 +167,9 @@ nova() {
 [DEFAULT]
 transport_url = $RABBIT
 compute_driver = fake.FakeDriver
+# A loaded test machine answers an RPC call slowly, not never: a live migration's
+# checks call both compute hosts, and 60 s was seen to run out.
+rpc_response_timeout = 180
 state_path = $dir/state
 my_ip = 127.0.0.1
 use_neutron = true
