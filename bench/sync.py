@@ -9,10 +9,10 @@
    and nothing else. Each runs in a child process of its own, so peak RSS is
    its own; both run at half the servers and at all of them, to show how
    memory grows.
-3. Runs `forewarn run inventory` (in this process) on a fresh nats-server,
-   boots and deletes NOTICES servers, and times each notification from its
-   arrival on RabbitMQ (a queue of the bench's own on Nova's exchange) to its
-   InventoryChanged on NATS.
+3. Runs `forewarn run inventory` (a process of its own) on a fresh
+   nats-server, boots and deletes NOTICES servers, and times each notification
+   from its arrival on RabbitMQ (a queue of the bench's own on Nova's exchange)
+   to its InventoryChanged on NATS.
 
     python bench/sync.py [--hosts 10] [--servers 1000] [--notices 100]
 """
@@ -105,16 +105,20 @@ def boot(cloud: Cloud, count: int, hosts: int, prefix: str) -> None:
         ).raise_for_status()
     expected = per_host * hosts
     while True:
-        mine = [
-            s
-            for s in cloud.admin.compute.servers(details=True, all_projects=True)
-            if s.name.startswith(prefix)
-        ]
+        # Nova filters by name (a regular expression): the bench's own process, which also
+        # runs the inventory in the latency test, parses only these servers.
+        mine = list(cloud.admin.compute.servers(details=True, all_projects=True, name=f"^{prefix}-"))
         if len(mine) >= expected and all(s.status in ("ACTIVE", "ERROR") for s in mine):
             break
         time.sleep(2)
     servers = mine
     print(f"booted {len(servers)} servers in {time.monotonic() - began:.0f} s", flush=True)
+
+
+def delete_all(cloud: Cloud, prefix: str) -> None:
+    """Delete the servers whose names start with the prefix, one request each."""
+    for server in list(cloud.admin.compute.servers(all_projects=True, name=f"^{prefix}-")):
+        cloud.admin.compute.delete_server(server)
 
 
 def measure(kind: str, state: Path) -> dict:
@@ -160,7 +164,13 @@ def measure_floor(state: Path) -> dict:
 
 
 async def notification_latency(cloud: Cloud, hosts: int, count: int) -> list[float]:
-    """Seconds from each notification's arrival on RabbitMQ to its InventoryChanged on NATS."""
+    """Seconds from each notification's arrival on RabbitMQ to its InventoryChanged on NATS.
+
+    The inventory runs as `forewarn run inventory`, a process of its own as in
+    production. This process only takes the two timestamps and drives the cloud
+    from a thread: in one interpreter with the inventory, openstacksdk's parsing
+    held up the very notifications being timed.
+    """
     import nats
     from faststream.rabbit import RabbitBroker, RabbitQueue
 
@@ -168,8 +178,9 @@ async def notification_latency(cloud: Cloud, hosts: int, count: int) -> list[flo
     from forewarn.services.bus.embedded import EmbeddedNats
     from forewarn.services.inventory.notifications import GONE, PLACED
     from forewarn.services.inventory.service import NOVA_EXCHANGE, ROUTING_KEY
-    from forewarn.services.runtime import Stack
 
+    # The timestamps wait for the GIL while the cloud's thread holds it: switch often.
+    sys.setswitchinterval(0.0005)
     url = (cloud.state / "env").read_text().strip().split("=", 1)[1]
     arrived: dict[str, float] = {}
     published: dict[str, float] = {}
@@ -186,7 +197,7 @@ async def notification_latency(cloud: Cloud, hosts: int, count: int) -> list[flo
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedNats(Path(tmp) / "nats", free_port(), users=False)
         server.start()
-        os.environ |= {
+        env = os.environ | {
             "FOREWARN_NATS_URL": server.url,
             "FOREWARN_DATA_DIR": tmp,
             "FOREWARN_OPENSTACK_CLOUDS": CLOUD,
@@ -201,23 +212,42 @@ async def notification_latency(cloud: Cloud, hosts: int, count: int) -> list[flo
             published[key] = time.monotonic()
 
         await nc.subscribe(subjects.INVENTORY_CHANGED, cb=changed)
-        stack = Stack(["scheduler", "inventory"])
-        await stack.start()
+        services = [run_service(name, env, Path(tmp)) for name in ("scheduler", "inventory")]
         await rabbit.start()
         try:
-            await asyncio.sleep(5)  # the first sync
+            log = Path(tmp) / "inventory.log"
+            while b"inventory sync of" not in log.read_bytes():  # the first sync is done
+                await asyncio.sleep(0.2)
             await asyncio.to_thread(boot, cloud, count, hosts, "latency")
-            for s in list(cloud.admin.compute.servers(all_projects=True, name="latency")):
-                cloud.admin.compute.delete_server(s)
+            await asyncio.to_thread(delete_all, cloud, "latency")
             deadline = time.monotonic() + 120
             while len(published) < 2 * count and time.monotonic() < deadline:
                 await asyncio.sleep(1)
         finally:
             await rabbit.stop()
-            await stack.stop()
+            for process in services:
+                process.terminate()
+                process.wait(timeout=30)
             await nc.close()
             server.stop()
     return [published[k] - arrived[k] for k in published if k in arrived]
+
+
+def run_service(name: str, env: dict[str, str], folder: Path) -> subprocess.Popen:
+    """`forewarn run NAME`, logging to FOLDER/NAME.log, once it says it runs."""
+    log = folder / f"{name}.log"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("forewarn")), "run", name],
+        env=env | {"FOREWARN_LOG_LEVEL": "info"},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while f"running {name}".encode() not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    return process
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""Keeping a cloud's rows current between full syncs, one notification at a time."""
+"""Keeping a cloud's rows current between full syncs, notification by notification."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -25,15 +26,18 @@ class Applied:
     hosts: list[str] = field(default_factory=list)
 
 
-def apply(engine: Engine, source: str, moved: ServerMoved, *, write: bool = True) -> Applied:
-    """Put the server where the notification says, in one transaction; idempotent.
+def apply(engine: Engine, source: str, moves: Sequence[ServerMoved], *, write: bool = True) -> list[Applied]:
+    """Put each server where its notification says, in their order, in one transaction; idempotent.
 
-    With write=False it only says what it would change: the inventory service
+    With write=False it only says what they would change: the inventory service
     publishes that first and writes after, so a redelivery after a failed
-    publish finds the same change to publish again.
+    publish finds the same changes to publish again.
     """
     with Session(engine, expire_on_commit=False) as session:
-        applied = _apply(session, source, moved)
+        applied = []
+        for moved in moves:
+            applied.append(_apply(session, source, moved))
+            session.flush()  # a later notification may be about the same server
         if write:
             session.commit()
         return applied  # without a commit, closing the session rolls back

@@ -21,13 +21,14 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import NatsBroker
-from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import Channel, ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.events import DeadLettered, InventoryChanged, ServerChange, WindowView
 
+from ..batches import Batches
 from ..bus.publish import Outgoing, publish
 from ..bus.reliability import PAYLOAD_KEEP
 from ..config import StartupError, redact
@@ -44,6 +45,12 @@ log = logging.getLogger("forewarn.inventory")
 # declaring it otherwise would be refused by the broker.
 NOVA_EXCHANGE = RabbitExchange("nova", type=ExchangeType.TOPIC, durable=False)
 ROUTING_KEY = "versioned_notifications.*"
+# Notifications RabbitMQ hands over before forewarn acks them: the most one batch holds.
+PREFETCH = 256
+
+
+# A notification and the key its InventoryChanged is published under.
+Heard = tuple[notifications.ServerMoved, str]
 
 
 def queue_name(cloud: str) -> str:
@@ -82,6 +89,8 @@ class InventoryService:
         # Notifications heard while a cloud's sync runs, per cloud: the sync's snapshot
         # may be older than they are, so they are applied again once it is written.
         self._heard: dict[str, list[notifications.ServerMoved]] = {}
+        # Per cloud: notifications applied in the order they came, a burst at a time.
+        self._batches: dict[str, Batches[Heard]] = {}
         if metrics is not None:
             metrics.troubles.append(self.troubles)
 
@@ -121,6 +130,8 @@ class InventoryService:
         for task in self._tasks:
             with suppress(asyncio.CancelledError, Exception):
                 await task
+        for batches in self._batches.values():
+            await batches.close()
         for rabbit in self.rabbits.values():
             with suppress(Exception):
                 await rabbit.stop()
@@ -196,13 +207,14 @@ class InventoryService:
         if servers:
             await self._publish(source_of(name), "sync", run, servers, result.hosts)
         # A server deleted while the sync read the cloud would otherwise come back from its snapshot.
-        for moved in self._heard.pop(name, []):
-            await self._follow(source_of(name), moved, key=f"{moved.message_id}.after.{run}")
+        heard = self._heard.pop(name, [])
+        if heard:
+            await self._follower(name).submit([(moved, f"{moved.message_id}.after.{run}") for moved in heard])
 
     # Notifications.
 
     def _rabbit(self, cloud: str | None, url: str) -> RabbitBroker:
-        rabbit = RabbitBroker(url, logger=log)
+        rabbit = RabbitBroker(url, logger=log, default_channel=Channel(prefetch_count=PREFETCH))
         queue = RabbitQueue(queue_name(self.name(cloud)), durable=True, routing_key=ROUTING_KEY)
 
         @rabbit.subscriber(queue, NOVA_EXCHANGE, ack_policy=AckPolicy.NACK_ON_ERROR)
@@ -234,9 +246,8 @@ class InventoryService:
             return
 
     async def on_notification(self, cloud: str | None, body: bytes) -> None:
-        """Apply one notification: publish what it changes, then write it (a redelivery finds it again)."""
+        """Apply one notification, with the others of its burst; returns once it is written."""
         name = self.name(cloud)
-        source = source_of(name)
         try:
             moved = notifications.read(body)
         except notifications.NotANotification as exc:
@@ -246,23 +257,36 @@ class InventoryService:
             return
         if name in self._heard:
             self._heard[name].append(moved)
-        await self._follow(source, moved, key=moved.message_id)
+        await self._follower(name).submit([(moved, moved.message_id)])
 
-    async def _follow(self, source: str, moved: notifications.ServerMoved, *, key: str) -> None:
-        planned = await asyncio.to_thread(follow.apply, self.engine, source, moved, write=False)
-        if planned.skipped:
-            log.info("%s: %s", moved.event_type, planned.skipped)
-            return
-        if planned.changes:
-            await self._publish(
-                source,
-                "notification",
-                key,
-                planned.changes,
-                planned.hosts,
-                event_type=moved.event_type,
-            )
-        await asyncio.to_thread(follow.apply, self.engine, source, moved)
+    def _follower(self, name: str) -> Batches[Heard]:
+        if name not in self._batches:
+            source = source_of(name)
+            self._batches[name] = Batches(lambda heard: self._follow(source, heard))
+        return self._batches[name]
+
+    async def _follow(self, source: str, heard: list[Heard]) -> None:
+        """Publish what the notifications change, then write it: a redelivery finds it again."""
+        moves = [moved for moved, _ in heard]
+        planned = await asyncio.to_thread(follow.apply, self.engine, source, moves, write=False)
+        publishing = []
+        for (moved, key), applied in zip(heard, planned, strict=True):
+            if applied.skipped:
+                log.info("%s: %s", moved.event_type, applied.skipped)
+            elif applied.changes:
+                publishing.append(
+                    self._publish(
+                        source,
+                        "notification",
+                        key,
+                        applied.changes,
+                        applied.hosts,
+                        event_type=moved.event_type,
+                    )
+                )
+        if publishing:
+            await asyncio.gather(*publishing)
+            await asyncio.to_thread(follow.apply, self.engine, source, moves)
 
     async def _publish(
         self,

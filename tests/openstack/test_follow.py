@@ -7,8 +7,12 @@ import json
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import pytest
+from faststream.rabbit import RabbitBroker
+
+from forewarn.services.inventory.service import NOVA_EXCHANGE
 
 from ..integration.conftest import eventually, running
 from .testcloud import Cloud, stored
@@ -104,3 +108,50 @@ async def test_a_notification_bus_that_refuses_leaves_syncs_going_and_health_say
         assert 'forewarn_openstack_last_sync_timestamp_seconds{cloud="forewarn-admin"}' in metrics
     said = [r.getMessage() for r in caplog.records if "notification bus" in r.getMessage()]
     assert said and "amqp://fwos:***@127.0.0.1:5672/fwos" in said[0] and "wrong" not in " ".join(said)
+
+
+def _nova(event_type: str, server: str, project: str, host: str) -> bytes:
+    """A notification as Nova's messagingv2 driver puts it on the bus: an oslo envelope."""
+    data = {"uuid": server, "tenant_id": project, "host": host, "display_name": server[:8]}
+    if event_type == "instance.delete.end":
+        data["state"] = "deleted"
+    inner = {
+        "message_id": str(uuid.uuid4()),
+        "publisher_id": f"nova-compute:{host}",
+        "event_type": event_type,
+        "priority": "INFO",
+        "payload": {"nova_object.name": "InstanceActionPayload", "nova_object.data": data},
+        "timestamp": "2026-11-30 00:00:00.000000",
+    }
+    return json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)}).encode()
+
+
+async def test_a_burst_is_applied_in_the_order_nova_sent_it(cloud_env: Cloud, bus: list) -> None:
+    """Twenty servers created and deleted again in one burst: a delete applied before its
+    create would leave a server in the store that Nova no longer has."""
+    project = cloud_env.projects["beta"]
+    burst = [str(uuid.uuid4()) for _ in range(20)]
+    async with running("scheduler", "inventory"):
+        await eventually(lambda: stored() == cloud_env.servers_now(), timeout=30, interval=1)
+        rabbit = RabbitBroker(cloud_env.notifications_url)
+        await rabbit.connect()
+        try:
+            for server in burst:
+                for event_type in ("instance.create.end", "instance.delete.end"):
+                    body = _nova(event_type, server, project, "cmp-01")
+                    await rabbit.publish(
+                        body, exchange=NOVA_EXCHANGE, routing_key="versioned_notifications.info"
+                    )
+        finally:
+            await rabbit.stop()
+
+        def told() -> list[tuple[str, str]]:
+            """Each change once, in the order first heard: a publish retried after a lost ack
+            reaches a plain subscriber twice (JetStream keeps one)."""
+            heard = [(c["id"], c["change"]) for _, e in bus for c in e["changes"] if c["id"] in burst]
+            return list(dict.fromkeys(heard))
+
+        await eventually(lambda: len(told()) == 2 * len(burst), timeout=30)
+        for server in burst:
+            assert [change for s, change in told() if s == server] == ["added", "removed"]
+        assert stored() == cloud_env.servers_now()

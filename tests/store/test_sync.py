@@ -7,8 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from forewarn.services.inventory import follow
 from forewarn.services.inventory.load import ContactIn, HostIn, ResourceIn, SiteIn, TenantIn, load_inventory
 from forewarn.services.inventory.models import Host, Resource, Tenant, TenantContact
+from forewarn.services.inventory.notifications import ServerMoved
 from forewarn.services.inventory.sync import Change, Snapshot, sync
 
 CLOUD = "openstack:sto"
@@ -112,3 +114,35 @@ def test_a_row_another_source_holds_is_taken_over_as_a_change(engine) -> None:
     assert not [c for c in result.changes if c.kind == "added"]
     with Session(engine) as session:
         assert session.get(Tenant, "p1").source == CLOUD
+
+
+def _heard(server: str, host: str | None, n: int) -> ServerMoved:
+    event = "instance.create.end" if host else "instance.delete.end"
+    return ServerMoved(f"m{n}", event, server, "p1", host, f"vm {server}", "m1.small")
+
+
+def test_a_burst_of_notifications_is_applied_in_its_order_in_one_transaction(engine) -> None:
+    sync(engine, CLOUD, _cloud({"a": "cmp-1"}))
+    burst = [
+        _heard("new", "cmp-2", 1),  # booted ...
+        _heard("a", "cmp-3", 2),  # a moved ...
+        _heard("new", None, 3),  # ... and new deleted again, all before the batch is applied
+        _heard("a", "cmp-3", 4),  # a repeat: nothing more
+    ]
+    planned = follow.apply(engine, CLOUD, burst, write=False)
+    assert [a.changes for a in planned] == [
+        [Change("resources", "new", "added")],
+        [Change("resources", "a", "moved", "cmp-1 → cmp-3")],
+        [Change("resources", "new", "removed", "from cmp-2")],
+        [],
+    ]
+    assert [a.hosts for a in planned] == [["cmp-2"], ["cmp-1", "cmp-3"], ["cmp-2"], []]
+    with Session(engine) as session:  # planning wrote nothing
+        assert {r.id: r.host for r in session.scalars(select(Resource))} == {"a": "cmp-1"}
+    assert follow.apply(engine, CLOUD, burst) == planned
+    with Session(engine) as session:
+        assert {r.id: r.host for r in session.scalars(select(Resource))} == {"a": "cmp-3"}
+    # Redelivered, the burst plays again to the same end, its changes published under the same keys.
+    follow.apply(engine, CLOUD, burst)
+    with Session(engine) as session:
+        assert {r.id: r.host for r in session.scalars(select(Resource))} == {"a": "cmp-3"}
