@@ -8,10 +8,14 @@
    with one contact each: ledger claim, Jinja2 text and HTML, icalendar, MIME,
    SMTP over the pooled connections, ledger update, and NoticeDelivered
    published with its Nats-Msg-Id, for every message.
-4. Runs smtp-source against the same sink with the same message size and
-   concurrency, reusing connections as the notifier does: the floor.
-5. Reports messages per second for both, the ratio, and the notifier's peak RSS,
-   for two sizes so the cost per message shows whether it grows with N.
+4. Runs two floors against the same sink with the same concurrency: a minimal
+   Python script with the same libraries and templates (Jinja2, icalendar,
+   MIME, aiosmtplib) and no ledger, bus or localization, in a child process
+   too; and smtp-source with the same message size, reusing connections as
+   the notifier does.
+5. Reports messages per second for all three, the ratios, and the notifier's
+   peak RSS, for two sizes so the cost per message shows whether it grows
+   with N, and ends with one summary line.
 
     python bench/fanout.py [--tenants 10000 --concurrency 8]
 """
@@ -168,7 +172,102 @@ async def measure_notifier(n: int) -> dict:
     return {"seconds": seconds, "size": size, "sent": counts["sent"], "failed": counts["failed"]}
 
 
-def notifier_child(n: int, port: int, nats_url: str, db: Path, concurrency: int) -> dict:
+async def measure_python_floor(n: int, port: int, concurrency: int) -> dict:
+    """What a minimal script with the same libraries does, and nothing else: the second floor.
+
+    forewarn's own templates rendered with Jinja2 (text and HTML) from a plain
+    dict, an icalendar VEVENT with the same kind of properties, the same MIME
+    structure, and aiosmtplib over `concurrency` reused connections. No ledger,
+    no bus, no localized dates, no escaping of its own.
+    """
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    from aiosmtplib import SMTP
+    from icalendar import Calendar, Event, vCalAddress
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    impact = make_impact(n)
+    window = impact.window
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2")),
+    )
+    text_t, html_t = env.get_template("notice.txt.j2"), env.get_template("notice.html.j2")
+    words = {
+        "greeting": "Hello {name},",
+        "intro": {"scheduled": "Maintenance is planned that affects your services."},
+        "moved": "",
+        "when": "When",
+        "impact": "Impact",
+        "impact_text": {"OUTAGE": "Your services will be unavailable."},
+        "location": "Location",
+        "resources": "Your affected resources",
+        "on_host": "on",
+        "reference": "Reference",
+        "footer": "{provider} operations",
+    }
+    queue: asyncio.Queue = asyncio.Queue()
+    for tenant in impact.tenants:
+        queue.put_nowait(tenant)
+
+    def compose(tenant) -> tuple[str, bytes]:
+        contact = tenant.contacts[0]
+        context = {
+            "t": words, "kind": "scheduled", "window": window, "tenant": tenant, "locale": tenant.locale,
+            "contact_name": contact.name, "provider": "cloud.example.net", "subject": window.title,
+            "location": "STO1", "when": {"local": str(window.start), "utc": str(window.start)},
+            "moved": None, "ran": None,
+        }  # fmt: skip
+        event = Event()
+        event.add("uid", f"{window.id}.{tenant.tenant_id}@cloud.example.net")
+        event.add("dtstamp", window.start)
+        event.add("dtstart", window.start)
+        event.add("dtend", window.end)
+        event.add("sequence", window.revision)
+        event.add("summary", window.title)
+        event.add("description", window.description)
+        event.add("location", "STO1")
+        event.add("status", "CONFIRMED")
+        event.add("organizer", vCalAddress("mailto:maintenance@cloud.example.net"))
+        event.add("attendee", vCalAddress(f"mailto:{contact.email}"))
+        for affected in tenant.resources:
+            event.add("x-maintnote-object-id", affected.id)
+        calendar = Calendar()
+        calendar.add("prodid", "-//bench//EN")
+        calendar.add("version", "2.0")
+        calendar.add("method", "REQUEST")
+        calendar.add_component(event)
+        ics = calendar.to_ical().decode()
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(MIMEText(text_t.render(context), "plain", "utf-8"))
+        alternative.attach(MIMEText(html_t.render(context), "html", "utf-8"))
+        alternative.attach(MIMEText(ics, "calendar", "utf-8"))
+        attached = MIMEText(ics, "calendar", "utf-8")
+        attached.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        mixed = MIMEMultipart("mixed")
+        mixed.attach(alternative)
+        mixed.attach(attached)
+        mixed["Subject"] = window.title
+        mixed["From"] = "maintenance@cloud.example.net"
+        mixed["To"] = contact.email
+        return contact.email, mixed.as_bytes()
+
+    async def session() -> None:
+        client = SMTP(hostname="127.0.0.1", port=port)
+        await client.connect()
+        while not queue.empty():
+            to, data = compose(queue.get_nowait())
+            await client.sendmail("maintenance@cloud.example.net", [to], data)
+        await client.quit()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(session() for _ in range(concurrency)))
+    return {"seconds": time.perf_counter() - began}
+
+
+def child(mode: str, n: int, port: int, nats_url: str, db: Path, concurrency: int) -> dict:
+    """One side of the race in a process of its own, so its peak RSS is its own."""
     env = os.environ | {
         "FOREWARN_NATS_URL": nats_url,
         "FOREWARN_DATABASE_URL": f"sqlite:///{db}",
@@ -178,13 +277,13 @@ def notifier_child(n: int, port: int, nats_url: str, db: Path, concurrency: int)
         "FOREWARN_REMINDERS": "",
     }
     out = subprocess.run(
-        [sys.executable, __file__, "--child", "--tenants", str(n)],
+        [sys.executable, __file__, "--child", mode, "--tenants", str(n)],
         env=env,
         capture_output=True,
         text=True,
     )
     if out.returncode != 0:
-        raise SystemExit(f"the notifier run failed:\n{out.stderr[-3000:]}")
+        raise SystemExit(f"the {mode} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -208,11 +307,18 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="FOREWARN_SMTP_CONCURRENCY, and smtp-source -s"
     )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("forewarn", "python"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        result = asyncio.run(measure_notifier(args.tenants))
+        if args.child == "forewarn":
+            result = asyncio.run(measure_notifier(args.tenants))
+        else:
+            port, sessions = (
+                int(os.environ["FOREWARN_SMTP_PORT"]),
+                int(os.environ["FOREWARN_SMTP_CONCURRENCY"]),
+            )
+            result = asyncio.run(measure_python_floor(args.tenants, port, sessions))
         result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -229,10 +335,12 @@ def main() -> None:
         nats.start()
         try:
             for n in sorted({max(args.tenants // 5, 1), args.tenants}):
-                ours = notifier_child(n, port, nats.url, Path(tmp) / f"ledger-{n}.db", args.concurrency)
+                db = Path(tmp) / f"ledger-{n}.db"
+                ours = child("forewarn", n, port, nats.url, db, args.concurrency)
                 assert ours["sent"] == n, f"only {ours['sent']} of {n} notices were sent"
+                python = child("python", n, port, nats.url, db, args.concurrency)
                 theirs = floor(n, port, ours["size"], args.concurrency)
-                rows.append((n, ours, theirs))
+                rows.append((n, ours, python, theirs))
         finally:
             nats.stop()
             sink.terminate()
@@ -240,20 +348,28 @@ def main() -> None:
 
     print(f"\nOne window's notices, one contact per tenant, {args.concurrency} SMTP sessions, into smtp-sink")
     print(
-        f"{'tenants':>8} {'size':>8} {'forewarn':>13} {'smtp-source':>13} {'ratio':>6} "
+        f"{'tenants':>8} {'size':>8} {'forewarn':>13} {'python floor':>13} {'smtp-source':>13} "
         f"{'µs/msg':>7} {'RSS forewarn':>13}"
     )
-    for n, ours, theirs in rows:
-        rate, floor_rate = n / ours["seconds"], n / theirs
+    for n, ours, python, theirs in rows:
         print(
-            f"{n:>8,} {ours['size']:>7,}B {rate:>9,.0f} msg/s {floor_rate:>7,.0f} msg/s "
-            f"{rate / floor_rate:>5.2f}x {1e6 * ours['seconds'] / n:>7,.0f} {ours['peak_rss_mib']:>9.0f} MiB"
+            f"{n:>8,} {ours['size']:>7,}B {n / ours['seconds']:>9,.0f} msg/s "
+            f"{n / python['seconds']:>9,.0f} msg/s {n / theirs:>9,.0f} msg/s "
+            f"{1e6 * ours['seconds'] / n:>7,.0f} {ours['peak_rss_mib']:>9.0f} MiB"
         )
     print(
         "\nforewarn: ledger claim, Jinja2 text+HTML, icalendar, MIME, SMTP, ledger update, NoticeDelivered."
     )
+    print("python:   the same libraries and templates in a minimal script: no ledger, no bus, no l10n.")
     print(
         "floor:    smtp-source sending pre-built messages of the same size over the same number of sessions."
+    )
+    n, ours, python, theirs = rows[-1]
+    rate, python_rate, source_rate = n / ours["seconds"], n / python["seconds"], n / theirs
+    print(
+        f"fanout: forewarn {rate:.0f} msg/s, python floor {python_rate:.0f} msg/s "
+        f"(ratio {rate / python_rate:.2f}), "
+        f"smtp-source {source_rate:.0f} msg/s (ratio {rate / source_rate:.2f})"
     )
 
 

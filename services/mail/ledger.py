@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import WindowView
 
-from ..db import again_on_conflict
+from ..db import again_on_conflict, in_chunks
 from .compose import Notice, ledger_kind, notice_id
 from .models import NoticeRecord
 
 NOTICE = NoticeRecord.__table__
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the mail server answered one notice."""
+
+    key: str
+    state: str
+    message_id: str
+    reply: str
+
+
+class Claimed(NamedTuple):
+    """A claim, and the start the contact was last told of (None: never told before)."""
+
+    record: Claim
+    previous_start: datetime | None
 
 
 @dataclass(frozen=True)
@@ -27,69 +47,98 @@ class Claim:
     reply: str
 
 
-def claim(engine: Engine, notice: Notice) -> tuple[Claim, datetime | None]:
-    """The notice's ledger row (created pending if new), and where the window stood when last told.
+def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
+    """Each notice's ledger row (created pending if new), and where its window stood when last told.
 
-    Plain SQL statements rather than ORM objects: this runs once per recipient,
-    thousands of times per window.
+    One transaction for them all, in a few statements whatever their number:
+    a fan-out claims thousands of notices. All are of one window revision.
     """
-    key = notice_id(notice)
-    window, tenant, contact = notice.window, notice.tenant.tenant_id, notice.contact.email
+    if not notices:
+        return []
+    window = notices[0].window
+    keys = [notice_id(n) for n in notices]
+    now = utcnow()
     with engine.begin() as conn:
-        found = conn.execute(
-            select(NOTICE.c.state, NOTICE.c.message_id, NOTICE.c.reply).where(NOTICE.c.id == key)
-        )
-        row = found.first()
-        if row is None:
-            now = utcnow()
-            conn.execute(
-                insert(NOTICE).values(
-                    id=key,
-                    window_id=window.id,
-                    tenant_id=tenant,
-                    contact=contact,
-                    kind=ledger_kind(notice),
-                    sequence=window.revision,
-                    state="pending",
-                    attempts=1,
-                    start=window.start,
-                    message_id="",
-                    reply="",
-                    created_at=now,
-                    updated_at=now,
+        found = {}
+        for chunk in in_chunks(keys):
+            rows = conn.execute(
+                select(NOTICE.c.id, NOTICE.c.state, NOTICE.c.message_id, NOTICE.c.reply).where(
+                    NOTICE.c.id.in_(chunk)
                 )
             )
-            record = Claim(key, "pending", "", "")
-        else:
-            conn.execute(update(NOTICE).where(NOTICE.c.id == key).values(attempts=NOTICE.c.attempts + 1))
-            record = Claim(key, row.state, row.message_id, row.reply)
-        previous = conn.scalar(
-            select(NOTICE.c.start)
-            .where(
-                NOTICE.c.window_id == window.id,
-                NOTICE.c.tenant_id == tenant,
-                NOTICE.c.contact == contact,
-                NOTICE.c.state == "sent",
-                NOTICE.c.sequence < window.revision,
+            found.update({row.id: Claim(row.id, row.state, row.message_id, row.reply) for row in rows})
+            conn.execute(update(NOTICE).where(NOTICE.c.id.in_(chunk)).values(attempts=NOTICE.c.attempts + 1))
+        new = {key: notice for key, notice in zip(keys, notices, strict=True) if key not in found}
+        if new:
+            conn.execute(
+                insert(NOTICE),
+                [
+                    dict(
+                        id=key,
+                        window_id=window.id,
+                        tenant_id=notice.tenant.tenant_id,
+                        contact=notice.contact.email,
+                        kind=ledger_kind(notice),
+                        sequence=window.revision,
+                        state="pending",
+                        attempts=1,
+                        start=window.start,
+                        message_id="",
+                        reply="",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for key, notice in new.items()
+                ],
             )
-            .order_by(NOTICE.c.sequence.desc())
-            .limit(1)
+        previous = _previous_starts(conn, window)
+    return [
+        Claimed(
+            found.get(key) or Claim(key, "pending", "", ""),
+            previous.get((n.tenant.tenant_id, n.contact.email)),
         )
-    return record, previous
+        for key, n in zip(keys, notices, strict=True)
+    ]
 
 
-def claim_safely(engine: Engine, notice: Notice) -> tuple[Claim, datetime | None]:
-    """claim(), tolerating a twin notifier that inserted the same row a moment earlier."""
-    return again_on_conflict(claim, engine, notice)
+def _previous_starts(conn: Connection, window: WindowView) -> dict[tuple[str, str], datetime]:
+    """Per tenant and contact, the start their last sent notice of an earlier revision told."""
+    rows = conn.execute(
+        select(NOTICE.c.tenant_id, NOTICE.c.contact, NOTICE.c.start)
+        .where(
+            NOTICE.c.window_id == window.id,
+            NOTICE.c.state == "sent",
+            NOTICE.c.sequence < window.revision,
+        )
+        .order_by(NOTICE.c.sequence)
+    )
+    return {(row.tenant_id, row.contact): row.start for row in rows}  # the highest sequence wins
 
 
-def finish(engine: Engine, key: str, *, state: str, message_id: str, reply: str) -> None:
-    """Record the mail server's final answer for a notice."""
+def claim_safely(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
+    """claim(), tolerating a twin notifier that inserted the same rows a moment earlier."""
+    return again_on_conflict(claim, engine, notices)
+
+
+def finish(engine: Engine, outcomes: Sequence[Outcome]) -> None:
+    """Record the mail server's final answers for notices, in one transaction."""
+    if not outcomes:
+        return
+    now = utcnow()
     with engine.begin() as conn:
         conn.execute(
             update(NOTICE)
-            .where(NOTICE.c.id == key)
-            .values(state=state, message_id=message_id, reply=reply[:2000], updated_at=utcnow())
+            .where(NOTICE.c.id == bindparam("key"))
+            .values(
+                state=bindparam("state"),
+                message_id=bindparam("message_id"),
+                reply=bindparam("reply"),
+                updated_at=now,
+            ),
+            [
+                {"key": o.key, "state": o.state, "message_id": o.message_id, "reply": o.reply[:2000]}
+                for o in outcomes
+            ],
         )
 
 

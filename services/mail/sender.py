@@ -23,6 +23,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed, TenantImpact
 
+from ..batches import Batches
 from ..bus.publish import Outgoing, publish
 from ..logs import about
 from ..ops import Metrics
@@ -33,6 +34,8 @@ from .settings import MailSettings
 
 log = logging.getLogger("forewarn.mail")
 T = TypeVar("T")
+# Notices claimed in one ledger transaction: few enough that the first mail leaves at once.
+CLAIM_BATCH = 200
 
 
 class NoticeSender:
@@ -56,6 +59,9 @@ class NoticeSender:
         # instead. PostgreSQL takes concurrent writers.
         writers = 1 if engine.dialect.name == "sqlite" else 4
         self._ledger = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ledger")
+        self._finished: Batches[ledger.Outcome] = Batches(
+            lambda outcomes: self.in_ledger(ledger.finish, self.engine, outcomes)
+        )
 
     async def in_ledger(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a ledger function on the ledger's own threads."""
@@ -73,45 +79,56 @@ class NoticeSender:
         """One notice of this kind to every contact of every tenant in this impact, each at most once.
 
         `tenants` names other tenants than the impact's own (a drift's leavers);
-        tenants in `skip` are not told.
+        tenants in `skip` are not told. Notices are claimed in the ledger a batch
+        at a time, the next batch while the last one's mails are being sent.
         """
         drift = impact.drift or None
-        results = await asyncio.gather(
-            *(
-                self._notify_one(
-                    Notice(
-                        kind=kind,
-                        window=impact.window,
-                        tenant=tenant,
-                        contact=contact,
-                        lead=lead,
-                        drift=drift,
-                    )
-                )
-                for tenant in (impact.tenants if tenants is None else tenants)
-                if tenant.tenant_id not in skip
-                for contact in tenant.contacts
-            ),
-            return_exceptions=True,
+        every = (
+            Notice(kind=kind, window=impact.window, tenant=tenant, contact=contact, lead=lead, drift=drift)
+            for tenant in (impact.tenants if tenants is None else tenants)
+            if tenant.tenant_id not in skip
+            for contact in tenant.contacts
         )
-        errors = [r for r in results if isinstance(r, BaseException)]
+        # One mail per ledger key: an address listed twice for a tenant is one person.
+        notices = list({notice_id(n): n for n in every}.values())
+        sending: set[asyncio.Task[None]] = set()
+        errors: list[BaseException] = []
+
+        def done(task: asyncio.Task[None]) -> None:
+            sending.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                errors.append(task.exception())
+
+        try:
+            for start in range(0, len(notices), CLAIM_BATCH):
+                batch = notices[start : start + CLAIM_BATCH]
+                claims = await self.in_ledger(ledger.claim_safely, self.engine, batch)
+                for notice, claimed in zip(batch, claims, strict=True):
+                    await self._in_flight.acquire()
+                    task = asyncio.create_task(self._notify_one(notice, claimed))
+                    sending.add(task)
+                    task.add_done_callback(done)
+        finally:
+            await asyncio.gather(*sending, return_exceptions=True)
         if errors:
             # Sent notices are in the ledger: the redelivery sends only the rest.
             raise errors[0]
 
-    async def _notify_one(self, notice: Notice) -> None:
-        async with self._in_flight:
+    async def _notify_one(self, notice: Notice, claimed: ledger.Claimed) -> None:
+        try:
             with about(tenant_id=notice.tenant.tenant_id):
-                await self._notify_one_now(notice)
+                await self._notify_one_now(notice, claimed)
+        finally:
+            self._in_flight.release()
 
-    async def _notify_one_now(self, notice: Notice) -> None:
-        record, previous_start = await self.in_ledger(ledger.claim_safely, self.engine, notice)
+    async def _notify_one_now(self, notice: Notice, claimed: ledger.Claimed) -> None:
+        record = claimed.record
         if record.state in ("sent", "failed"):
             # Seen through before a crash or by another sender: only its outcome event may be missing.
             self.metrics.notices.labels(notice.kind, "already_" + record.state).inc()
             await self._publish_outcome(notice, record.state, record.message_id, record.reply)
             return
-        notice = replace(notice, previous_start=previous_start)
+        notice = replace(notice, previous_start=claimed.previous_start)
         message = self.composer.compose(notice, stamp=utcnow())
         started = time.perf_counter()
         outcome = "error"
@@ -124,9 +141,8 @@ class NoticeSender:
             log.warning("notice %s refused for good: %s", record.id, reply)
         finally:
             self.metrics.smtp_seconds.labels(outcome).observe(time.perf_counter() - started)
-        await self.in_ledger(
-            ledger.finish, self.engine, record.id, state=state, message_id=message["Message-ID"], reply=reply
-        )
+        # Recorded with the other mails in flight, in one transaction, before the slot is free again.
+        await self._finished.submit([ledger.Outcome(record.id, state, message["Message-ID"], reply)])
         self.metrics.notices.labels(notice.kind, state).inc()
         await self._publish_outcome(notice, state, message["Message-ID"], reply)
 
@@ -147,5 +163,6 @@ class NoticeSender:
         await publish(self.broker, out, timeout=self.settings.publish_timeout)
 
     async def close(self) -> None:
+        await self._finished.close()
         await self.mailer.close()
         self._ledger.shutdown(wait=True)

@@ -155,7 +155,7 @@ def test_reminders_skip_exactly_the_tenants_a_drift_last_told_they_left(engine) 
             impact=Impact.OUTAGE,
         )  # fmt: skip
         view = window.model_copy(update={"revision": revision})
-        ledger.claim(engine, Notice(kind=kind, window=view, tenant=impact, contact=contact, drift=drift))
+        ledger.claim(engine, [Notice(kind=kind, window=view, tenant=impact, contact=contact, drift=drift)])
 
     told("left-once", "withdrawn", 1)
     told("back-again", "withdrawn", 1)
