@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact
-from forewarn.services.mail.compose import Composer, Notice
+from forewarn.services.mail.compose import HEADERS, Composer, Notice
 from tests.factories import START, make_window
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -212,3 +212,22 @@ def test_a_tenant_that_joined_gets_the_invitation_with_the_windows_sequence(comp
     assert attachment.get_param("method") == "REQUEST" and event["SEQUENCE"] == 3
     assert event["STATUS"] == "CONFIRMED"
     assert "now on hosts in the maintenance below" in msg.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("kind", ["scheduled", "cancelled", "withdrawn", "completed"])
+@pytest.mark.parametrize("locale", ["en", "sv", "nb"])
+def test_every_header_is_written_as_the_email_packages_own_folding_writes_it(
+    composer: Composer, kind: str, locale: str
+) -> None:
+    title = "Ubuntu migration – a title long enough that the subject must fold across lines " * 2
+    msg = composer.compose(_notice(kind=kind, locale=locale, title=title), stamp=STAMP)
+    headers = [(name, value) for part in msg.walk() for name, value in part.items()]
+    assert len(headers) > 20
+    for name, value in headers:
+        assert HEADERS.fold_binary(name, value) == policy.compat32.fold_binary(name, value)
+    data = msg.as_bytes()
+    assert max(len(line) for line in data.splitlines()) <= 78
+    # A boundary "=_…" is in no base64 line nor any other header: only in its own and between parts.
+    for multipart in (msg, msg.get_payload()[0]):
+        boundary = multipart.get_boundary()
+        assert boundary.startswith("=_") and data.count(boundary.encode()) == len(multipart.get_payload()) + 2
