@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Component, Event, vCalAddress, vText
 
 from forewarn.schemas.base import WindowState, printable
 from forewarn.schemas.events import TenantImpact, WindowView
@@ -30,6 +30,8 @@ STATUS = {
 }
 
 Mode = Literal["invite", "notice"]
+# The longest content line icalendar's folding (75 octets, with the fold) leaves whole.
+_UNFOLDED = 74
 
 
 def event_uid(window_id: str, tenant_id: str, provider: str) -> str:
@@ -109,6 +111,22 @@ def location_of(window: WindowView) -> str:
     return ", ".join(sorted({c.site for c in window.components}))
 
 
+def serialize(component: Component) -> bytes:
+    """component.to_ical(), byte for byte, faster.
+
+    icalendar folds every content line by walking it a character at a time,
+    which was a quarter of composing a notice; a line of at most 74 ASCII
+    characters comes out of that folding unchanged, so it is written as it
+    is, and only a longer one is folded by the library.
+    """
+    lines = []
+    for line in component.content_lines():
+        if not line:
+            continue
+        lines.append(line.encode() if len(line) <= _UNFOLDED and line.isascii() else line.to_ical())
+    return b"\r\n".join(lines) + b"\r\n"
+
+
 def feed_calendar(
     name: str, entries: Iterable[tuple[WindowView, TenantImpact]], organizer: Organizer, *, stamp: datetime
 ) -> bytes:
@@ -121,7 +139,7 @@ def feed_calendar(
         calendar.add_component(
             build_event(window, tenant, organizer, location=location_of(window), mode="notice", stamp=stamp)
         )
-    return calendar.to_ical()
+    return serialize(calendar)
 
 
 def build_calendar(

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from ..ical.invitation import Organizer, build_calendar, location_of, method_for
+from ..ical.invitation import Organizer, build_calendar, location_of, method_for, serialize
 
 NoticeKind = Literal[
     "scheduled", "updated", "cancelled", "reminder", "started", "completed", "joined", "withdrawn"
@@ -180,15 +180,17 @@ class Composer:
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)
         withdrawn = notice.kind == "withdrawn"
-        calendar = build_calendar(
-            window,
-            tenant,
-            self.organizer,
-            location=location,
-            mode=contact.mode,
-            stamp=stamp,
-            withdrawn=withdrawn,
-        ).to_ical()
+        calendar = serialize(
+            build_calendar(
+                window,
+                tenant,
+                self.organizer,
+                location=location,
+                mode=contact.mode,
+                stamp=stamp,
+                withdrawn=withdrawn,
+            )
+        )
 
         method = method_for(window, contact.mode, withdrawn=withdrawn)
         msg = _mime(text, html, calendar, method)

@@ -49,12 +49,20 @@ class Mailer:
         self._slots = asyncio.Semaphore(settings.smtp_concurrency)
         self._idle: list[SMTP] = []
 
-    async def send(self, message: Message) -> str:
-        """Deliver one message; return the server's reply, or raise Permanent or a transient error."""
+    async def send(self, message: Message, *, envelope: tuple[str, list[str]] | None = None) -> str:
+        """Deliver one message; return the server's reply, or raise Permanent or a transient error.
+
+        The envelope (sender, recipients) is read from From and To unless given:
+        a fan-out knows it, and parsing the addresses back is not free.
+        """
         # Flattened once, not once per attempt; Bcc never travels in the headers.
         del message["Bcc"]
-        sender = parseaddr(message["From"])[1]
-        recipients = [address for _name, address in getaddresses(message.get_all("To", []))]
+        if envelope is None:
+            envelope = (
+                parseaddr(message["From"])[1],
+                [address for _name, address in getaddresses(message.get_all("To", []))],
+            )
+        sender, recipients = envelope
         data = message.as_bytes()
         async with self._slots:
             return await self._deliver(sender, recipients, data)

@@ -133,7 +133,8 @@ class NoticeSender:
         started = time.perf_counter()
         outcome = "error"
         try:
-            reply = await self.mailer.send(message)
+            envelope = (self.settings.mail_from, [notice.contact.email])
+            reply = await self.mailer.send(message, envelope=envelope)
             state = outcome = "sent"
         except Permanent as refused:
             reply, state = str(refused), "failed"

@@ -9,7 +9,7 @@ from feedgen.feed import FeedGenerator
 from forewarn.schemas.base import printable, utcnow
 from forewarn.schemas.events import TenantImpact
 
-from ..ical.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event
+from ..ical.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event, serialize
 from .state import PublicWindow, StatusView
 from .words import WORDS
 
@@ -54,7 +54,7 @@ def public_calendar(view: StatusView, organizer: Organizer, *, name: str, recent
         if shown(window, now, recent_days):
             full = view.views[window_id]
             calendar.add_component(public_event(full, organizer, location=location_of(full), stamp=now))
-    return calendar.to_ical()
+    return serialize(calendar)
 
 
 def tenant_windows(view: StatusView, tenant_id: str, recent_days: int) -> list[tuple[str, TenantImpact]]:

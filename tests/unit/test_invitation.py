@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState, printable, unsafe_character
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services.ical.invitation import Organizer, build_calendar, event_uid
+from forewarn.services.ical.invitation import Organizer, build_calendar, event_uid, serialize
 from tests.factories import START, make_window
 
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -145,3 +145,38 @@ def test_any_window_parses_back_to_the_same_fields(title, start, minutes, revisi
     assert event.decoded("DTSTART") == start and event.decoded("DTEND") == window.end
     assert event["SEQUENCE"] == revision and event["X-MAINTNOTE-ACCOUNT"] == tenant_id
     assert str(event["SUMMARY"]) == title
+
+
+@settings(max_examples=200, deadline=None)
+# SUMMARY lines of 74 and 75 characters: the longest left whole, the shortest folded.
+@example(title="x" * 66, name="", resource="r", state=WindowState.SCHEDULED, mode="invite", withdrawn=False)
+@example(title="x" * 67, name="", resource="r", state=WindowState.SCHEDULED, mode="invite", withdrawn=False)
+@given(
+    # Any text at all, as stored before today's input rules: ASCII and not, short and long.
+    title=st.text(min_size=1, max_size=120),
+    name=st.text(max_size=90),
+    resource=st.text(min_size=1, max_size=90),
+    state=st.sampled_from(list(WindowState)),
+    mode=st.sampled_from(["invite", "notice"]),
+    withdrawn=st.booleans(),
+)
+def test_serialize_writes_what_icalendar_writes(title, name, resource, state, mode, withdrawn) -> None:
+    window = _window().model_copy(update={"title": title, "state": state})
+    tenant = TENANT.model_copy(
+        update={
+            "name": name,
+            "contacts": [
+                *TENANT.contacts,
+                Contact.model_construct(email="x@acme.example", name=name, mode=mode),
+            ],
+            "resources": [
+                *TENANT.resources,
+                AffectedResource.model_construct(id=resource, name=name, kind="vm", host="h"),
+            ],
+        }
+    )
+    organizer = Organizer("cloud.example.net", "maintenance@cloud.example.net")
+    calendar = build_calendar(
+        window, tenant, organizer, location="STO1", mode=mode, stamp=STAMP, withdrawn=withdrawn
+    )
+    assert serialize(calendar) == calendar.to_ical()
