@@ -9,14 +9,16 @@ a title, tenant name or resource id cannot inject properties or components.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from icalendar import Alarm, Calendar, Component, Event, vCalAddress, vText
+from icalendar.caselessdict import canonsort_keys
 
-from forewarn.schemas.base import WindowState, printable
+from forewarn.schemas.base import WindowState, printable, utcnow
 from forewarn.schemas.events import TenantImpact, WindowView
 
 PRODID = "-//forewarn//maintenance notices//EN"
@@ -119,12 +121,115 @@ def serialize(component: Component) -> bytes:
     characters comes out of that folding unchanged, so it is written as it
     is, and only a longer one is folded by the library.
     """
-    lines = []
-    for line in component.content_lines():
-        if not line:
-            continue
-        lines.append(line.encode() if len(line) <= _UNFOLDED and line.isascii() else line.to_ical())
-    return b"\r\n".join(lines) + b"\r\n"
+    return b"".join(_serialized(line) for line in component.content_lines() if line)
+
+
+# The properties of a tenant's VEVENT that are the tenant's (or the mail's) own;
+# every other line is the same for every tenant of the window.
+TENANT_PROPERTIES = frozenset(
+    {
+        "UID",
+        "DTSTAMP",
+        "DESCRIPTION",
+        "ATTENDEE",
+        "X-MAINTNOTE-ACCOUNT",
+        "X-MAINTNOTE-OBJECT-ID",
+        "X-MAINTNOTE-IMPACT",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """A window's serialized lines that every tenant's invitation shares."""
+
+    head: bytes  # from BEGIN:VCALENDAR to BEGIN:VEVENT
+    properties: dict[str, list[bytes]]  # the event's own, by name
+    tail: bytes  # the alarm, END:VEVENT and END:VCALENDAR
+
+
+class Invitations:
+    """Each tenant's invitation to a window, as serialize(build_calendar(...)) writes it, byte for byte.
+
+    A fan-out writes the same window for thousands of tenants: the lines they
+    share (times, summary, organizer, status, the alarm) are serialized once per
+    window and state, and only each tenant's own lines for each mail. Every line
+    is still the library's.
+    """
+
+    def __init__(self, organizer: Organizer, *, keep: int = 64) -> None:
+        self.organizer = organizer
+        self.keep = keep
+        self._shared: dict[tuple[str, ...], _Shared] = {}
+
+    def calendar(
+        self,
+        window: WindowView,
+        tenant: TenantImpact,
+        *,
+        location: str,
+        mode: Mode,
+        stamp: datetime,
+        withdrawn: bool = False,
+    ) -> bytes:
+        """The tenant's VCALENDAR; see build_calendar."""
+        state = WindowState.CANCELLED if withdrawn else window.state
+        method = method_for(window, mode, withdrawn=withdrawn) or ""
+        shared = self._window(window, location=location, state=state, method=method)
+        own = Event()
+        own.add("uid", event_uid(window.id, tenant.tenant_id, self.organizer.provider))
+        own.add("dtstamp", stamp)
+        own.add("description", text(_description(window, tenant, withdrawn=withdrawn), multiline=True))
+        _add_tenant(own, tenant, mode)
+        lines = shared.properties | _properties(own.content_lines())
+        body = b"".join(b"".join(lines[name]) for name in canonsort_keys(lines, Event.canonical_order))
+        return shared.head + body + shared.tail
+
+    def _window(self, window: WindowView, *, location: str, state: WindowState, method: str) -> _Shared:
+        # Every field of the window but its hosts (which no line shows) is in the key.
+        key = (window.model_dump_json(exclude={"hosts", "components"}), location, state.value, method)
+        if key not in self._shared:
+            if len(self._shared) >= self.keep:
+                self._shared.clear()
+            calendar = new_calendar(method or None)
+            event = window_event(
+                window, self.organizer, uid="", description="", location=location, stamp=utcnow(), state=state
+            )
+            _finish(event, window, self.organizer, state=state)
+            calendar.add_component(event)
+            self._shared[key] = _split(calendar.content_lines())
+        return self._shared[key]
+
+
+def _properties(lines: Iterable[str]) -> dict[str, list[bytes]]:
+    """An event's property lines, serialized, by name (BEGIN and END left out)."""
+    found: dict[str, list[bytes]] = {}
+    for line in lines:
+        name = _name(line)
+        if line and name not in ("BEGIN", "END"):
+            found.setdefault(name, []).append(_serialized(line))
+    return found
+
+
+def _split(lines: list[str]) -> _Shared:
+    """A calendar of one event cut into what comes before, in and after the event's properties."""
+    lines = [line for line in lines if line]
+    start = lines.index("BEGIN:VEVENT") + 1
+    end = next(i for i in range(start, len(lines)) if _name(lines[i]) in ("BEGIN", "END"))
+    own = _properties(lines[start:end])
+    return _Shared(
+        head=b"".join(_serialized(line) for line in lines[:start]),
+        properties={name: found for name, found in own.items() if name not in TENANT_PROPERTIES},
+        tail=b"".join(_serialized(line) for line in lines[end:]),
+    )
+
+
+def _name(line: str) -> str:
+    return re.split(r"[;:]", line, maxsplit=1)[0].upper()
+
+
+def _serialized(line: str) -> bytes:
+    return (line.encode() if len(line) <= _UNFOLDED and line.isascii() else line.to_ical()) + b"\r\n"
 
 
 def feed_calendar(
@@ -185,6 +290,13 @@ def build_event(
         stamp=stamp,
         state=state,
     )
+    _add_tenant(event, tenant, mode)
+    _finish(event, window, organizer, state=state)
+    return event
+
+
+def _add_tenant(event: Event, tenant: TenantImpact, mode: Mode) -> None:
+    """The tenant's own properties: its attendees of one mode, its account and resources."""
     for contact in tenant.contacts:
         if contact.mode != mode:
             continue
@@ -203,8 +315,6 @@ def build_event(
             parameters={"X-MAINTNOTE-OBJECT-IMPACT": tenant.impact.value},
         )
     event.add("x-maintnote-impact", tenant.impact.value)
-    _finish(event, window, organizer, state=state)
-    return event
 
 
 def public_event(window: WindowView, organizer: Organizer, *, location: str, stamp: datetime) -> Event:

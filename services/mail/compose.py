@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from ..ical.invitation import Organizer, build_calendar, location_of, method_for, serialize
+from ..ical.invitation import Invitations, Organizer, location_of, method_for
 
 NoticeKind = Literal[
     "scheduled", "updated", "cancelled", "reminder", "started", "completed", "joined", "withdrawn"
@@ -141,6 +141,7 @@ class Composer:
         self.provider = provider
         self.mail_from = mail_from
         self.organizer = Organizer(provider, mail_from)
+        self.invitations = Invitations(self.organizer)
 
     def message_id(self, notice: Notice) -> str:
         """Stable per notice and recipient, so a resend is recognisably the same mail."""
@@ -180,16 +181,8 @@ class Composer:
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)
         withdrawn = notice.kind == "withdrawn"
-        calendar = serialize(
-            build_calendar(
-                window,
-                tenant,
-                self.organizer,
-                location=location,
-                mode=contact.mode,
-                stamp=stamp,
-                withdrawn=withdrawn,
-            )
+        calendar = self.invitations.calendar(
+            window, tenant, location=location, mode=contact.mode, stamp=stamp, withdrawn=withdrawn
         )
 
         method = method_for(window, contact.mode, withdrawn=withdrawn)

@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState, printable, unsafe_character
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services.ical.invitation import Organizer, build_calendar, event_uid, serialize
+from forewarn.services.ical.invitation import Invitations, Organizer, build_calendar, event_uid, serialize
 from tests.factories import START, make_window
 
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -160,7 +160,9 @@ def test_any_window_parses_back_to_the_same_fields(title, start, minutes, revisi
     mode=st.sampled_from(["invite", "notice"]),
     withdrawn=st.booleans(),
 )
-def test_serialize_writes_what_icalendar_writes(title, name, resource, state, mode, withdrawn) -> None:
+def test_serialize_and_the_fan_outs_writer_write_what_icalendar_writes(
+    title, name, resource, state, mode, withdrawn
+) -> None:
     window = _window().model_copy(update={"title": title, "state": state})
     tenant = TENANT.model_copy(
         update={
@@ -180,3 +182,14 @@ def test_serialize_writes_what_icalendar_writes(title, name, resource, state, mo
         window, tenant, organizer, location="STO1", mode=mode, stamp=STAMP, withdrawn=withdrawn
     )
     assert serialize(calendar) == calendar.to_ical()
+    # The fan-out's writer, which serializes the window's own lines once, writes the same bytes,
+    # also for a second tenant of the same window, and for the window after it changed.
+    invitations = Invitations(organizer)
+    for _ in range(2):
+        written = invitations.calendar(
+            window, tenant, location="STO1", mode=mode, stamp=STAMP, withdrawn=withdrawn
+        )
+        assert written == serialize(calendar)
+    moved = window.model_copy(update={"revision": 2, "start": window.start + timedelta(minutes=1)})
+    expected = build_calendar(moved, TENANT, organizer, location="STO1", mode=mode, stamp=STAMP)
+    assert invitations.calendar(moved, TENANT, location="STO1", mode=mode, stamp=STAMP) == serialize(expected)
