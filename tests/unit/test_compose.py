@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact
-from forewarn.services.mail.compose import HEADERS, Composer, Notice
+from forewarn.services.mail.compose import HEADERS, Composer, Notice, _text
 from tests.factories import START, make_window
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -231,3 +232,9 @@ def test_every_header_is_written_as_the_email_packages_own_folding_writes_it(
     for multipart in (msg, msg.get_payload()[0]):
         boundary = multipart.get_boundary()
         assert boundary.startswith("=_") and data.count(boundary.encode()) == len(multipart.get_payload()) + 2
+
+
+@pytest.mark.parametrize("body", ["", "plain ASCII", "åäö – ø " * 300, "x" * 57, "x" * 58, "a\nb\r\nc"])
+@pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
+def test_a_text_part_is_what_mimetext_makes(body: str, subtype: str) -> None:
+    assert _text(body, subtype).as_bytes() == MIMEText(body, subtype, "utf-8", policy=HEADERS).as_bytes()
