@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import uuid
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.mime.multipart import MIMEMultipart
@@ -248,7 +248,8 @@ HEADERS = _Headers()
 def _boundary() -> str:
     # "=_" is in no base64 line and no header of ours, so the generator need not search
     # the parts for a boundary it picked at random (a regex compiled per message).
-    return f"=_forewarn.{uuid.uuid4().hex}"
+    # Short enough that "Content-Type: multipart/alternative; boundary=…" needs no folding.
+    return f"=_fw.{secrets.token_hex(8)}"
 
 
 def _text(body: str, subtype: str) -> MIMENonMultipart:
