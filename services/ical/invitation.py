@@ -34,6 +34,7 @@ STATUS = {
 Mode = Literal["invite", "notice"]
 # The longest content line icalendar's folding (75 octets, with the fold) leaves whole.
 _UNFOLDED = 74
+_NAME_END = re.compile(r"[;:]")
 
 
 def event_uid(window_id: str, tenant_id: str, provider: str) -> str:
@@ -186,7 +187,8 @@ class Invitations:
         return shared.head + body + shared.tail
 
     def _window(self, window: WindowView, *, location: str, state: WindowState, method: str) -> _Shared:
-        # Every field of the window but its hosts (which no line shows) is in the key.
+        # Every field of the window is in the key but its hosts, which no line shows, and its
+        # components, which the location stands for.
         key = (window.model_dump_json(exclude={"hosts", "components"}), location, state.value, method)
         if key not in self._shared:
             if len(self._shared) >= self.keep:
@@ -225,7 +227,8 @@ def _split(lines: list[str]) -> _Shared:
 
 
 def _name(line: str) -> str:
-    return re.split(r"[;:]", line, maxsplit=1)[0].upper()
+    """A content line's property name: what comes before its parameters or value."""
+    return _NAME_END.split(line, maxsplit=1)[0].upper()
 
 
 def _serialized(line: str) -> bytes:
