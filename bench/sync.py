@@ -105,8 +105,8 @@ def boot(cloud: Cloud, count: int, hosts: int, prefix: str) -> None:
         ).raise_for_status()
     expected = per_host * hosts
     while True:
-        # Nova filters by name (a regular expression): the bench's own process, which also
-        # runs the inventory in the latency test, parses only these servers.
+        # Nova filters by name (a regular expression): this process, which also takes the
+        # latency test's timestamps, parses only these servers.
         mine = list(cloud.admin.compute.servers(details=True, all_projects=True, name=f"^{prefix}-"))
         if len(mine) >= expected and all(s.status in ("ACTIVE", "ERROR") for s in mine):
             break

@@ -95,6 +95,8 @@ class NoticeSender:
         errors: list[BaseException] = []
 
         def done(task: asyncio.Task[None]) -> None:
+            # Here, not in the task: a task cancelled before it ran gives its slot back too.
+            self._in_flight.release()
             sending.discard(task)
             if not task.cancelled() and task.exception() is not None:
                 errors.append(task.exception())
@@ -115,11 +117,8 @@ class NoticeSender:
             raise errors[0]
 
     async def _notify_one(self, notice: Notice, claimed: ledger.Claimed) -> None:
-        try:
-            with about(tenant_id=notice.tenant.tenant_id):
-                await self._notify_one_now(notice, claimed)
-        finally:
-            self._in_flight.release()
+        with about(tenant_id=notice.tenant.tenant_id):
+            await self._notify_one_now(notice, claimed)
 
     async def _notify_one_now(self, notice: Notice, claimed: ledger.Claimed) -> None:
         record = claimed.record
