@@ -1,9 +1,8 @@
 """Work done in arrival order, on as many items at a time as queued up while the last batch ran.
 
-Group commit: the inventory applies a burst of Nova's notifications (each
-handed over in a task of its own) in one transaction, in the order they came,
-and the notifier records the outcomes of the mails in flight in one. A burst
-of ten costs about what one costs.
+Group commit: the notifier records the outcomes of the mails in flight in one
+transaction, and the inventory applies the notifications heard during a full
+sync again in one, in order with the live ones.
 """
 
 from __future__ import annotations

@@ -45,8 +45,10 @@ log = logging.getLogger("forewarn.inventory")
 # declaring it otherwise would be refused by the broker.
 NOVA_EXCHANGE = RabbitExchange("nova", type=ExchangeType.TOPIC, durable=False)
 ROUTING_KEY = "versioned_notifications.*"
-# Notifications RabbitMQ hands over before forewarn acks them: the most one batch holds.
-PREFETCH = 256
+# One notification unacknowledged at a time. aio-pika hands each delivery to a task of
+# its own, and with more than one in flight they reach the handler out of order (a
+# server's delete before its create); one at a time, they come in Nova's order.
+PREFETCH = 1
 
 
 # A notification and the key its InventoryChanged is published under.
@@ -89,7 +91,7 @@ class InventoryService:
         # Notifications heard while a cloud's sync runs, per cloud: the sync's snapshot
         # may be older than they are, so they are applied again once it is written.
         self._heard: dict[str, list[notifications.ServerMoved]] = {}
-        # Per cloud: notifications applied in the order they came, a burst at a time.
+        # Per cloud: notifications, and those heard during a sync applied again, in one order.
         self._batches: dict[str, Batches[Heard]] = {}
         if metrics is not None:
             metrics.troubles.append(self.troubles)
@@ -246,7 +248,7 @@ class InventoryService:
             return
 
     async def on_notification(self, cloud: str | None, body: bytes) -> None:
-        """Apply one notification, with the others of its burst; returns once it is written."""
+        """Apply one notification; returns once it is written."""
         name = self.name(cloud)
         try:
             moved = notifications.read(body)
