@@ -37,6 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 
 SINK = "/usr/sbin/smtp-sink"
+FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 SOURCE = "/usr/sbin/smtp-source"
 LOCALES = (("en", "Europe/London"), ("sv", "Europe/Stockholm"), ("nb", "Europe/Oslo"))
 
@@ -63,6 +64,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_service(name: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`forewarn run NAME`, a process of its own as in production, its output in LOG."""
+    with log.open("wb") as out:
+        return subprocess.Popen([FOREWARN, "run", name], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def until_running(name: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Wait until the service says it runs; stop the bench with its log if it dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while f"running {name}".encode() not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
+        await asyncio.sleep(0.05)
 
 
 def start_sink(port: int) -> subprocess.Popen:

@@ -27,7 +27,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,9 +36,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from fanout import ensure_postfix_tools, floor, free_port, start_sink
+from fanout import FOREWARN, ensure_postfix_tools, floor, free_port, start_service, start_sink, until_running
 
-FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 ROOT = Path(__file__).resolve().parents[1]
 HOSTS = 20
 LATENCY_WINDOWS = 50
@@ -128,17 +126,11 @@ class Stack:
         self.cli("db", "upgrade")
         self.cli("inventory", "load", str(self.folder / "inventory.yaml"))
         names = ["scheduler", "impact", *["notifier"] * self.notifiers]
-        for i, name in enumerate(names):
-            log = (self.folder / f"{name}-{i}.log").open("wb")
-            env = self.env | {"FOREWARN_LOG_LEVEL": "info"}
-            self.processes.append(subprocess.Popen([FOREWARN, "run", name], env=env, stdout=log, stderr=log))
-        for i, name in enumerate(names):
-            log = self.folder / f"{name}-{i}.log"
-            deadline = time.monotonic() + 60
-            while f"running {name}".encode() not in log.read_bytes():
-                if self.processes[i].poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
-                await asyncio.sleep(0.05)
+        logs = [self.folder / f"{name}-{i}.log" for i, name in enumerate(names)]
+        env = self.env | {"FOREWARN_LOG_LEVEL": "info"}
+        self.processes = [start_service(name, env, log) for name, log in zip(names, logs, strict=True)]
+        for name, process, log in zip(names, self.processes, logs, strict=True):
+            await until_running(name, process, log)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fanout import free_port  # noqa: E402
+from bench.fanout import free_port, start_service, until_running  # noqa: E402
 from tests.openstack.testcloud import CLOUD, CONTACT_ROLE, Cloud, stop  # noqa: E402
 
 PROJECTS = 20
@@ -212,7 +212,11 @@ async def notification_latency(cloud: Cloud, hosts: int, count: int) -> list[flo
             published[key] = time.monotonic()
 
         await nc.subscribe(subjects.INVENTORY_CHANGED, cb=changed)
-        services = [run_service(name, env, Path(tmp)) for name in ("scheduler", "inventory")]
+        services = []
+        for name in ("scheduler", "inventory"):  # the scheduler first: it declares the streams
+            log = Path(tmp) / f"{name}.log"
+            services.append(start_service(name, env | {"FOREWARN_LOG_LEVEL": "info"}, log))
+            await until_running(name, services[-1], log)
         await rabbit.start()
         try:
             log = Path(tmp) / "inventory.log"
@@ -231,23 +235,6 @@ async def notification_latency(cloud: Cloud, hosts: int, count: int) -> list[flo
             await nc.close()
             server.stop()
     return [published[k] - arrived[k] for k in published if k in arrived]
-
-
-def run_service(name: str, env: dict[str, str], folder: Path) -> subprocess.Popen:
-    """`forewarn run NAME`, logging to FOLDER/NAME.log, once it says it runs."""
-    log = folder / f"{name}.log"
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("forewarn")), "run", name],
-        env=env | {"FOREWARN_LOG_LEVEL": "info"},
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while f"running {name}".encode() not in log.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.05)
-    return process
 
 
 def main() -> None:
