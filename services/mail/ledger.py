@@ -91,7 +91,7 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
                     for key, notice in new.items()
                 ],
             )
-        previous = _previous_starts(conn, window)
+        previous = _previous_starts(conn, window, list({n.tenant.tenant_id: None for n in notices}))
     return [
         Claimed(
             found.get(key) or Claim(key, "pending", "", ""),
@@ -101,18 +101,27 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
     ]
 
 
-def _previous_starts(conn: Connection, window: WindowView) -> dict[tuple[str, str], datetime]:
-    """Per tenant and contact, the start their last sent notice of an earlier revision told."""
-    rows = conn.execute(
-        select(NOTICE.c.tenant_id, NOTICE.c.contact, NOTICE.c.start)
-        .where(
-            NOTICE.c.window_id == window.id,
-            NOTICE.c.state == "sent",
-            NOTICE.c.sequence < window.revision,
+def _previous_starts(
+    conn: Connection, window: WindowView, tenants: Sequence[str]
+) -> dict[tuple[str, str], datetime]:
+    """Per tenant and contact, the start their last sent notice of an earlier revision told.
+
+    Only these tenants': a fan-out claims a batch at a time, and each batch reads its own.
+    """
+    found: dict[tuple[str, str], datetime] = {}
+    for chunk in in_chunks(tenants):
+        rows = conn.execute(
+            select(NOTICE.c.tenant_id, NOTICE.c.contact, NOTICE.c.start)
+            .where(
+                NOTICE.c.window_id == window.id,
+                NOTICE.c.tenant_id.in_(chunk),
+                NOTICE.c.state == "sent",
+                NOTICE.c.sequence < window.revision,
+            )
+            .order_by(NOTICE.c.sequence)
         )
-        .order_by(NOTICE.c.sequence)
-    )
-    return {(row.tenant_id, row.contact): row.start for row in rows}  # the highest sequence wins
+        found.update({(row.tenant_id, row.contact): row.start for row in rows})  # the highest sequence wins
+    return found
 
 
 def claim_safely(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
