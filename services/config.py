@@ -7,12 +7,15 @@ variables configure `forewarn up`, `forewarn run SERVICE` and compose.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .durations import Duration
 
 # The embedded nats-server listens here when FOREWARN_NATS_URL is unset, and
 # the CLI looks here too; not 4222, so a system NATS on the same host is left alone.
@@ -84,6 +87,12 @@ class CommonSettings(BaseSettings):
     )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
+    retention: Duration = Field(
+        default=timedelta(days=30),
+        ge=timedelta(days=1),
+        description="How long the streams keep a window's impact, its notice outcomes and fired timers "
+        "after the window's end, and inventory changes after they happen (bus/retention.py).",
+    )
 
     @field_validator(
         "nats_user",

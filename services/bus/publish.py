@@ -9,7 +9,9 @@ checked against what the stream holds, and a claimed id is an error, not a quiet
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 import nats.errors
 import stamina
@@ -37,6 +39,20 @@ class Outgoing:
     subject: str
     msg_id: str
     payload: bytes
+    # How long the stream keeps the message (for a timer: the message it fires); None: for good.
+    ttl: timedelta | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"Nats-Msg-Id": self.msg_id, "content-type": "application/json"}
+        if self.ttl is not None:
+            headers["Nats-TTL"] = ttl_header(self.ttl)
+        return headers
+
+
+def ttl_header(ttl: timedelta) -> str:
+    """A Nats-TTL value: whole seconds, at least one (the server refuses less)."""
+    return f"{max(math.ceil(ttl.total_seconds()), 1)}s"
 
 
 class IdClaimed(RuntimeError):
@@ -55,11 +71,15 @@ async def publish(
 
 @stamina.retry(on=_TRANSIENT, attempts=10, timeout=60.0)
 async def _store(broker: NatsBroker, out: Outgoing, *, timeout: float, schedule: Schedule | None) -> PubAck:
+    headers = out.headers
+    if schedule is not None and out.ttl is not None:
+        # The schedule itself waits until it fires; the message it stores then is what expires.
+        headers["Nats-Schedule-TTL"] = headers.pop("Nats-TTL")
     return await broker.publish(
         out.payload,
         out.subject,
         stream=subjects.stream_of(out.subject),
-        headers={"Nats-Msg-Id": out.msg_id, "content-type": "application/json"},
+        headers=headers,
         timeout=timeout,
         schedule=schedule,
     )

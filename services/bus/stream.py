@@ -58,6 +58,9 @@ def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
             # Only a timer stream takes schedules: a schedule can fire onto any
             # subject of its stream, so those streams hold only their owner's.
             allow_msg_schedules=name in timers or None,
+            # Impact, notice outcomes, inventory changes and fired timers carry a
+            # Nats-TTL (see retention.py); commands and lifecycle events none.
+            allow_msg_ttl=True,
         )
         for name, patterns in subjects.STREAM_SUBJECTS.items()
     ]
@@ -65,6 +68,8 @@ def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
         name=subjects.VIEW_STREAM,
         description="forewarn: a read-only mirror of MAINT for the status page and the CLI",
         mirror=StreamSource(name=subjects.STREAM),
+        # The mirror keeps each message's Nats-TTL only if it is allowed to.
+        allow_msg_ttl=True,
         storage=StorageType.FILE,
         num_replicas=replicas,
     )

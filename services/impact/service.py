@@ -14,6 +14,7 @@ from forewarn.schemas.events import DriftCheckDue, ImpactCause, InventoryChanged
 
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing, publish_all
+from ..bus.retention import past_window
 from ..logs import about
 from . import drift
 from .resolve import ImpactMessage, encode_impact, resolve_impact
@@ -71,7 +72,10 @@ class ImpactResolver:
         for window_id, revision in windows:
             body = DriftCheckDue(window_id=window_id, revision=revision).model_dump_json().encode()
             out = Outgoing(
-                subjects.drift_timer(window_id), msgids.drift_check(window_id, revision, number), body
+                subjects.drift_timer(window_id),
+                msgids.drift_check(window_id, revision, number),
+                body,
+                ttl=self.settings.retention,
             )
             await timers.set_timer(
                 self.broker,
@@ -119,6 +123,7 @@ class ImpactResolver:
                 subjects.IMPACT_RESOLVED,
                 msgids.impact(window.id, window.revision, cause.value, r.part, r.parts, drift),
                 r.body,
+                ttl=past_window(window.end, self.settings.retention),
             )
             for r in results
         ]

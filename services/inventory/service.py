@@ -308,7 +308,10 @@ class InventoryService:
             changes=[ServerChange(id=c.key, change=c.kind, detail=c.detail) for c in changes],
         )
         out = Outgoing(
-            subjects.INVENTORY_CHANGED, msgids.inventory(source, key), event.model_dump_json().encode()
+            subjects.INVENTORY_CHANGED,
+            msgids.inventory(source, key),
+            event.model_dump_json().encode(),
+            ttl=self.settings.retention,
         )
         await publish(self.broker, out, timeout=self.settings.publish_timeout)
 

@@ -25,6 +25,7 @@ from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFaile
 
 from ..batches import Batches
 from ..bus.publish import Outgoing, publish
+from ..bus.retention import past_window
 from ..logs import about
 from ..ops import Metrics
 from . import ledger
@@ -159,7 +160,8 @@ class NoticeSender:
         )
         event = NoticeDelivered(**fields) if state == "sent" else NoticeFailed(**fields, reason=reply)
         subject = subjects.NOTICE_DELIVERED if state == "sent" else subjects.NOTICE_FAILED
-        out = Outgoing(subject, msgids.notice(key), event.model_dump_json().encode())
+        ttl = past_window(notice.window.end, self.settings.retention)
+        out = Outgoing(subject, msgids.notice(key), event.model_dump_json().encode(), ttl=ttl)
         await publish(self.broker, out, timeout=self.settings.publish_timeout)
 
     async def close(self) -> None:

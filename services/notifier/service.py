@@ -126,6 +126,7 @@ class Notifier:
                 subjects.reminder_timer(window.id, lead_s, impact.part, impact.drift),
                 msgids.reminder(window.id, window.revision, lead_s, impact.part, impact.drift),
                 body.model_dump_json().encode(),
+                ttl=self.settings.retention,
             )
             await timers.set_timer(
                 self.broker,

@@ -117,7 +117,8 @@ class Scheduler:
 
     async def _set_timer(self, window: Window, edge: str, at: datetime) -> None:
         body = WindowDue(window_id=window.id, edge=edge, at=at).model_dump_json().encode()
-        out = Outgoing(subjects.timer(window.id, edge), msgids.timer(window.id, edge, window.revision), body)
+        key = msgids.timer(window.id, edge, window.revision)
+        out = Outgoing(subjects.timer(window.id, edge), key, body, ttl=self.settings.retention)
         await timers.set_timer(
             self.broker,
             out,

@@ -1,0 +1,91 @@
+"""Retention on a real nats-server: what the streams keep, and for how long."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from forewarn.schemas import subjects
+from forewarn.schemas.base import utcnow
+from forewarn.services.bus import timers
+from forewarn.services.bus.publish import Outgoing, publish
+from forewarn.services.bus.stream import declare_streams
+from forewarn.services.scheduler.models import Window
+
+from .conftest import cli_json, eventually, running, stream_messages
+from .smtp import Inbox
+
+pytestmark = pytest.mark.integration
+
+DAY = 86_400
+
+
+def _ttl(msg) -> int | None:
+    value = (msg.headers or {}).get("Nats-TTL")
+    return int(value.removesuffix("s")) if value else None
+
+
+async def test_a_window_keeps_its_lifecycle_and_its_personal_data_until_its_end_and_a_retention(
+    env, js, smtp, monkeypatch
+) -> None:
+    monkeypatch.setenv("FOREWARN_RETENTION", "2d")
+    smtp(Inbox())
+    async with running("scheduler", "impact", "notifier"):
+        booked = await cli_json(
+            "book", "--title", "GPU swap", "--impact", "outage", "--start", "+3d", "--duration", "4h",
+            "--hosts", "sto1-cmp-[01-02]",
+        )  # fmt: skip
+        mails = len(booked["tenants"])
+        outcomes = await eventually(
+            lambda: _at_least(stream_messages(js, subjects.NOTICES), mails), timeout=30
+        )
+
+    with env.connect() as conn:
+        end = conn.execute(Window.__table__.select().where(Window.id == booked["id"])).one().end
+    # Until the window's end (3 days and 4 hours from now), then two days more.
+    kept = (end - utcnow()).total_seconds() + 2 * DAY
+    for stream in (subjects.STREAM, subjects.VIEW_STREAM):
+        impact = await stream_messages(js, subjects.IMPACT_RESOLVED, stream)
+        assert impact and all(kept - 60 < _ttl(m) <= kept + 1 for m in impact), stream
+        lifecycle = await stream_messages(js, subjects.WINDOW_EVENTS, stream)
+        assert [m.subject for m in lifecycle] == [subjects.SCHEDULED]
+        assert _ttl(lifecycle[0]) is None, "lifecycle events are the record: kept for good"
+    assert all(kept - 60 < _ttl(m) <= kept + 1 for m in outcomes)
+    assert {json.loads(m.data)["window_id"] for m in outcomes} == {booked["id"]}
+    commands = await stream_messages(js, subjects.COMMANDS, subjects.COMMAND_STREAM)
+    assert commands and all(_ttl(m) is None for m in commands)
+
+
+async def test_expired_messages_leave_the_stream_and_its_view(env, js, nats_server) -> None:
+    async with running("scheduler") as stack:
+        await declare_streams(js)
+        short = timedelta(seconds=1)
+        body = b'{"kept": false}'
+        await publish(stack.broker, Outgoing(subjects.NOTICE_DELIVERED, "n-short", body, ttl=short), timeout=5)
+        await publish(stack.broker, Outgoing(subjects.REPORT_PUBLISHED, "r-kept", b"{}"), timeout=5)
+        # A timer's own schedule waits; the message it fires is what expires.
+        at = utcnow() + timedelta(seconds=1)
+        timer = Outgoing(subjects.timer("mw-short1", "start"), "t-short", b"{}", ttl=short)
+        await timers.set_timer(stack.broker, timer, at=at, target=subjects.due("mw-short1", "start"), timeout=5)
+        await eventually(lambda: _at_least(stream_messages(js, subjects.DUE, subjects.TIMER_STREAM), 1))
+
+        async def gone() -> bool:
+            counts = [
+                len(await stream_messages(js, subjects.NOTICES, stream))
+                for stream in (subjects.STREAM, subjects.VIEW_STREAM)
+            ]
+            due = await stream_messages(js, subjects.DUE, subjects.TIMER_STREAM)
+            return counts == [0, 0] and not due
+
+        await eventually(gone, timeout=15)
+        for stream in (subjects.STREAM, subjects.VIEW_STREAM):
+            assert [m.subject for m in await stream_messages(js, subjects.REPORTS, stream)] == [
+                subjects.REPORT_PUBLISHED
+            ]
+
+
+async def _at_least(found, n: int):
+    messages = await found
+    return messages if len(messages) >= n else None
