@@ -65,7 +65,6 @@ class Stack:
             broker = build_broker(
                 self.settings, name=service, metrics=self.metrics, tracer_provider=self.tracer_provider
             )
-            broker.include_router(self._router(service))
             self.brokers[service] = broker
         self.ops: HttpServer | None = None
         self.running: dict[str, Any] = {}
@@ -80,6 +79,8 @@ class Stack:
 
     def _router(self, name: str) -> NatsRouter:
         get = self._get(name)
+        if name == "statuspage":
+            return statuspage_router(get, resume_at=self.running[name].resume_at)
         routers = {
             "scheduler": scheduler_router,
             "impact": impact_router,
@@ -123,7 +124,11 @@ class Stack:
                 await declare_streams(first, replicas=self.settings.stream_replicas)
             else:
                 await wait_for_streams(first)
-            for broker in self.brokers.values():
+            for name, broker in self.brokers.items():
+                # Routers come last: the status page's depends on where its snapshot ends.
+                if hasattr(service := self.running[name], "prepare"):
+                    await service.prepare()
+                broker.include_router(self._router(name))
                 await broker.start()
             for service in self.running.values():
                 if hasattr(service, "start"):

@@ -1,11 +1,11 @@
-"""The status page's subscriber: the whole view of MAINT, from its first message, on every start."""
+"""The status page's subscriber: the view of MAINT, from where the page's snapshot ends."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from faststream import AckPolicy
-from faststream.nats import DeliverPolicy, NatsMessage, NatsRouter
+from faststream.nats import ConsumerConfig, DeliverPolicy, NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
 
@@ -13,11 +13,11 @@ from ..bus.stream import stream
 from .service import StatusPage
 
 
-def statuspage_router(get: Callable[[], StatusPage]) -> NatsRouter:
+def statuspage_router(get: Callable[[], StatusPage], *, resume_at: int = 1) -> NatsRouter:
     """An ordered consumer: ephemeral, in stream order, nothing to ack.
 
-    The page keeps no state of its own, so it needs no durable consumer: each
-    start reads the stream from the beginning and rebuilds the same view.
+    The page needs no durable consumer: each start restores its snapshot
+    (StatusPage.prepare) and reads the stream from the message after it.
     """
     router = NatsRouter()
 
@@ -25,7 +25,8 @@ def statuspage_router(get: Callable[[], StatusPage]) -> NatsRouter:
         subjects.ALL,
         stream=stream(subjects.VIEW_STREAM),
         ordered_consumer=True,
-        deliver_policy=DeliverPolicy.ALL,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        config=ConsumerConfig(opt_start_seq=resume_at),
         ack_policy=AckPolicy.MANUAL,
         # Commands carry the CLI's reply address; only the scheduler may answer them.
         no_reply=True,

@@ -17,6 +17,7 @@ from ..bus import jetstream
 from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
 from ..ops import HttpServer, Metrics
+from . import snapshot
 from .api import Page, StatusApi
 from .live import Broadcast
 from .settings import StatusSettings
@@ -37,7 +38,10 @@ class StatusPage:
         self.metrics = metrics
         metrics.refreshers.append(self.refresh_lag)
         registry = metrics.registry
-        self.view = StatusView()
+        self.view = StatusView(keep_days=settings.status_recent_days)
+        # The first stream message the stored snapshot lacks: where a start resumes (prepare()).
+        self.resume_at = 1
+        self._snapshots: asyncio.Task[None] | None = None
         self.broadcast = Broadcast()
         self.organizer = Organizer(settings.provider, settings.mail_from)
         self.templates = Environment(
@@ -86,8 +90,43 @@ class StatusPage:
         self.lag.set(behind)
         return behind
 
+    async def prepare(self) -> None:
+        """Restore the view from its snapshot, unless the stream is not the one it was taken from."""
+        saved = await asyncio.to_thread(snapshot.load, self.engine, subjects.VIEW_STREAM)
+        if saved is None:
+            return
+        info = await jetstream.context(self.broker).stream_info(subjects.VIEW_STREAM)
+        if saved.last_seq > info.state.last_seq:
+            log.warning(
+                "the status page's snapshot ends at message %s, but %s holds %s: the stream was made "
+                "anew, so the page reads it from its start",
+                saved.last_seq,
+                subjects.VIEW_STREAM,
+                info.state.last_seq,
+            )
+            return
+        self.view.restore(saved.body)
+        self.resume_at = self.view.last_seq + 1
+        log.info("status page restored its view as of message %s", self.view.last_seq)
+
+    async def save_snapshot(self) -> None:
+        """Store the view as it is now, if it moved since the last snapshot."""
+        body, seq = self.view.dump(), self.view.last_seq
+        if seq >= self.resume_at:
+            await asyncio.to_thread(snapshot.save, self.engine, subjects.VIEW_STREAM, seq, body)
+            self.resume_at = seq + 1
+
+    async def _keep_snapshots(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.status_snapshot_every.total_seconds())
+            try:
+                await self.save_snapshot()
+            except Exception:  # the store may be down a while: the next one will do
+                log.exception("status page could not store its snapshot")
+
     async def start(self) -> None:
         """Load the components from the inventory, then serve HTTP."""
+        self._snapshots = asyncio.create_task(self._keep_snapshots())
         rows = await asyncio.to_thread(summarize, self.engine)
         self.view.add_components([(row["site"], row["role"]) for row in rows])
         self.http = HttpServer(build_app(self))
@@ -107,6 +146,12 @@ class StatusPage:
         self.broadcast.close()
         if self.http:
             await self.http.close()
+        if self._snapshots:
+            self._snapshots.cancel()
+            try:
+                await self.save_snapshot()
+            except Exception:  # the next start reads a little more of the stream, nothing worse
+                log.exception("status page could not store its snapshot at shutdown")
 
     def render(self, template: str, **context: Any) -> str:
         return self.templates.get_template(template).render(page=self, **context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -9,6 +10,7 @@ from pydantic import Field
 from forewarn import templates
 
 from ..config import CommonSettings
+from ..durations import Duration
 
 
 class StatusSettings(CommonSettings):
@@ -24,6 +26,10 @@ class StatusSettings(CommonSettings):
     status_name: str = Field(default="Cloud status", max_length=80, description="The page's title.")
     status_recent_days: int = Field(
         default=7, ge=1, le=90, description="Ended windows stay on the page this many days."
+    )
+    status_snapshot_every: Duration = Field(
+        default=timedelta(seconds=30),
+        description="How often the page stores its view, so a start reads only the stream since.",
     )
     templates_dir: Path = Field(default=Path(templates.__file__).parent)
 

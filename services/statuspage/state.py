@@ -5,15 +5,21 @@ apart: public windows, which hold only what anyone may see (title, impact,
 times, components, a timeline), and each tenant's affected resources, which
 only that tenant's secret link shows. Everything comes from the events, time
 stamps included, so a rebuild after a restart gives exactly the same view.
+
+The view forgets a window some days after it ended (keeping at least the
+latest KEEP_FINISHED, which the API and the feed list), so its size follows
+how busy the operator is, not how long forewarn has run; `dump` and `restore`
+carry it across a restart, so a start reads only the stream's tail.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, WindowState
@@ -39,6 +45,8 @@ COMPONENT_STATUS = {
     Impact.REDUCED_REDUNDANCY: OPERATIONAL,
     Impact.NO_IMPACT: OPERATIONAL,
 }
+# Ended windows the view keeps whatever their age: as many as the API and the Atom feed list.
+KEEP_FINISHED = 50
 LIFECYCLE: dict[str, type[WindowEvent]] = {
     subject: model for model, subject in WINDOW_EVENTS.items() if issubclass(model, WindowEvent)
 }
@@ -127,10 +135,29 @@ class TenantWindows:
     windows: dict[str, TenantImpact] = field(default_factory=dict)
 
 
+@dataclass
+class Saved:
+    """Everything a StatusView holds, as a snapshot stores it."""
+
+    last_seq: int
+    updated_at: datetime | None
+    skipped: int
+    components: list[ComponentState]
+    windows: list[PublicWindow]
+    views: list[WindowView]
+    tenants: dict[str, TenantWindows]
+    impact_revision: dict[str, int]
+
+
+_SAVED = TypeAdapter(Saved)
+
+
 class StatusView:
     """The projection; apply() every message of the stream in order."""
 
-    def __init__(self, components: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, components: list[tuple[str, str]] | None = None, *, keep_days: int = 7) -> None:
+        # Ended windows older than this (beyond the latest KEEP_FINISHED) leave the view.
+        self.keep = timedelta(days=keep_days)
         self.components: dict[ComponentKey, ComponentState] = {}
         self.add_components(components or [])
         self.windows: dict[str, PublicWindow] = {}
@@ -141,6 +168,30 @@ class StatusView:
         self.last_seq = 0
         self.updated_at: datetime | None = None
         self.skipped = 0
+
+    def dump(self) -> bytes:
+        """The whole view, compressed, for a snapshot."""
+        saved = Saved(
+            last_seq=self.last_seq,
+            updated_at=self.updated_at,
+            skipped=self.skipped,
+            components=list(self.components.values()),
+            windows=list(self.windows.values()),
+            views=list(self.views.values()),
+            tenants=self.tenants,
+            impact_revision=self.impact_revision,
+        )
+        return zlib.compress(_SAVED.dump_json(saved), 1)
+
+    def restore(self, body: bytes) -> None:
+        """Become the view a snapshot holds; components added since stay."""
+        saved = _SAVED.validate_json(zlib.decompress(body))
+        for component in saved.components:
+            self.components[component.key] = component
+        self.windows = {w.id: w for w in saved.windows}
+        self.views = {v.id: v for v in saved.views}
+        self.tenants, self.impact_revision = saved.tenants, saved.impact_revision
+        self.last_seq, self.updated_at, self.skipped = saved.last_seq, saved.updated_at, saved.skipped
 
     def add_components(self, pairs: list[tuple[str, str]]) -> None:
         """Components known from the inventory, shown even before any window touches them."""
@@ -221,6 +272,25 @@ class StatusView:
             Update(id=f"{view.id}-{seq}", status=public.status, body=describe(event), at=at, changes=changes)
         )
         self.updated_at = at
+        if not view.state.live:
+            self._forget_before(at - self.keep)
+
+    def _forget_before(self, since: datetime) -> None:
+        """Drop windows that ended before `since`, but for the latest KEEP_FINISHED."""
+        ended = sorted(
+            (w for w in self.windows.values() if w.finished_at),
+            key=lambda w: (w.finished_at, w.id),
+            reverse=True,
+        )
+        for window in ended[KEEP_FINISHED:]:
+            if window.finished_at < since:
+                del self.windows[window.id]
+                self.views.pop(window.id, None)
+                self.impact_revision.pop(window.id, None)
+                for tenant in self.tenants.values():
+                    tenant.windows.pop(window.id, None)
+        for tenant_id in [t for t, entry in self.tenants.items() if not entry.windows]:
+            del self.tenants[tenant_id]
 
     def _recompute(self, keys: tuple[ComponentKey, ...], at: datetime) -> tuple[Change, ...]:
         """Set each component to the worst status among the windows running on it."""
@@ -242,6 +312,8 @@ class StatusView:
     def _on_impact(self, impact: ImpactResolved) -> bool:
         """Keep each tenant's part of the newest resolution of a window."""
         window_id, revision = impact.window.id, impact.window.revision
+        if window_id not in self.windows and not impact.window.state.live:
+            return False  # late news of a window the view already forgot
         known = self.impact_revision.get(window_id, 0)
         if revision < known:
             return False

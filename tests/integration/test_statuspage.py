@@ -12,7 +12,9 @@ import pytest
 import yaml
 from icalendar import Calendar
 
+from forewarn.schemas import subjects
 from forewarn.services.config import StartupError
+from forewarn.services.statuspage import snapshot
 
 from ..conftest import EXAMPLES
 from .conftest import cli_json, eventually, run_cli, running
@@ -388,9 +390,15 @@ async def test_a_restarted_page_matches_one_that_never_stopped(status_env, js, m
         third = await book("Called off", "+3h", "1h", "osl2-cmp-01")
         await cli_json("cancel", third, "--reason", "not needed")
 
+        # The page that stopped stored its view; the next one reads only what came after it.
+        saved = snapshot.load(status_env, subjects.VIEW_STREAM)
+        assert saved is not None and saved.last_seq > 0
         async with running("statuspage") as restarted:
             await eventually(lambda: _healthy(_page_url(restarted)), timeout=15)
             await eventually(lambda: _same(_page_url(steady), _page_url(restarted)), timeout=10, interval=0.2)
+            page = restarted.running["statuspage"]
+            applied = page.metrics.registry.get_sample_value("forewarn_statuspage_events_applied_total")
+            assert applied == page.view.last_seq - saved.last_seq > 0
             for path in ("/", f"/windows/{first}", f"/windows/{second}", f"/windows/{third}"):
                 a, b = await get(_page_url(steady) + path), await get(_page_url(restarted) + path)
                 assert a.status == b.status == 200 and a.text == b.text, path

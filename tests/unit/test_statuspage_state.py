@@ -144,3 +144,51 @@ def test_replaying_the_same_stream_gives_the_same_documents() -> None:
     for name in ("summary.json", "scheduled-maintenances.json", "components.json"):
         assert first.document(name) == again.document(name)
     assert first.document("nope.json") is None
+
+
+def test_a_restored_snapshot_is_the_same_view_and_goes_on_the_same_way() -> None:
+    stream = Stream()
+    lifecycle(stream, "mw-1", Impact.OUTAGE, until=WindowState.COMPLETED)
+    lifecycle(stream, "mw-2", Impact.DEGRADED, until=WindowState.IN_PROGRESS)
+    stream.add(subjects.IMPACT_RESOLVED, _impact(1, ["a", "b"]))
+    lifecycle(stream, "mw-3", Impact.NO_IMPACT, until=WindowState.CANCELLED)
+    head, tail = stream.messages[:5], stream.messages[5:]
+    whole = stream.replay(StatusView([("STO1", "compute")]))
+    before = StatusView([("STO1", "compute")])
+    for message in head:
+        before.apply(*message)
+    resumed = StatusView([("STO1", "compute")])
+    resumed.restore(before.dump())
+    assert resumed.last_seq == 5 and resumed.tenants == before.tenants
+    for message in tail:
+        resumed.apply(*message)
+    page = Page("Status", "https://status.example.net")
+    for name in ("summary.json", "scheduled-maintenances.json", "components.json"):
+        assert StatusApi(resumed, page).document(name) == StatusApi(whole, page).document(name)
+    assert resumed.windows == whole.windows and resumed.views == whole.views
+
+
+def test_ended_windows_leave_the_view_after_the_recent_days_but_the_latest_fifty_stay() -> None:
+    stream = Stream()
+    for day in range(80):  # one window a day, each ended the day it was booked
+        at = START + timedelta(days=day)
+        w = make_window(id=f"mw-d{day}", components=[GPU], start=at, end=at + timedelta(hours=1))
+        stream.add(subjects.SCHEDULED, WindowScheduled(window=w, occurred_at=at))
+        stream.add(subjects.IMPACT_RESOLVED, ImpactResolved.model_validate(
+            _impact(1, [f"t{day}"]).model_dump() | {"window": w.model_dump()}
+        ))  # fmt: skip
+        gone = w.model_copy(update={"state": WindowState.CANCELLED, "revision": 2})
+        stream.add(subjects.CANCELLED, WindowCancelled(window=gone, reason="internal", occurred_at=at))
+    view = stream.replay(StatusView(keep_days=7))
+    assert sorted(view.windows) == sorted(f"mw-d{day}" for day in range(30, 80))
+    assert set(view.views) == set(view.windows) == set(view.impact_revision)
+    assert set(view.tenants) == {f"t{day}" for day in range(30, 80)}
+    # Late news of a forgotten window does not bring it back.
+    view.apply(subjects.IMPACT_RESOLVED, ImpactResolved.model_validate(
+        _impact(2, ["late"]).model_dump() | {"window": gone.model_copy(update={"id": "mw-d0"}).model_dump()}
+    ).model_dump_json().encode(), 10_000)  # fmt: skip
+    assert "mw-d0" not in view.windows and "late" not in view.tenants
+    busy = Stream()  # the last week alone holds more than fifty: all of it stays
+    for n in range(70):
+        lifecycle(busy, f"mw-b{n}", Impact.OUTAGE, until=WindowState.CANCELLED)
+    assert len(busy.replay(StatusView(keep_days=7)).windows) == 70
