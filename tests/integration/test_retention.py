@@ -63,12 +63,16 @@ async def test_expired_messages_leave_the_stream_and_its_view(env, js, nats_serv
         await declare_streams(js)
         short = timedelta(seconds=1)
         body = b'{"kept": false}'
-        await publish(stack.broker, Outgoing(subjects.NOTICE_DELIVERED, "n-short", body, ttl=short), timeout=5)
+        await publish(
+            stack.broker, Outgoing(subjects.NOTICE_DELIVERED, "n-short", body, ttl=short), timeout=5
+        )
         await publish(stack.broker, Outgoing(subjects.REPORT_PUBLISHED, "r-kept", b"{}"), timeout=5)
         # A timer's own schedule waits; the message it fires is what expires.
         at = utcnow() + timedelta(seconds=1)
         timer = Outgoing(subjects.timer("mw-short1", "start"), "t-short", b"{}", ttl=short)
-        await timers.set_timer(stack.broker, timer, at=at, target=subjects.due("mw-short1", "start"), timeout=5)
+        await timers.set_timer(
+            stack.broker, timer, at=at, target=subjects.due("mw-short1", "start"), timeout=5
+        )
         await eventually(lambda: _at_least(stream_messages(js, subjects.DUE, subjects.TIMER_STREAM), 1))
 
         async def gone() -> bool:
