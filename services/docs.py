@@ -12,7 +12,7 @@ from .inventory.handlers import inventory_router
 from .notifier.handlers import notifier_router
 from .reporter.handlers import reporter_router
 from .scheduler.handlers import scheduler_router
-from .statuspage.handlers import statuspage_router
+from .statuspage.handlers import document_status_page
 
 
 def documented_broker() -> NatsBroker:
@@ -26,7 +26,7 @@ def documented_broker() -> NatsBroker:
     broker.include_router(impact_router(unavailable))
     broker.include_router(notifier_router(unavailable))
     broker.include_router(reporter_router(unavailable))
-    broker.include_router(statuspage_router(unavailable))
+    document_status_page(broker)
     broker.include_router(inventory_router(unavailable))
     published = WINDOW_EVENTS | {m: s for m, s in OTHERS.items() if m is not WindowDue}  # timers: server-made
     for model, subject in published.items():

@@ -18,26 +18,8 @@ from .bus.broker import build_broker, reachable, wait_for_streams
 from .bus.stream import declare_streams
 from .config import CommonSettings, StartupError
 from .db import create_db_engine
-from .impact.handlers import impact_router
-from .impact.service import ImpactResolver
-from .impact.settings import ImpactSettings
-from .inventory.handlers import inventory_router
-from .inventory.service import InventoryService
-from .inventory.settings import InventorySettings
 from .names import SERVICES
-from .notifier.handlers import notifier_router
-from .notifier.service import Notifier
-from .notifier.settings import NotifierSettings
 from .ops import HttpServer, Metrics, ops_app
-from .reporter.handlers import reporter_router
-from .reporter.service import Reporter
-from .reporter.settings import ReporterSettings
-from .scheduler.handlers import scheduler_router
-from .scheduler.service import Scheduler
-from .scheduler.settings import SchedulerSettings
-from .statuspage.handlers import statuspage_router
-from .statuspage.service import StatusPage
-from .statuspage.settings import StatusSettings
 from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
@@ -65,6 +47,7 @@ class Stack:
             broker = build_broker(
                 self.settings, name=service, metrics=self.metrics, tracer_provider=self.tracer_provider
             )
+            broker.include_router(self._router(service))
             self.brokers[service] = broker
         self.ops: HttpServer | None = None
         self.running: dict[str, Any] = {}
@@ -77,33 +60,65 @@ class Stack:
     def _get(self, name: str) -> Callable[[], Any]:
         return lambda: self.running[name]
 
+    # Each service's modules are imported only when it runs in this process: a
+    # status page of its own starts without OpenStack's SDK, the mail side or
+    # Babel, which take most of a second to import.
+
     def _router(self, name: str) -> NatsRouter:
         get = self._get(name)
-        if name == "statuspage":
-            return statuspage_router(get, resume_at=self.running[name].resume_at)
-        routers = {
-            "scheduler": scheduler_router,
-            "impact": impact_router,
-            "notifier": notifier_router,
-            "reporter": reporter_router,
-            "statuspage": statuspage_router,
-            "inventory": inventory_router,
-        }
-        return routers[name](get)
+        if name == "scheduler":
+            from .scheduler.handlers import scheduler_router
+
+            return scheduler_router(get)
+        if name == "impact":
+            from .impact.handlers import impact_router
+
+            return impact_router(get)
+        if name == "notifier":
+            from .notifier.handlers import notifier_router
+
+            return notifier_router(get)
+        if name == "reporter":
+            from .reporter.handlers import reporter_router
+
+            return reporter_router(get)
+        if name == "inventory":
+            from .inventory.handlers import inventory_router
+
+            return inventory_router(get)
+        return NatsRouter()  # the status page follows the view itself (StatusPage.follow)
 
     def _build(self, name: str) -> Any:
         """A service's resources, with its own settings class."""
         broker = self.brokers[name]
         if name == "scheduler":
+            from .scheduler.service import Scheduler
+            from .scheduler.settings import SchedulerSettings
+
             return Scheduler(SchedulerSettings(), self.engine, broker)
         if name == "impact":
+            from .impact.service import ImpactResolver
+            from .impact.settings import ImpactSettings
+
             return ImpactResolver(ImpactSettings(), self.engine, broker)
         if name == "reporter":
+            from .reporter.service import Reporter
+            from .reporter.settings import ReporterSettings
+
             return Reporter(ReporterSettings(), self.engine, broker, metrics=self.metrics)
         if name == "statuspage":
+            from .statuspage.service import StatusPage
+            from .statuspage.settings import StatusSettings
+
             return StatusPage(StatusSettings(), self.engine, broker, self.metrics)
         if name == "inventory":
+            from .inventory.service import InventoryService
+            from .inventory.settings import InventorySettings
+
             return InventoryService(InventorySettings(), self.engine, broker, metrics=self.metrics)
+        from .notifier.service import Notifier
+        from .notifier.settings import NotifierSettings
+
         return Notifier(NotifierSettings(), self.engine, broker, metrics=self.metrics)
 
     async def start(self) -> None:
@@ -124,11 +139,7 @@ class Stack:
                 await declare_streams(first, replicas=self.settings.stream_replicas)
             else:
                 await wait_for_streams(first)
-            for name, broker in self.brokers.items():
-                # Routers come last: the status page's depends on where its snapshot ends.
-                if hasattr(service := self.running[name], "prepare"):
-                    await service.prepare()
-                broker.include_router(self._router(name))
+            for broker in self.brokers.values():
                 await broker.start()
             for service in self.running.values():
                 if hasattr(service, "start"):

@@ -55,7 +55,12 @@ LOOK_UP = ("$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{name}" for name in STREAMS))
 # view with throw-away consumers named by the server. This subject would let a
 # reader rename its consumer to any existing one's name and rewrite it, which
 # is why readers get it only on the view, where no service keeps a durable.
-READ_VIEW = (f"$JS.API.CONSUMER.CREATE.{subjects.VIEW_STREAM}", "$JS.FC.>")
+# Asking how far behind its consumer is tells the status page when it is ready.
+READ_VIEW = (
+    f"$JS.API.CONSUMER.CREATE.{subjects.VIEW_STREAM}",
+    f"$JS.API.CONSUMER.INFO.{subjects.VIEW_STREAM}.*",
+    "$JS.FC.>",
+)
 
 
 def durables(service: str) -> tuple[str, ...]:

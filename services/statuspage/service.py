@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from typing import Any
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from jinja2 import Environment, FileSystemLoader
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine
 
@@ -19,6 +23,7 @@ from ..inventory.summary import summarize
 from ..ops import HttpServer, Metrics
 from . import snapshot
 from .api import Page, StatusApi
+from .handlers import FOLLOWED
 from .live import Broadcast
 from .settings import StatusSettings
 from .state import StatusView
@@ -42,6 +47,7 @@ class StatusPage:
         # The first stream message the stored snapshot lacks: where a start resumes (prepare()).
         self.resume_at = 1
         self._snapshots: asyncio.Task[None] | None = None
+        self._follower: JetStreamContext.PushSubscription | None = None
         self.broadcast = Broadcast()
         self.organizer = Organizer(settings.provider, settings.mail_from)
         self.templates = Environment(
@@ -67,9 +73,8 @@ class StatusPage:
         self.listeners.set_function(lambda: len(self.broadcast.listeners))
         self.http: HttpServer | None = None
 
-    async def on_message(self, msg: NatsMessage) -> None:
+    async def on_message(self, raw: Msg) -> None:
         """Apply one stream message; the page keeps going whatever the message holds."""
-        raw = msg.raw_message
         meta = raw.metadata
         try:
             changed = self.view.apply(raw.subject, raw.data, meta.sequence.stream)
@@ -83,12 +88,26 @@ class StatusPage:
             self.broadcast.publish(changed, meta.sequence.stream)
 
     async def refresh_lag(self) -> int:
-        """How far behind the stream's last message the page is."""
-        js = jetstream.context(self.broker)
-        info = await js.stream_info(subjects.VIEW_STREAM)
-        behind = max(info.state.last_seq - self.view.last_seq, 0)
+        """How many messages the page follows that the server has not handed it yet."""
+        if self._follower is None:
+            return 0
+        behind = (await self._follower.consumer_info()).num_pending
         self.lag.set(behind)
         return behind
+
+    async def follow(self) -> None:
+        """Read the view from where the snapshot ends: lifecycle and impact only, in order."""
+        config = ConsumerConfig(
+            filter_subjects=list(FOLLOWED),
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self.resume_at,
+        )
+        js = jetstream.context(self.broker)
+        self._follower = await js.subscribe(
+            "", stream=subjects.VIEW_STREAM, ordered_consumer=True, cb=self.on_message, config=config
+        )
+        if await self.refresh_lag() == 0:
+            self.caught_up = True
 
     async def prepare(self) -> None:
         """Restore the view from its snapshot, unless the stream is not the one it was taken from."""
@@ -125,7 +144,9 @@ class StatusPage:
                 log.exception("status page could not store its snapshot")
 
     async def start(self) -> None:
-        """Load the components from the inventory, then serve HTTP."""
+        """Restore the snapshot, follow the view, load the components, then serve HTTP."""
+        await self.prepare()
+        await self.follow()
         self._snapshots = asyncio.create_task(self._keep_snapshots())
         rows = await asyncio.to_thread(summarize, self.engine)
         self.view.add_components([(row["site"], row["role"]) for row in rows])
@@ -146,6 +167,9 @@ class StatusPage:
         self.broadcast.close()
         if self.http:
             await self.http.close()
+        if self._follower:
+            with suppress(Exception):  # the connection may have closed first
+                await self._follower.unsubscribe()
         if self._snapshots:
             self._snapshots.cancel()
             try:
