@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fanout import FOREWARN, free_port  # noqa: E402
+from fanout import FOREWARN, free_port
 
 YEAR = timedelta(days=365)
 RETENTION = timedelta(days=30)
@@ -90,13 +90,15 @@ def plan(windows: int, tenants: int, now, rng: random.Random) -> list[tuple]:
                 timezone="Europe/Stockholm",
                 locale="sv",
                 contacts=[Contact(email=f"{who}@tenant-{t:04d}.example", name=who) for who in ("ops", "cto")],
-                resources=[AffectedResource(id=f"vm-{t}-{n}", name=f"web-{t}", kind="vm", host=view.hosts[0])],
+                resources=[
+                    AffectedResource(id=f"vm-{t}-{n}", name=f"web-{t}", kind="vm", host=view.hosts[0])
+                ],
                 impact=Impact.OUTAGE,
             )
             for t in owners
         ]
 
-        def change(at, subject, event, cause, kind):
+        def change(at, subject, event, cause, kind, site=site, affected=affected):
             w = event.window
             messages.append((at, subject, msgids.event(w.id, w.revision, cause.value), event, None))
             impact = ImpactResolved(
@@ -110,9 +112,9 @@ def plan(windows: int, tenants: int, now, rng: random.Random) -> list[tuple]:
             key = msgids.impact(w.id, w.revision, cause.value, 1, 1)
             messages.append((at, subjects.IMPACT_RESOLVED, key, impact, w.end))
             if kind:
-                mails(at, w, kind)
+                mails(at, w, kind, affected)
 
-        def mails(at, w, kind):
+        def mails(at, w, kind, affected=affected):
             for tenant in affected:
                 for contact in tenant.contacts:
                     notice = f"{w.id}.{tenant.tenant_id}.{kind}.r{w.revision}.{contact.name}"
@@ -234,9 +236,11 @@ def _rss_mib(pid: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--windows", type=int, default=2000)
-    parser.add_argument("--tenants", type=int, default=64, help="tenants each window hits (two contacts each)")
+    parser.add_argument("--tenants", type=int, default=64, help="tenants a window hits, two contacts each")
     args = parser.parse_args()
 
     from forewarn.schemas.base import utcnow
