@@ -105,26 +105,31 @@ class Notifier:
         return current is not None and current > window.revision
 
     async def _set_reminders(self, impact: ImpactResolved, seq: int) -> None:
-        """One timer per lead time, replacing any earlier one; none once cancelled."""
+        """One timer per lead time, replacing any earlier one; none once cancelled.
+
+        A timer is replaced by publishing on its subject, never purged first: the same
+        impact handled again after a crash publishes the same message ids, which the
+        server drops as repeats, and a purge before them would leave no reminder at all.
+        """
         window = impact.window
-        # Each part keeps its own timers; a cancellation clears them all.
-        cancelled = impact.cause is ImpactCause.CANCELLED
-        await timers.clear_timers(
-            self.broker,
-            subjects.REMINDER_STREAM,
-            subjects.reminder_timers(window.id, None if cancelled else impact.part, impact.drift),
-        )
-        if cancelled:
+        if impact.cause is ImpactCause.CANCELLED:  # every part's timers go
+            await timers.clear_timers(
+                self.broker, subjects.REMINDER_STREAM, subjects.reminder_timers(window.id)
+            )
             return
         for lead in self.settings.reminders:
+            lead_s = int(lead.total_seconds())
+            timer = subjects.reminder_timer(window.id, lead_s, impact.part, impact.drift)
             at = window.start - lead
             if at <= utcnow():
-                continue  # booked inside this lead: the invitation itself is the reminder
-            lead_s = int(lead.total_seconds())
+                # Booked or moved inside this lead: the invitation itself is the reminder,
+                # and an earlier plan's timer for it must not fire.
+                await timers.clear_timers(self.broker, subjects.REMINDER_STREAM, timer)
+                continue
             body = ReminderDue(window_id=window.id, revision=window.revision, lead=lead, impact_seq=seq)
             out = Outgoing(
-                subjects.reminder_timer(window.id, lead_s, impact.part, impact.drift),
-                msgids.reminder(window.id, window.revision, lead_s, impact.part, impact.drift),
+                timer,
+                msgids.reminder(window.id, window.revision, lead_s, impact.part, impact.drift, seq),
                 body.model_dump_json().encode(),
                 ttl=self.settings.retention,
             )

@@ -12,6 +12,7 @@ import pytest
 from icalendar import Calendar
 
 from forewarn.schemas import subjects
+from forewarn.schemas.events import ImpactResolved
 
 from .conftest import FOREWARN, cli_json, eventually, run_cli, running, stream_messages
 from .smtp import Inbox, Moody
@@ -168,6 +169,23 @@ async def test_an_older_revision_handled_late_leaves_the_newer_reminders(env, js
 
         await eventually(handled)
         assert await timers_of(2), "the late revision 1 replaced revision 2's reminders"
+
+
+async def test_an_impact_handled_again_keeps_its_reminders(env, js, smtp) -> None:
+    # A notifier that crashes after setting the reminders, before its ack, sees the impact again.
+    smtp(Inbox())
+    async with running("scheduler", "impact", "notifier") as stack:
+        days = ["--start", "+4d", "--duration", "1h"]  # far enough for both leads, 72h and 1h
+        booked = await cli_json(
+            "book", "--title", "Disk swap", "--impact", "outage", *days, "--hosts", "sto1-cmp-01"
+        )
+        [stored] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
+        timers = subjects.reminder_timers(booked["id"])
+        before = await eventually(lambda: stream_messages(js, timers, subjects.REMINDER_STREAM))
+        impact = ImpactResolved.model_validate_json(stored.data)
+        await stack.running["notifier"]._set_reminders(impact, stored.metadata.sequence.stream)
+        after = await stream_messages(js, timers, subjects.REMINDER_STREAM)
+        assert [t.subject for t in after] == [t.subject for t in before] and len(before) == 2
 
 
 class Killer(Inbox):
