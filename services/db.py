@@ -90,3 +90,33 @@ def again_on_conflict(work: Callable[..., T], *args: Any) -> T:
         return work(*args)
     except IntegrityError:
         return work(*args)
+
+
+@contextmanager
+def erasing(engine: Engine) -> Iterator[Session]:
+    """A transaction whose deletions and overwritten values leave no copy in the database's files.
+
+    SQLite keeps a deleted row's bytes in free space and in its write-ahead log
+    until they are reused: secure_delete overwrites them with zeros, and a
+    truncating checkpoint empties the log. PostgreSQL keeps old row versions
+    until a vacuum, and a plain one only marks their space free: VACUUM FULL
+    (vacuum_full) writes the tables anew. Copies in backups age out with the backups.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            if sqlite:
+                session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+            yield session
+        if sqlite:
+            session.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
+            session.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            session.commit()
+
+
+def vacuum_full(engine: Engine, tables: Sequence[str]) -> None:
+    """Write PostgreSQL tables anew, so no old version of a row stays in their files (see erasing)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM FULL {', '.join(tables)}")

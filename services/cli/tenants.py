@@ -9,7 +9,9 @@ import typer
 from .common import Abort, console, err, open_store, report
 from .render import dump
 
-app = typer.Typer(help="Tenants' private status-page links.", no_args_is_help=True)
+app = typer.Typer(
+    help="Tenants' private status-page links, and forgetting their contacts.", no_args_is_help=True
+)
 TenantArg = Annotated[str, typer.Argument(metavar="TENANT", help="A tenant id from the inventory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -67,3 +69,11 @@ def revoke_token(tenant: TenantArg, as_json: JsonOpt = False) -> None:
         console.print(f"[green]✓[/] revoked the link of [bold]{tenant}[/]")
     else:
         console.print(f"{tenant} had no link; nothing to revoke")
+
+
+@app.command("forget")
+def forget(tenant: TenantArg, as_json: JsonOpt = False) -> None:
+    """Forget every address the tenant lists: out of the store, the ledger and the streams."""
+    from .forget import forget_tenant
+
+    forget_tenant(tenant, as_json=as_json)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
 from ..ical.invitation import Invitations, Organizer, location_of, method_for
+from ..privacy import contact_key
 
 NoticeKind = Literal[
     "scheduled", "updated", "cancelled", "reminder", "started", "completed", "joined", "withdrawn"
@@ -79,8 +79,7 @@ def ledger_kind(notice: Notice) -> str:
 
 def notice_id(notice: Notice) -> str:
     """The ledger key of a notice: window, tenant, kind, sequence and recipient."""
-    who = hashlib.sha256(notice.contact.email.lower().encode()).hexdigest()[:12]
-    w = notice.window
+    w, who = notice.window, contact_key(notice.contact.email)
     return f"{w.id}.{notice.tenant.tenant_id}.{ledger_kind(notice)}.r{w.revision}.{who}"
 
 

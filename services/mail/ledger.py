@@ -14,6 +14,7 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import WindowView
 
 from ..db import again_on_conflict, in_chunks
+from ..privacy import scrub
 from .compose import Notice, ledger_kind, notice_id
 from .models import NoticeRecord
 
@@ -175,3 +176,28 @@ def counts(session: Session, window_id: str) -> dict[str, int]:
         .group_by(NoticeRecord.state)
     )
     return {"pending": 0, "sent": 0, "failed": 0} | dict(rows.all())
+
+
+def forget(session: Session, address: str, pseudonym: str) -> int:
+    """Put a pseudonym where the ledger names an address; every row, and so every count, stays.
+
+    It also takes the place of the address's hash in each notice's key and
+    Message-ID: a hash of a known address names it as surely as the address.
+    """
+    rows = session.execute(
+        select(NOTICE.c.id, NOTICE.c.message_id, NOTICE.c.reply).where(
+            func.lower(NOTICE.c.contact) == address.lower()
+        )
+    ).all()
+    for row in rows:
+        session.execute(
+            update(NOTICE)
+            .where(NOTICE.c.id == row.id)
+            .values(
+                id=scrub(row.id, address, pseudonym),
+                message_id=scrub(row.message_id, address, pseudonym),
+                contact=pseudonym,
+                reply=scrub(row.reply, address, pseudonym),
+            )
+        )
+    return len(rows)

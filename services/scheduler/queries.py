@@ -90,3 +90,11 @@ def window_view(session: Session, window_id: str) -> WindowView | None:
     """A stored window as WindowView, or None if it is not there."""
     window = session.get(Window, window_id)
     return None if window is None else view(window, hosts_of(session, window_id))
+
+
+def live_revisions(session: Session) -> dict[str, int]:
+    """Each window not yet ended (scheduled or in progress), with its current revision."""
+    live = (WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value)
+    return dict(
+        session.execute(select(Window.id, Window.revision).where(Window.state.in_(live))).tuples().all()
+    )

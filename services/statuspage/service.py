@@ -106,7 +106,9 @@ class StatusPage:
         self._follower = await js.subscribe(
             "", stream=subjects.VIEW_STREAM, ordered_consumer=True, cb=self.on_message, config=config
         )
-        if await self.refresh_lag() == 0:
+        # Nothing left to push and nothing pushed: the view is as new as the stream.
+        info = await self._follower.consumer_info()
+        if info.num_pending == 0 and info.delivered.consumer_seq == 0:
             self.caught_up = True
 
     async def prepare(self) -> None:
