@@ -11,7 +11,9 @@
    time from publishing its BookWindow to the SMTP server's 250 for its first
    invitation (an aiosmtpd server in this process notes the moment). Reports
    p50 and p99 against the floor: storing one message in JetStream and sending
-   one pre-built mail, 50 at once, which any design pays at least.
+   one pre-built mail, 50 at once, which any design pays at least. Then 20
+   bookings one after another, each when the last one's invitation is in: the
+   latency of a lone booking.
 
 The store is SQLite in a temporary folder, or with --database-url a new
 PostgreSQL database created (and dropped) next to the one the URL names.
@@ -41,6 +43,7 @@ from fanout import FOREWARN, ensure_postfix_tools, floor, free_port, start_servi
 ROOT = Path(__file__).resolve().parents[1]
 HOSTS = 20
 LATENCY_WINDOWS = 50
+LONE_WINDOWS = 20
 CONCURRENCY = 8  # FOREWARN_SMTP_CONCURRENCY of each notifier
 
 
@@ -205,8 +208,12 @@ class FirstMail:
         return "250 OK"
 
 
-async def latency(stack: Stack, mail: FirstMail, *, days_ahead: int) -> list[float]:
-    """Milliseconds from each booking's publish to the 250 for its first invitation."""
+async def latency(stack: Stack, mail: FirstMail, *, days_ahead: int, together: bool = True) -> list[float]:
+    """Milliseconds from each booking's publish to the 250 for its first invitation.
+
+    Together: LATENCY_WINDOWS bookings published at once. Apart: LONE_WINDOWS
+    bookings one after another, each once the last one's invitation is in.
+    """
     from forewarn.schemas import subjects
     from forewarn.services.scheduler.lifecycle import window_id_for
 
@@ -215,14 +222,23 @@ async def latency(stack: Stack, mail: FirstMail, *, days_ahead: int) -> list[flo
     async with connected(stack.nats.url) as nc:
         js = nc.jetstream()
 
-        async def one(i: int) -> None:
+        async def one(i: int) -> str:
             body = book(f"Latency {i}", f"sto1-lat-{i:02d}", start)
-            sent[window_id_for(json.loads(body)["command_id"])] = time.perf_counter()
+            window = window_id_for(json.loads(body)["command_id"])
+            sent[window] = time.perf_counter()
             await js.publish(subjects.BOOK, body, headers={"Nats-Msg-Id": uuid.uuid4().hex})
+            return window
 
-        await asyncio.gather(*(one(i) for i in range(1, LATENCY_WINDOWS + 1)))
+        count = LATENCY_WINDOWS if together else LONE_WINDOWS
+        if together:
+            await asyncio.gather(*(one(i) for i in range(1, count + 1)))
+        else:
+            for i in range(1, count + 1):
+                window, deadline = await one(i), time.monotonic() + 30
+                while window not in mail.at and time.monotonic() < deadline:
+                    await asyncio.sleep(0.001)
         deadline = time.monotonic() + 120
-        while len(set(sent) & set(mail.at)) < LATENCY_WINDOWS and time.monotonic() < deadline:
+        while len(set(sent) & set(mail.at)) < count and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
     missing = set(sent) - set(mail.at)
     if missing:
@@ -289,6 +305,7 @@ async def run(args: argparse.Namespace) -> None:
                     # A warm-up round first (connections, caches), on other days so nothing overlaps.
                     await latency(stack, mail, days_ahead=5)
                     ours = await latency(stack, mail, days_ahead=2)
+                    lone = await latency(stack, mail, days_ahead=3, together=False)
                     base = await latency_floor(stack.nats.url, smtp_port)
         finally:
             server.stop()
@@ -307,10 +324,12 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"\nLatency: booking published to the first invitation's SMTP 250, {LATENCY_WINDOWS} bookings at once"
     )
-    print(f"  forewarn  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   (goal: p50 < 100 ms, p99 < 500 ms)")
+    print(f"  forewarn  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   (goal: p50 < 100 ms, p99 < 250 ms)")
     print(f"  floor     p50 {f50:7.1f} ms   p99 {f99:7.1f} ms   (one JetStream write + one SMTP send)")
     print(f"  ratio     p50 {p50 / f50:7.1f}x     p99 {p99 / f99:7.1f}x")
-    verdict = "met" if p50 < 100 and p99 < 500 else "NOT met"
+    l50 = percentile(lone, 50)
+    print(f"  alone     p50 {l50:7.1f} ms   ({LONE_WINDOWS} bookings one after another; goal: p50 < 30 ms)")
+    verdict = "met" if p50 < 100 and p99 < 250 and l50 < 30 else "NOT met"
     print(f"  goal {verdict}")
 
 

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
@@ -25,6 +24,7 @@ from nats.js.errors import NotFoundError
 from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
 
+from ..durations import parse_duration
 from .jetstream import context
 from .publish import Outgoing, publish
 
@@ -101,6 +101,6 @@ def _copy(msg: Msg, body: bytes, tag: str) -> Outgoing:
     ttl = None
     if "Nats-TTL" in headers:
         lived = utcnow() - msg.metadata.timestamp
-        ttl = timedelta(seconds=int(headers["Nats-TTL"].removesuffix("s"))) - lived
+        ttl = parse_duration(headers["Nats-TTL"]) - lived
     msg_id = headers.get("Nats-Msg-Id", f"seq{msg.metadata.sequence.stream}")
     return Outgoing(msg.subject, f"{msg_id}.{tag}", body, ttl=ttl)
