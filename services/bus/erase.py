@@ -10,6 +10,7 @@ record), a rewritten copy is published first, under a new message id.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
@@ -80,7 +81,10 @@ async def erase(
     """
     done = Erasure()
     js = context(broker)
-    for msg in await holding(broker, text, patterns):
+    found = await holding(broker, text, patterns)
+    if found:
+        await _mirrored(broker, found[-1].metadata.sequence.stream)
+    for msg in found:
         rewrite = next((r for p, r in rewrites.items() if subjects.matches(p, msg.subject)), None)
         body = rewrite(msg.data) if rewrite else None
         if body is not None:
@@ -88,11 +92,28 @@ async def erase(
             done.rewritten[msg.subject] += 1
         seq = msg.metadata.sequence.stream
         for stream in (subjects.STREAM, subjects.VIEW_STREAM):
-            with suppress(NotFoundError):  # the view may not have it yet, or the TTL took it
+            with suppress(NotFoundError):  # the TTL took it meanwhile
                 # Without no_erase, the server overwrites the message's bytes on disk.
                 await js.delete_msg(stream, seq)
         done.erased[msg.subject] += 1
     return done
+
+
+class ViewBehind(RuntimeError):
+    """The view has not mirrored what is to be erased: erasing now would leave it a copy."""
+
+
+async def _mirrored(broker: NatsBroker, seq: int, *, timeout: float = 30.0) -> None:
+    """Wait until the view holds MAINT up to `seq`, so what is erased in MAINT goes from it too."""
+    js = context(broker)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (await js.stream_info(subjects.VIEW_STREAM)).state.last_seq < seq:
+        if asyncio.get_running_loop().time() > deadline:
+            raise ViewBehind(
+                f"{subjects.VIEW_STREAM} has not mirrored {subjects.STREAM} up to message {seq} within "
+                f"{timeout:g} s; nothing was erased from the streams"
+            )
+        await asyncio.sleep(0.1)
 
 
 def _copy(msg: Msg, body: bytes, tag: str) -> Outgoing:

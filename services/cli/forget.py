@@ -20,7 +20,7 @@ import typer
 from forewarn.schemas import subjects
 from forewarn.schemas.events import ImpactResolved, ReportPublished
 
-from .common import Abort, console, open_store, report
+from .common import EXIT_ENV, Abort, console, open_store, report
 from .render import dump
 
 app = typer.Typer(help="The people tenants list as contacts.", no_args_is_help=True)
@@ -49,12 +49,14 @@ def _without_impact(address: str, live: dict[str, int]):
         if live.get(impact.window.id) != impact.window.revision:
             return None  # an ended window's or an older revision's: needed no more, erased, not copied
 
-        def without(tenants):
-            kept = [t.model_copy(update={"contacts": [c for c in t.contacts if c.email.lower() != wanted]})
-                    for t in tenants]  # fmt: skip
-            return kept
-
         wanted = address.lower()
+
+        def without(tenants):
+            return [
+                t.model_copy(update={"contacts": [c for c in t.contacts if c.email.lower() != wanted]})
+                for t in tenants
+            ]
+
         copy = impact.model_copy(update={"tenants": without(impact.tenants), "left": without(impact.left)})
         return copy.model_dump_json().encode()
 
@@ -109,11 +111,14 @@ def forget_address(address: str, *, as_json: bool) -> Forgotten:
         found.live = live_revisions(session)
     vacuum_full(engine, ["tenant_contact", "notice"])
     engine.dispose()
+    from ..bus.erase import ViewBehind
+
     try:
         asyncio.run(_forget_in_streams(found))
-    except Abort as exc:
+    except (Abort, ViewBehind) as exc:
+        code = exc.code if isinstance(exc, Abort) else EXIT_ENV
         why = f"{exc} (the store has forgotten {address}; run this again to finish with the streams)"
-        report(Abort(why, code=exc.code), as_json=as_json)
+        report(Abort(why, code=code), as_json=as_json)
     return found
 
 
@@ -161,4 +166,6 @@ def forget_tenant(tenant: str, *, as_json: bool) -> None:
     if not known:
         report(Abort(f"TENANT: no tenant {tenant!r} in the inventory", reasons=[("TENANT", "unknown")]),
                as_json=as_json)  # fmt: skip
+    if not addresses and not as_json:
+        console.print(f"{tenant} lists no contact: nothing to forget")
     _show([forget_address(a, as_json=as_json) for a in addresses], as_json=as_json)
