@@ -15,7 +15,8 @@
 4. Starts `forewarn run statuspage`, a process of its own as in production,
    twice: cold (no snapshot, so it reads the whole view) and warm (from the
    snapshot the first stored as it stopped). Each is timed from the process's
-   start to /health answering 200, with its RSS then.
+   start to /health answering 200, with its RSS then, against the floor: a
+   fresh interpreter importing the same modules and doing nothing else.
 5. Ends with one summary line, the warm start's figures.
 
     python bench/history.py [--windows 2000 --tenants 64]
@@ -27,6 +28,7 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -202,6 +204,22 @@ async def stream_state(url: str) -> dict:
     }
 
 
+def import_floor(runs: int = 3) -> float:
+    """Median seconds for a fresh interpreter to import the status page's process and do nothing.
+
+    Every start pays this whatever the history holds: the floor for the start-up time.
+    """
+    code = (
+        "import forewarn.services.cli.main, forewarn.services.runtime, forewarn.services.statuspage.service"
+    )
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
 def start_page(env: dict[str, str], port: int, log: Path) -> dict:
     """`forewarn run statuspage`: seconds to /health 200 and RSS then; stopped with SIGTERM after."""
     began = time.perf_counter()
@@ -287,6 +305,9 @@ def main() -> None:
             warm = start_page(env, port, log)
             print(f"status page, warm (from its snapshot): ready in {warm['seconds']:.2f} s, "
                   f"RSS {warm['rss_mib']:.0f} MiB")  # fmt: skip
+            floor = import_floor()
+            ratios = f"warm start {warm['seconds'] / floor:.2f}x, cold {cold['seconds'] / floor:.2f}x"
+            print(f"floor, a fresh interpreter importing the page's modules: {floor:.2f} s ({ratios})")
             snapshot = create_db_engine(f"sqlite:///{db}")
             with snapshot.connect() as conn:
                 size = conn.exec_driver_sql("SELECT length(body) FROM status_snapshot").scalar()
