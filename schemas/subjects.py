@@ -84,10 +84,8 @@ def reminder_timer(window_id: str, lead_s: int, part: int, drift: int = 0) -> st
     return f"{TIMER_PREFIX}.{window_id}.remind.{lead_s}.{_part(part, drift)}"
 
 
-def reminder_timers(window_id: str, part: int | None = None, drift: int = 0) -> str:
-    """The reminder schedules of one part of a window's impact, or of all parts, for purging."""
-    if part:
-        return f"{TIMER_PREFIX}.{window_id}.remind.*.{_part(part, drift)}"
+def reminder_timers(window_id: str) -> str:
+    """Every reminder schedule of a window, for purging once it is cancelled."""
     return f"{TIMER_PREFIX}.{window_id}.remind.>"
 
 
