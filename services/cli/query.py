@@ -97,13 +97,8 @@ def show(
         hosts = hosts_of(session, window.id)
         found = resolve_hosts(session.connection(), hosts).tenants
         tenants = [
-            {
-                "id": t,
-                "name": found[t]["name"],
-                "resources": len(found[t]["resources"]),
-                "contacts": len(found[t]["contacts"]),
-            }
-            for t in sorted(found)
+            {"id": t.tenant_id, "name": t.name, "resources": t.resources, "contacts": t.contacts}
+            for t in sorted(found.values(), key=lambda t: t.tenant_id)
         ]
         timeline = [
             {

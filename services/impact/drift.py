@@ -19,11 +19,9 @@ from sqlmodel import Session
 from forewarn.schemas.base import WindowState, utcnow
 from forewarn.schemas.events import WindowView
 
-from ..db import in_chunks
-from ..inventory.models import Tenant
 from ..scheduler import queries
 from .models import ImpactTenant, ImpactWindow
-from .resolve import Resolution, add_contacts, resolve_hosts, tenant_entry
+from .resolve import EncodedTenant, Resolution, resolve_hosts, tenants_without_resources
 
 WINDOW = ImpactWindow.__table__
 TENANT = ImpactTenant.__table__
@@ -36,8 +34,8 @@ class Drift:
     window: WindowView
     drift: int
     found: Resolution
-    joined: list[dict]
-    left: list[dict]
+    joined: list[EncodedTenant]
+    left: list[EncodedTenant]
 
 
 def record(engine: Engine, window: WindowView, tenant_ids: set[str]) -> None:
@@ -94,7 +92,7 @@ def compare(engine: Engine, window_id: str) -> Drift | None:
             drift=told.drift + 1,
             found=found,
             joined=[found.tenants[t] for t in joined],
-            left=_as_last_known(conn, gone, impact=window.impact.value),
+            left=tenants_without_resources(conn, gone, impact=window.impact.value),
         )
 
 
@@ -132,20 +130,3 @@ def _replace_tenants(conn: Connection, window_id: str, tenant_ids: set[str]) -> 
     conn.execute(delete(TENANT).where(TENANT.c.window_id == window_id))
     if tenant_ids:
         conn.execute(insert(TENANT), [{"window_id": window_id, "tenant_id": t} for t in sorted(tenant_ids)])
-
-
-def _as_last_known(conn: Connection, tenant_ids: list[str], *, impact: str) -> list[dict]:
-    """Tenants that left, with their contacts, and no resources on the window's hosts.
-
-    A tenant gone from the inventory as well is still reported as having left,
-    under its id; with no contact left, nobody can be told.
-    """
-    tenants = {t: tenant_entry(t, t, "UTC", "en", impact) for t in tenant_ids}
-    for chunk in in_chunks(tenant_ids):
-        rows = conn.execute(
-            select(Tenant.id, Tenant.name, Tenant.timezone, Tenant.locale).where(Tenant.id.in_(chunk))
-        )
-        for tid, name, zone, locale in rows:
-            tenants[tid] = tenant_entry(tid, name, zone, locale, impact)
-    add_contacts(conn, tenants)
-    return [tenants[t] for t in tenant_ids]

@@ -80,9 +80,9 @@ def test_a_newcomer_joins_and_a_tenant_whose_servers_all_left_leaves(engine, boo
 
     found = drift.compare(engine, booked)
     assert found is not None and found.drift == 1
-    assert [t["tenant_id"] for t in found.joined] == [newcomer]
-    assert [t["tenant_id"] for t in found.left] == [leaver]
-    assert found.left[0]["contacts"] and found.left[0]["resources"] == []
+    assert [t.tenant_id for t in found.joined] == [newcomer]
+    assert [t.tenant_id for t in found.left] == [leaver]
+    assert found.left[0].contacts and found.left[0].resources == 0
 
     # What the notifier and reporter read holds the contract.
     [message] = encode_impact(
@@ -108,7 +108,7 @@ def test_a_newcomer_joins_and_a_tenant_whose_servers_all_left_leaves(engine, boo
     _move(engine, before[leaver][:1], "sto1-cmp-01")
     again = drift.compare(engine, booked)
     assert again is not None and again.drift == 2
-    assert [t["tenant_id"] for t in again.joined] == [leaver] and again.left == []
+    assert [t.tenant_id for t in again.joined] == [leaver] and again.left == []
 
 
 def test_a_tenant_gone_from_the_inventory_still_leaves(engine, booked) -> None:
@@ -117,7 +117,7 @@ def test_a_tenant_gone_from_the_inventory_still_leaves(engine, booked) -> None:
     with engine.begin() as conn:
         conn.execute(update(Resource).where(Resource.tenant == leaver).values(host="sto2-cmp-12"))
     found = drift.compare(engine, booked)
-    assert found is not None and [t["tenant_id"] for t in found.left] == [leaver]
+    assert found is not None and [t.tenant_id for t in found.left] == [leaver]
 
 
 def test_only_a_scheduled_window_whose_revision_was_told_drifts(engine, booked) -> None:
