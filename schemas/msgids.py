@@ -57,6 +57,11 @@ def notice(key: str) -> str:
     return f"notice.{key}"
 
 
+def reply(reply_id: str) -> str:
+    """A tenant's answer, keyed by what it says: the same answer sent twice is stored once."""
+    return f"reply.{reply_id}"
+
+
 def report(window_id: str) -> str:
     """The completion report of a window: one per window."""
     return f"report.{window_id}"

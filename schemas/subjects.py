@@ -10,8 +10,8 @@ stored on any subject of its stream). So:
 
 - MAINT_COMMANDS holds the operators' commands, the one thing the CLI writes;
 - MAINT holds what the services publish: lifecycle events, impact, notice
-  outcomes, reports, inventory changes and dead letters; it takes no message
-  schedules;
+  outcomes, tenants' replies, reports, inventory changes and dead letters; it
+  takes no message schedules;
 - MAINT_TIMERS holds the scheduler's timers, MAINT_REMINDERS the notifier's,
   MAINT_DRIFT the impact resolver's, so a timer can fire only onto its
   owner's subjects;
@@ -57,6 +57,10 @@ IMPACT = "maint.impact.>"
 NOTICE_DELIVERED = "maint.notice.delivered"
 NOTICE_FAILED = "maint.notice.failed"
 NOTICES = "maint.notice.>"
+
+# Tenants' answers to notices: the status page publishes those from signed links.
+REPLY_RECEIVED = "maint.reply.received"
+REPLIES = "maint.reply.>"
 
 # One completion report per window that ended: only the reporter publishes it.
 REPORT_PUBLISHED = "maint.report.published"
@@ -135,6 +139,7 @@ STREAM_SUBJECTS = {
         WINDOW_EVENTS,
         IMPACT,
         NOTICES,
+        REPLIES,
         REPORTS,
         INVENTORY,
         DEAD_LETTERS,

@@ -44,7 +44,7 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
         subjects.DRIFT_STREAM: ("impact-drift-due",),
     },
     "notifier": {subjects.STREAM: ("notifier",), subjects.REMINDER_STREAM: ("notifier-reminders",)},
-    "reporter": {subjects.STREAM: ("reporter",)},
+    "reporter": {subjects.STREAM: ("reporter", "reporter-replies")},
     "inventory": {subjects.STREAM: ("inventory-started", "inventory-completed", "inventory-cancelled")},
 }
 STREAMS = (*subjects.STREAM_SUBJECTS, subjects.VIEW_STREAM)
@@ -142,7 +142,11 @@ USERS = (
         subjects.REPORT_PUBLISHED,
         why="publishes completion notices' outcomes and reports",
     ),
-    User("statuspage", (*LOOK_UP, *READ_VIEW), why="reads the view of the stream; publishes nothing"),
+    User(
+        "statuspage",
+        (*LOOK_UP, *READ_VIEW, subjects.REPLY_RECEIVED),
+        why="reads the view of the stream; publishes tenants' answers from its forms",
+    ),
     _service(
         "inventory",
         *read(subjects.STREAM),

@@ -2,11 +2,12 @@
 
 The store first, so nothing new is written with the address; then the streams:
 - the inventory's contact rows are deleted;
-- the ledger's rows stay, counts and all, with a pseudonym in the address's place;
-- in MAINT and its view, every impact, notice outcome, report and dead letter
-  that holds the address is erased; a live window's impact and a report are
-  published again without it first (see bus/erase.py), and the notifier moves
-  the window's reminders onto the new copy.
+- the ledger's rows and the tenants' answers stay, counts and all, with a
+  pseudonym in the address's place;
+- in MAINT and its view, every impact, notice outcome, answer, report and dead
+  letter that holds the address is erased; a live window's impact, an answer
+  and a report are published again without it first (see bus/erase.py), and
+  the notifier moves the window's reminders onto the new copy.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Annotated
 import typer
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved, ReportPublished
+from forewarn.schemas.base import Payload
+from forewarn.schemas.events import ImpactResolved, ReplyReceived, ReportPublished
 
 from .common import EXIT_ENV, Abort, console, open_store, report
 from .render import dump
@@ -26,7 +28,13 @@ from .render import dump
 app = typer.Typer(help="The people tenants list as contacts.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 # What in MAINT can hold a contact's address; lifecycle events and commands hold none.
-HOLDERS = (subjects.IMPACT_RESOLVED, subjects.NOTICES, subjects.REPORTS, subjects.DEAD_LETTERS)
+HOLDERS = (
+    subjects.IMPACT_RESOLVED,
+    subjects.NOTICES,
+    subjects.REPLIES,
+    subjects.REPORTS,
+    subjects.DEAD_LETTERS,
+)
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Forgotten:
     # Windows not yet ended, with their current revisions: whose impact is still needed.
     live: dict[str, int] = field(default_factory=dict, repr=False)
     ledger_rows: int = 0
+    answers: int = 0
     erased: dict[str, int] = field(default_factory=dict)
     rewritten: dict[str, int] = field(default_factory=dict)
 
@@ -63,12 +72,12 @@ def _without_impact(address: str, live: dict[str, int]):
     return rewrite
 
 
-def _without_report(address: str, pseudonym: str):
+def _pseudonymised(model: type[Payload], address: str, pseudonym: str):
     from ..privacy import scrub
 
     def rewrite(data: bytes) -> bytes | None:
-        # The report is the record: it stays, the failures it lists under a pseudonym.
-        return scrub(ReportPublished.model_validate_json(data).model_dump_json(), address, pseudonym).encode()
+        # A report or an answer is the record: it stays, under a pseudonym.
+        return scrub(model.model_validate_json(data).model_dump_json(), address, pseudonym).encode()
 
     return rewrite
 
@@ -87,7 +96,8 @@ async def _forget_in_streams(found: Forgotten) -> None:
             HOLDERS,
             {
                 subjects.IMPACT_RESOLVED: _without_impact(found.address, found.live),
-                subjects.REPORTS: _without_report(found.address, found.pseudonym),
+                subjects.REPORTS: _pseudonymised(ReportPublished, found.address, found.pseudonym),
+                subjects.REPLIES: _pseudonymised(ReplyReceived, found.address, found.pseudonym),
             },
             tag=found.pseudonym.split("@")[0],
             timeout=settings.publish_timeout,
@@ -101,6 +111,7 @@ def forget_address(address: str, *, as_json: bool) -> Forgotten:
     from ..inventory.forget import forget_contact
     from ..mail import ledger
     from ..privacy import new_pseudonym
+    from ..reporter import answers
     from ..scheduler.queries import live_revisions
 
     found = Forgotten(address, new_pseudonym())
@@ -108,8 +119,9 @@ def forget_address(address: str, *, as_json: bool) -> Forgotten:
     with erasing(engine) as session:
         found.tenants = forget_contact(session, address)
         found.ledger_rows = ledger.forget(session, address, found.pseudonym)
+        found.answers = answers.forget(session, address, found.pseudonym)
         found.live = live_revisions(session)
-    vacuum_full(engine, ["tenant_contact", "notice"])
+    vacuum_full(engine, ["tenant_contact", "notice", "window_answer"])
     engine.dispose()
     from ..bus.erase import ViewBehind
 
@@ -132,6 +144,7 @@ def _show(results: list[Forgotten], *, as_json: bool) -> None:
         table = Table("Where", "What", "Count", header_style="bold", title=f"forgot {r.address}")
         table.add_row("inventory", "contact of " + (", ".join(r.tenants) or "no tenant"), str(len(r.tenants)))
         table.add_row("ledger", f"notices now under {r.pseudonym}", str(r.ledger_rows))
+        table.add_row("answers", f"answers now under {r.pseudonym}", str(r.answers))
         for subject, n in sorted(r.erased.items()):
             table.add_row("streams", f"erased on {subject}", str(n))
         for subject, n in sorted(r.rewritten.items()):

@@ -16,7 +16,7 @@ from forewarn.schemas.base import WindowState
 
 from ..text import plural
 from .common import Abort, console, open_store, report, safe
-from .render import dump, print_window, when, window_json
+from .render import dump, print_answers, print_window, when, window_json
 
 if TYPE_CHECKING:
     from ..inventory.models import HostHold
@@ -87,6 +87,7 @@ def show(
     from ..impact.resolve import resolve_hosts
     from ..inventory.models import HostHold
     from ..mail import ledger
+    from ..reporter.answers import acknowledgements
     from ..scheduler.models import Window, WindowEventRecord
     from ..scheduler.queries import hosts_of, view
 
@@ -115,6 +116,7 @@ def show(
         ]
         data = view(window, hosts).model_dump(mode="json")
         notices = ledger.counts(session, window.id)
+        acks = acknowledgements(session, window.id, [t["id"] for t in tenants])
         services = [
             _service_state(h)
             for h in session.scalars(select(HostHold).where(HostHold.window_id == window.id))
@@ -128,6 +130,7 @@ def show(
                 sites=window.sites,
                 timeline=timeline,
                 notices=notices,
+                answers=acks.as_json(),
                 compute_services=services,
             )
         )
@@ -142,6 +145,7 @@ def show(
             soft_wrap=True,
         )
     console.print("Notices  " + ", ".join(f"{n} {state}" for state, n in notices.items()))
+    print_answers(acks.as_json(), acks.line())
     for item in services:
         console.print(
             f"Compute service on {safe(item['host'])}: {item['state']} ({safe(item['reason'])})",

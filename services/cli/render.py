@@ -73,3 +73,42 @@ def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
 def dump(data: object) -> None:
     """JSON for scripts, on stdout, nothing else."""
     print(json.dumps(data, indent=2, default=str))
+
+
+def print_answers(answers: dict, line: str) -> None:
+    """Tenants' answers: the summary line, then who declined or proposed a time, and stale answers."""
+    from rich.table import Table
+
+    console.print(f"Answers  {safe(line)}", highlight=False, soft_wrap=True)
+    for key, title in (
+        ("declined", "Declined"),
+        ("proposed", "Asked for another time"),
+        ("stale", "Answers to an earlier plan"),
+    ):
+        if not answers[key]:
+            continue
+        table = Table(
+            "Tenant",
+            "Contact",
+            "Answer",
+            "Rev",
+            "Proposed (UTC)",
+            "Comment",
+            header_style="bold",
+            title=title,
+        )
+        for a in answers[key]:
+            proposed = a["proposed_start"][:16].replace("T", " ") if a["proposed_start"] else ""
+            table.add_row(
+                safe(a["tenant_id"]),
+                safe(a["contact"]),
+                a["answer"],
+                str(a["revision"]),
+                proposed,
+                safe(a["comment"]),
+            )
+        console.print(table)
+    if answers["no_answer"]:
+        console.print(
+            "No answer  " + ", ".join(safe(t) for t in answers["no_answer"]), highlight=False, soft_wrap=True
+        )

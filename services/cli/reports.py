@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..text import plural
 from .common import Abort, console, open_store, report, safe
-from .render import card, dump, when
+from .render import card, dump, print_answers, when
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -24,6 +24,7 @@ def report_window(
     """Print the completion report of a window that completed or was cancelled, with current counts."""
     from sqlmodel import Session
 
+    from ..reporter.answers import acknowledgements
     from ..reporter.build import NoReport, affected_tenants, build_report, failures
     from ..reporter.mail import overrun_text
 
@@ -34,10 +35,15 @@ def report_window(
             report(Abort(_why_none(session, window_id)), as_json=as_json)
         tenants = affected_tenants(session, window_id)
         refused = failures(session, window_id)
+        acks = acknowledgements(session, window_id, [t["tenant_id"] for t in tenants])
     if as_json:
         dump(
             result.model_dump(mode="json")
-            | {"tenants": tenants, "failures": [f.model_dump(mode="json") for f in refused]}
+            | {
+                "tenants": tenants,
+                "failures": [f.model_dump(mode="json") for f in refused],
+                "answers": acks.as_json(),
+            }
         )
         return
     w = result.window
@@ -61,6 +67,7 @@ def report_window(
             ("Notices", f"{n.sent} sent, {n.failed} failed, {n.pending} pending"),
         ]
     )
+    print_answers(acks.as_json(), acks.line())
     kinds = Table("Notice", "Sent", "Failed", "Pending", header_style="bold", title="Notices by kind")
     for kind, c in result.notices_by_kind.items():
         kinds.add_row(kind, str(c.sent), str(c.failed), str(c.pending))

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
+from ..answers import AnswerLinks
 from ..ical.invitation import Invitations, Organizer, location_of, method_for
 from ..privacy import contact_key
 
@@ -51,6 +52,8 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # 42 bytes are 56 characters of base64: with "=?utf-8?b?" and "?=", a 68-character
 # word, which fits on the first line beside "Subject: " (78 at most).
 _WORD_BYTES = 42
+# The notices that ask for an answer: those about a plan still ahead.
+ASKS_ANSWER = frozenset({"scheduled", "updated", "reminder", "joined"})
 # Ending a minute or two late is on time; say so only past this.
 OVERRUN_SHOWN = timedelta(minutes=5)
 
@@ -128,7 +131,9 @@ def span(start: datetime, end: datetime, zone: str, locale: str) -> dict[str, st
 class Composer:
     """Holds the Jinja environment and the phrase book; built once at start-up."""
 
-    def __init__(self, templates: Path, *, provider: str, mail_from: str) -> None:
+    def __init__(
+        self, templates: Path, *, provider: str, mail_from: str, answers: AnswerLinks | None = None
+    ) -> None:
         self.env = Environment(
             loader=FileSystemLoader(templates),
             autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
@@ -141,6 +146,7 @@ class Composer:
         self.mail_from = mail_from
         self.organizer = Organizer(provider, mail_from)
         self.invitations = Invitations(self.organizer)
+        self.answers = answers
 
     def message_id(self, notice: Notice) -> str:
         """Stable per notice and recipient, so a resend is recognisably the same mail."""
@@ -171,7 +177,10 @@ class Composer:
             "when": span(window.start, window.end, tenant.timezone, locale),
             "moved": None,
             "ran": None,
+            "answer": None,
         }
+        if self.answers and notice.kind in ASKS_ANSWER:
+            context["answer"] = self.answers.links(window, tenant.tenant_id, contact.email)
         if notice.kind == "completed":
             context["ran"] = ran(window, tenant.timezone, locale)
         if notice.previous_start and notice.previous_start != window.start:

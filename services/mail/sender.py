@@ -23,6 +23,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed, TenantImpact
 
+from ..answers import AnswerLinks
 from ..batches import Batches
 from ..bus.publish import Outgoing, publish
 from ..bus.retention import past_window
@@ -43,14 +44,20 @@ class NoticeSender:
     """Holds a composer, a mail pool and the ledger's writer threads; built once at start-up."""
 
     def __init__(
-        self, settings: MailSettings, engine: Engine, broker: NatsBroker, *, metrics: Metrics | None = None
+        self,
+        settings: MailSettings,
+        engine: Engine,
+        broker: NatsBroker,
+        *,
+        metrics: Metrics | None = None,
+        answers: AnswerLinks | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.engine = engine
         self.broker = broker
         self.composer = Composer(
-            settings.templates_dir, provider=settings.provider, mail_from=settings.mail_from
+            settings.templates_dir, provider=settings.provider, mail_from=settings.mail_from, answers=answers
         )
         self.mailer = Mailer(settings)
         # Compose just in time: a fan-out to thousands holds only this many mails in memory.

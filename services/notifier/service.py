@@ -56,7 +56,7 @@ class Notifier:
         self.settings = settings
         self.engine = engine
         self.broker = broker
-        self.sender = NoticeSender(settings, engine, broker, metrics=metrics)
+        self.sender = NoticeSender(settings, engine, broker, metrics=metrics, answers=settings.answer_links())
 
     def kind_for(self, cause: ImpactCause) -> NoticeKind | None:
         """The notice this service sends for a change, if any."""

@@ -8,11 +8,12 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from ..answers import AnswerSettings
 from ..durations import Duration
 from ..mail.settings import MailSettings
 
 
-class NotifierSettings(MailSettings):
+class NotifierSettings(MailSettings, AnswerSettings):
     """FOREWARN_* variables read by the notifier."""
 
     reminders: Annotated[list[Duration], NoDecode] = Field(

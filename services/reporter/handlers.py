@@ -7,18 +7,22 @@ from collections.abc import Callable
 from faststream.nats import NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved
+from forewarn.schemas.events import ImpactResolved, ReplyReceived
 
 from ..bus.stream import durable
 from .service import Reporter
 
 
 def reporter_router(get: Callable[[], Reporter], *, workers: int = 1) -> NatsRouter:
-    """Subscriber that reports on every window that ended."""
+    """Subscribers that report on every window that ended, and record tenants' answers."""
     router = NatsRouter()
 
     @router.subscriber(subjects.IMPACT_RESOLVED, **durable("reporter", subjects.STREAM, workers=workers))
     async def report_ended_windows(impact: ImpactResolved) -> None:
         await get().on_impact(impact)
+
+    @router.subscriber(subjects.REPLY_RECEIVED, **durable("reporter-replies", subjects.STREAM))
+    async def record_tenants_answers(reply: ReplyReceived) -> None:
+        await get().on_reply(reply)
 
     return router

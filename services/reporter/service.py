@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReportPublished
+from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReplyReceived, ReportPublished
 
 from ..bus.publish import Outgoing, publish
 from ..db import again_on_conflict, transaction
@@ -18,6 +18,8 @@ from ..logs import about
 from ..mail.mailer import Permanent
 from ..mail.sender import NoticeSender
 from ..ops import Metrics
+from ..scheduler import queries
+from . import answers
 from .build import affected_tenants, build_report, failures, note_drift, take_part
 from .mail import compose_report
 from .models import Report
@@ -130,6 +132,42 @@ class Reporter:
             reply = str(refused_for_good)
             log.error("report for %s refused by the mail server: %s", window_id, reply)
         await asyncio.to_thread(self._mailed, window_id, reply)
+
+    async def on_reply(self, reply: ReplyReceived) -> None:
+        """Record a tenant's answer; tell ops of a decline or a proposed time, once."""
+        with about(window_id=reply.window_id):
+            objection, title = await asyncio.to_thread(self._record, reply)
+            if not objection or not self.settings.ops_email:
+                return
+            message = answers.compose_objection(
+                reply,
+                title,
+                provider=self.settings.provider,
+                sender=self.settings.mail_from,
+                to=self.settings.ops_email,
+                stamp=utcnow(),
+            )
+            try:
+                await self.sender.mailer.send(message)
+            except Permanent as refused:
+                log.error("answer %s refused by the mail server: %s", reply.reply_id, refused)
+            await asyncio.to_thread(self._told, reply)
+
+    def _record(self, reply: ReplyReceived) -> tuple[bool, str]:
+        """Whether ops are still to be told of this answer, and the window's title."""
+
+        def once() -> tuple[bool, str]:
+            with transaction(self.engine) as session:
+                row = answers.record(session, reply)
+                window = queries.window_view(session, reply.window_id)
+                pending = row is not None and row.answer in answers.OBJECTIONS and row.ops_told_at is None
+                return pending, window.title if window else reply.window_id
+
+        return again_on_conflict(once)
+
+    def _told(self, reply: ReplyReceived) -> None:
+        with transaction(self.engine) as session:
+            answers.mark_told(session, reply, utcnow())
 
     async def close(self) -> None:
         await self.sender.close()

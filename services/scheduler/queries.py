@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from forewarn.schemas.base import Impact, WindowState
@@ -16,7 +16,7 @@ from forewarn.schemas.events import AffectedResource, Component, WindowView
 
 from ..db import in_chunks
 from ..inventory.models import Resource
-from .models import Window, WindowHost
+from .models import Window, WindowEventRecord, WindowHost
 
 
 def hosts_of(session: Session, window_id: str) -> list[str]:
@@ -98,3 +98,18 @@ def live_revisions(session: Session) -> dict[str, int]:
     return dict(
         session.execute(select(Window.id, Window.revision).where(Window.state.in_(live))).tuples().all()
     )
+
+
+# The events that change what tenants are asked to plan around (their times); a
+# start, a completion or a cancellation raises the revision without a new plan.
+PLAN_CHANGES = ("scheduled", "rescheduled", "extended")
+
+
+def plan_revision(session: Session, window_id: str) -> int:
+    """The revision of a window's current plan: the latest booking, move or extension; 0 if none."""
+    found = session.execute(
+        select(func.max(WindowEventRecord.revision)).where(
+            WindowEventRecord.window_id == window_id, WindowEventRecord.kind.in_(PLAN_CHANGES)
+        )
+    ).scalar()
+    return found or 0

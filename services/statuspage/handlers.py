@@ -15,8 +15,12 @@ from forewarn.schemas import subjects
 from ..bus.stream import stream
 
 # What the page reads of the view: everything else (notice outcomes above all) stays on the server.
-FOLLOWED = (subjects.WINDOW_EVENTS, subjects.IMPACT)
-_TITLES = {subjects.WINDOW_EVENTS: "StatusPageLifecycle", subjects.IMPACT: "StatusPageImpact"}
+FOLLOWED = (subjects.WINDOW_EVENTS, subjects.IMPACT, subjects.REPLIES)
+_TITLES = {
+    subjects.WINDOW_EVENTS: "StatusPageLifecycle",
+    subjects.IMPACT: "StatusPageImpact",
+    subjects.REPLIES: "StatusPageReplies",
+}
 
 
 def document_status_page(broker: NatsBroker) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -15,9 +16,12 @@ from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine
 
-from forewarn.schemas import subjects
+from forewarn.schemas import msgids, subjects
+from forewarn.schemas.events import ReplyReceived
 
 from ..bus import jetstream
+from ..bus.publish import Outgoing, publish
+from ..bus.retention import past_window
 from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
 from ..ops import HttpServer, Metrics
@@ -50,6 +54,7 @@ class StatusPage:
         self._follower: JetStreamContext.PushSubscription | None = None
         self.broadcast = Broadcast()
         self.organizer = Organizer(settings.provider, settings.mail_from)
+        self.answers = settings.answer_links()
         self.templates = Environment(
             loader=FileSystemLoader(settings.templates_dir / "status"), autoescape=True, trim_blocks=True
         )
@@ -178,6 +183,17 @@ class StatusPage:
                 await self.save_snapshot()
             except Exception:  # the next start reads a little more of the stream, nothing worse
                 log.exception("status page could not store its snapshot at shutdown")
+
+    async def publish_reply(self, reply: ReplyReceived, *, until: datetime) -> None:
+        """Publish a tenant's answer from the page's form; kept as long as its window's impact."""
+        out = Outgoing(
+            subjects.REPLY_RECEIVED,
+            msgids.reply(reply.reply_id),
+            reply.model_dump_json().encode(),
+            ttl=past_window(until, self.settings.retention),
+        )
+        await publish(self.broker, out, timeout=self.settings.publish_timeout)
+        log.info("window %s: tenant %s answered %s", reply.window_id, reply.tenant_id, reply.answer)
 
     def render(self, template: str, **context: Any) -> str:
         return self.templates.get_template(template).render(page=self, **context)

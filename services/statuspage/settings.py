@@ -9,20 +9,16 @@ from pydantic import Field
 
 from forewarn import templates
 
+from ..answers import AnswerSettings
 from ..config import CommonSettings
 from ..durations import Duration
 
 
-class StatusSettings(CommonSettings):
+class StatusSettings(CommonSettings, AnswerSettings):
     """FOREWARN_* variables read by the status page (and by `forewarn tenant token` for its URLs)."""
 
     status_host: str = Field(default="127.0.0.1", description="Address the status page listens on.")
     status_port: int = Field(default=8080, ge=0, le=65535, description="0 picks a free port.")
-    status_url: str | None = Field(
-        default=None,
-        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
-        description="The page's public address, for links in feeds and tenant URLs. Unset: http://HOST:PORT.",
-    )
     status_name: str = Field(default="Cloud status", max_length=80, description="The page's title.")
     status_recent_days: int = Field(
         default=7, ge=1, le=90, description="Ended windows stay on the page this many days."

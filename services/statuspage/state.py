@@ -26,14 +26,21 @@ from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.catalog import WINDOW_EVENTS
 from forewarn.schemas.events import (
     ImpactResolved,
+    ReplyReceived,
     TenantImpact,
     WindowEvent,
+    WindowExtended,
+    WindowRescheduled,
+    WindowScheduled,
     WindowView,
 )
 
 from .words import describe
 
 log = logging.getLogger("forewarn.statuspage")
+
+# The events that give tenants a new plan to answer.
+PLAN_CHANGES = (WindowScheduled, WindowRescheduled, WindowExtended)
 
 # Statuspage's component statuses, mildest first; while windows overlap the worst one shows.
 OPERATIONAL = "operational"
@@ -114,6 +121,8 @@ class PublicWindow:
     created_at: datetime
     updated_at: datetime
     updates: list[Update] = field(default_factory=list)
+    # The revision of its latest booking, move or extension: answers to an earlier one are stale.
+    plan_revision: int = 0
 
     @property
     def status(self) -> str:
@@ -129,10 +138,12 @@ class PublicWindow:
 
 @dataclass
 class TenantWindows:
-    """What one tenant loses in each window, from the latest impact resolution."""
+    """What one tenant loses in each window, from the latest impact resolution, and its latest answers."""
 
     name: str
     windows: dict[str, TenantImpact] = field(default_factory=dict)
+    # The tenant's latest answer to each window, without the contact who gave it.
+    answers: dict[str, ReplyReceived] = field(default_factory=dict)
 
 
 @dataclass
@@ -217,6 +228,8 @@ class StatusView:
             if subject == subjects.IMPACT_RESOLVED:
                 impact = ImpactResolved.model_validate_json(data)
                 return impact.window.id if self._on_impact(impact) else None
+            if subject == subjects.REPLY_RECEIVED:
+                self._on_reply(ReplyReceived.model_validate_json(data))
         except ValidationError as exc:
             self.skipped += 1
             first = exc.errors(include_url=False)[0]
@@ -258,6 +271,8 @@ class StatusView:
             public.started_at, public.ended_at = view.started_at, view.ended_at
             public.updated_at = at
         self.views[view.id] = view
+        if isinstance(event, PLAN_CHANGES):
+            public.plan_revision = view.revision
         for key in public.components:
             self.components.setdefault(key, ComponentState(key, created_at=at))
             if self.components[key].created_at is None:
@@ -289,6 +304,7 @@ class StatusView:
                 self.impact_revision.pop(window.id, None)
                 for tenant in self.tenants.values():
                     tenant.windows.pop(window.id, None)
+                    tenant.answers.pop(window.id, None)
         for tenant_id in [t for t, entry in self.tenants.items() if not entry.windows]:
             del self.tenants[tenant_id]
 
@@ -330,6 +346,15 @@ class StatusView:
             if (gone := self.tenants.get(tenant.tenant_id)) is not None:
                 gone.windows.pop(window_id, None)
         return True
+
+    def _on_reply(self, reply: ReplyReceived) -> None:
+        """Keep a tenant's latest answer to a window it is told of; who answered stays off the page."""
+        tenant = self.tenants.get(reply.tenant_id)
+        if tenant is None or reply.window_id not in self.windows:
+            return
+        before = tenant.answers.get(reply.window_id)
+        if before is None or before.occurred_at <= reply.occurred_at:
+            tenant.answers[reply.window_id] = reply.model_copy(update={"contact": ""})
 
     # Queries ------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from forewarn import schemas
 from forewarn.schemas.base import utcnow
 
 from ..ical.invitation import Organizer
+from .answering import AnsweringPage, answer_routes
 from .api import StatusApi
 from .asyncapi import operations
 from .feeds import atom, public_calendar, tenant_calendar, tenant_windows
@@ -35,7 +36,7 @@ from .state import StatusView
 from .tokens import tenant_for, tenant_links
 
 
-class Page(Protocol):
+class Page(AnsweringPage, Protocol):
     """What the routes need of the running status page (service.StatusPage is one)."""
 
     settings: StatusSettings
@@ -58,7 +59,7 @@ SECURITY_HEADERS = [
     (
         b"content-security-policy",
         b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -155,7 +156,16 @@ def build_app(page: Page) -> ASGIApp:
         )
         token = request.path_params["token"]
         webcal = tenant_links(page.url, token)["webcal"]
-        return html("tenant.html.j2", headers=PRIVATE, tenant=tenant, rows=rows, token=token, webcal=webcal)
+        entry = page.view.tenants.get(tenant.id)
+        return html(
+            "tenant.html.j2",
+            headers=PRIVATE,
+            tenant=tenant,
+            rows=rows,
+            answers=entry.answers if entry else {},
+            token=token,
+            webcal=webcal,
+        )
 
     async def tenant_ics(request: Request) -> Response:
         tenant = await tenant_of(request)
@@ -198,6 +208,7 @@ def build_app(page: Page) -> ASGIApp:
         Route("/calendar.ics", calendar),
         Route("/t/{token}", tenant_page),
         Route("/t/{token}/calendar.ics", tenant_ics),
+        *answer_routes(page),
         Route("/health", health),
         Route("/docs/asyncapi", asyncapi_page),
         Route("/docs/asyncapi.json", asyncapi_json),

@@ -26,6 +26,26 @@ from .smtp import Inbox, free_port
 
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
 
+CHROMIUM = Path(os.environ.get("FOREWARN_TEST_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: the browser test needs Debian's chromium package "
+            "(`make browser`, or `apt-get install chromium`), or FOREWARN_TEST_CHROMIUM pointing at one."
+        )
+    return CHROMIUM
+
 
 @dataclass
 class Result:

@@ -18,7 +18,8 @@ class Inbox:
         return "250 OK"
 
     def of_kind(self, label: str) -> list:
-        return [m for m in self.messages if m["Subject"].startswith(f"[{label}")]
+        # A subject that fits on the line after "Subject:" is folded there whole, space and all.
+        return [m for m in self.messages if m["Subject"].lstrip().startswith(f"[{label}")]
 
 
 class Moody(Inbox):

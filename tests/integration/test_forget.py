@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, select, text
 from sqlmodel import Session
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved, ReminderDue
+from forewarn.schemas.events import Answer, ImpactResolved, ReminderDue, ReplyReceived
 from forewarn.services.inventory.models import Resource, TenantContact
 from forewarn.services.statuspage.tokens import issue
 
@@ -41,6 +41,10 @@ class Refusing(Inbox):
 def _tenant_on(engine, host: str) -> str:
     with Session(engine) as session:
         return session.exec(select(Resource.tenant).where(Resource.host == host).limit(1)).one()[0]
+
+
+async def _acknowledged(window_id: str, tenant: str) -> bool:
+    return tenant in (await cli_json("show", window_id))["answers"]["acknowledged"]
 
 
 def _everything_in(engine) -> str:
@@ -96,6 +100,13 @@ async def test_a_forgotten_contact_is_nowhere_after_a_window_s_whole_life(
         await eventually(lambda: stream_messages(js, timers, subjects.REMINDER_STREAM))
         before = await stream_messages(js, subjects.NOTICE_FAILED)
         assert before and all(address in json.loads(m.data)["reason"] for m in before)
+        # The person had acknowledged the live window, as the status page's form records it.
+        answer = ReplyReceived(
+            reply_id="forgetme0001", window_id=live["id"], revision=1, tenant_id=tenant, contact=address,
+            answer=Answer.ACCEPTED, via="link",
+        )  # fmt: skip
+        await js.publish(subjects.REPLY_RECEIVED, answer.model_dump_json().encode())
+        await eventually(lambda: _acknowledged(live["id"], tenant))
         delivered = len(inbox.messages)
 
         forgotten = await cli_json("contact", "forget", address.upper())
@@ -103,7 +114,12 @@ async def test_a_forgotten_contact_is_nowhere_after_a_window_s_whole_life(
         assert done["tenants"] == [tenant] and done["ledger_rows"] >= 3
         assert done["erased"][subjects.NOTICE_FAILED] == len(before)
         assert done["erased"][subjects.IMPACT_RESOLVED] >= 4  # each of both windows' changes
-        assert done["rewritten"] == {subjects.IMPACT_RESOLVED: 1, subjects.REPORT_PUBLISHED: 1}
+        assert done["answers"] == 1 and done["erased"][subjects.REPLY_RECEIVED] == 1
+        assert done["rewritten"] == {
+            subjects.IMPACT_RESOLVED: 1,
+            subjects.REPORT_PUBLISHED: 1,
+            subjects.REPLY_RECEIVED: 1,
+        }
 
         # The live window's reminders move onto its new impact message, which names the others still.
         async def moved() -> bool:

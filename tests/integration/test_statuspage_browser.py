@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from .conftest import cli_json, running
+from .conftest import FLAGS, cli_json, running
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = Path(os.environ.get("FOREWARN_TEST_CHROMIUM", "/usr/bin/chromium"))
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: the browser test needs Debian's chromium package "
-            "(`make browser`, or `apt-get install chromium`), or FOREWARN_TEST_CHROMIUM pointing at one."
-        )
-    return CHROMIUM
 
 
 @pytest.fixture

@@ -1,0 +1,144 @@
+"""Answer pages: a notice's signed link opens a confirmation, and only its form records the answer.
+
+A GET shows the window and the form and records nothing, so a mail scanner
+that opens every link in a mail answers nothing. The POST publishes
+ReplyReceived; its id is derived from what it says, so a form sent twice is
+recorded once. A forged, altered or expired token gets the same 404 as any
+unknown address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import Answer, ReplyReceived
+
+from ..answers import AnswerLinks, AnswerToken
+from ..inventory.models import Tenant
+from .state import PublicWindow, StatusView
+
+# A form is a choice, a time and a comment: anything larger is not ours.
+MAX_FORM = 16 * 1024
+CHOICES = {"accepted": Answer.ACCEPTED, "proposed": Answer.PROPOSED}
+
+
+class AnsweringPage(Protocol):
+    """What the answer routes need of the running status page."""
+
+    engine: Engine
+    view: StatusView
+    answers: AnswerLinks | None
+
+    def render(self, template: str, **context: Any) -> str: ...
+
+    async def publish_reply(self, reply: ReplyReceived, *, until: datetime) -> None: ...
+
+
+class FormError(ValueError):
+    """The form cannot be recorded: the message says which field, and why."""
+
+
+def reply_for(found: AnswerToken, form: dict[str, list[str]], zone: str, *, now: datetime) -> ReplyReceived:
+    """The ReplyReceived a posted form says, or FormError."""
+    choice = CHOICES.get(_one(form, "answer"))
+    if choice is None:
+        raise FormError("answer: choose Acknowledge or Ask for another time")
+    proposed = None
+    if choice is Answer.PROPOSED:
+        text = _one(form, "preferred")
+        try:
+            proposed = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+        except ValueError:
+            raise FormError("preferred: give the time you would like, such as 2026-12-01T22:00") from None
+    comment = _one(form, "comment").replace("\r\n", "\n").strip()
+    said = [found.window_id, found.revision, found.tenant_id, found.contact]
+    said += [choice.value, proposed.isoformat() if proposed else "", comment]
+    try:
+        return ReplyReceived(
+            reply_id=hashlib.sha256(json.dumps(said).encode()).hexdigest()[:32],
+            window_id=found.window_id,
+            revision=found.revision,
+            tenant_id=found.tenant_id,
+            contact=found.contact,
+            answer=choice,
+            proposed_start=proposed,
+            comment=comment,
+            via="link",
+            occurred_at=now,
+        )
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise FormError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+
+def _one(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+def answer_routes(page: AnsweringPage) -> list[Route]:
+    """GET and POST /answer/{token}."""
+
+    async def opened(request: Request) -> tuple[AnswerToken, PublicWindow, Tenant]:
+        found = page.answers.read(request.path_params["token"], utcnow()) if page.answers else None
+        window = page.view.windows.get(found.window_id) if found else None
+        if found is None or window is None or not window.state.live:
+            raise HTTPException(404)
+        tenant = await asyncio.to_thread(_tenant, page.engine, found.tenant_id)
+        if tenant is None:
+            raise HTTPException(404)
+        return found, window, tenant
+
+    def form(
+        found: AnswerToken, window: PublicWindow, tenant: Tenant, code: int = 200, **context: Any
+    ) -> Response:
+        body = page.render(
+            "answer.html.j2",
+            window=window,
+            tenant=tenant,
+            stale=found.revision < window.plan_revision,
+            **context,
+        )
+        return HTMLResponse(body, status_code=code, headers={"cache-control": "private, no-store"})
+
+    async def ask(request: Request) -> Response:
+        found, window, tenant = await opened(request)
+        return form(found, window, tenant, propose="propose" in request.query_params, error=None)
+
+    async def answer(request: Request) -> Response:
+        found, window, tenant = await opened(request)
+        body = await request.body()
+        try:
+            if len(body) > MAX_FORM:
+                raise FormError("the form is larger than any answer")
+            fields = parse_qs(body.decode("utf-8", errors="strict"), max_num_fields=8)
+            reply = reply_for(found, fields, tenant.timezone, now=utcnow())
+        except (FormError, UnicodeDecodeError, ValueError) as exc:
+            return form(found, window, tenant, 400, propose=True, error=str(exc))
+        await page.publish_reply(reply, until=found.expires)
+        return form(found, window, tenant, answered=reply, propose=False, error=None)
+
+    return [
+        Route("/answer/{token}", ask, methods=["GET"]),
+        Route("/answer/{token}", answer, methods=["POST"]),
+    ]
+
+
+def _tenant(engine: Engine, tenant_id: str) -> Tenant | None:
+    with Session(engine) as session:
+        return session.get(Tenant, tenant_id)

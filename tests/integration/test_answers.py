@@ -1,0 +1,165 @@
+"""Tenants answer from their notices: a signed link, a confirmation page, and only its form records.
+
+Real parts throughout: the notifier mails a real SMTP server, the link comes
+from the delivered mail, Chromium opens it and posts the form, and the answer
+travels over JetStream to the reporter's store, `forewarn show` and the
+tenant's own page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.async_api import async_playwright, expect
+from sqlmodel import Session
+
+from forewarn.services.answers import AnswerLinks
+from forewarn.services.inventory.models import Tenant
+from tests.factories import make_window
+
+from .conftest import FLAGS, cli_json, eventually, running, stream_messages
+from .smtp import Inbox, free_port
+from .web import get
+
+pytestmark = pytest.mark.integration
+
+SECRET = "a-test-secret-that-is-long-enough-0123456789"
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/answer/[A-Za-z0-9_.\-]+(?:\?propose=1)?")
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'forewarn.db'}"
+
+
+def _post(url: str, fields: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=urlencode(fields).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+async def _answers(window_id: str) -> dict:
+    return (await cli_json("show", window_id))["answers"]
+
+
+async def test_a_tenant_acknowledges_and_asks_for_another_time_from_its_notice(
+    chromium, env, js, smtp, monkeypatch, tmp_path
+) -> None:
+    inbox = smtp(Inbox())
+    port = free_port()
+    page_url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("FOREWARN_STATUS_PORT", str(port))
+    monkeypatch.setenv("FOREWARN_STATUS_URL", page_url)
+    monkeypatch.setenv("FOREWARN_ANSWER_SECRET", SECRET)
+    monkeypatch.setenv("FOREWARN_OPS_EMAIL", "ops@cloud.example.net")
+    monkeypatch.setenv("FOREWARN_REMINDERS", "")
+    services = ("scheduler", "impact", "notifier", "reporter", "statuspage")
+    async with running(*services), async_playwright() as pw:
+        booked = await cli_json(
+            "book", "--title", "Kernel update", "--impact", "outage", "--start", "+2d",
+            "--duration", "2h", "--hosts", "sto1-gpu-a2-01",
+        )  # fmt: skip
+        window_id = booked["id"]
+        [mail, *_] = await eventually(lambda: inbox.of_kind("Maintenance scheduled"))
+        text = mail.get_body(("plain",)).get_content()
+        acknowledge, propose = LINK.findall(text)
+        assert propose == acknowledge + "?propose=1"
+        assert f'href="{acknowledge}"' in mail.get_body(("html",)).get_content()
+        tenant_id = text.split(f"{window_id} / ")[1].split()[0]
+
+        # What a mail scanner does, opening every link, records nothing.
+        for url in (acknowledge, propose):
+            opened = await get(url)
+            assert opened.status == 200 and "Nothing is recorded until you press a button" in opened.text
+        assert await stream_messages(js, "maint.reply.>") == []
+
+        # A token altered, signed with another key or expired is any unknown address.
+        token = acknowledge.rsplit("/", 1)[1]
+        past = make_window(id=window_id, end=datetime.now(UTC) - timedelta(minutes=1))
+        contact = mail["To"].addresses[0].addr_spec
+        for wrong in (
+            token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+            AnswerLinks("another-secret-another-secret-another", page_url).token(
+                booked_view(booked), tenant_id, contact
+            ),
+            AnswerLinks(SECRET, page_url).token(past, tenant_id, contact),
+        ):
+            assert (await get(f"{page_url}/answer/{wrong}")).status == 404
+            assert await asyncio.to_thread(_post, f"{page_url}/answer/{wrong}", {"answer": "accepted"}) == 404
+
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=FLAGS)
+        tab = await browser.new_page()
+        await tab.goto(acknowledge)
+        await tab.get_by_role("button", name="Acknowledge").click()
+        await expect(tab.locator(".answered")).to_contain_text("acknowledgement is recorded")
+        answers = await eventually(lambda: _acknowledged(window_id, tenant_id))
+        assert answers["tenants"] >= 1 and tenant_id not in answers["no_answer"]
+
+        # The same form sent again is the same answer: stored once.
+        assert await asyncio.to_thread(_post, acknowledge, {"answer": "accepted"}) == 200
+        replies = await stream_messages(js, "maint.reply.>")
+        assert len(replies) == 1
+
+        # A bad time is refused with the field and the reason, and nothing recorded.
+        assert await asyncio.to_thread(_post, acknowledge, {"answer": "proposed", "preferred": "soon"}) == 400
+
+        await tab.goto(propose)
+        await tab.fill("#preferred", "2026-12-24T22:00")
+        await tab.fill("#comment", "Our <b>release</b> runs that night.")
+        await tab.get_by_role("button", name="Ask for this time").click()
+        await expect(tab.locator(".answered")).to_contain_text("request for another time is recorded")
+        await browser.close()
+
+        answers = await eventually(lambda: _proposed(window_id))
+        [asked] = answers["proposed"]
+        with Session(env) as session:
+            zone = ZoneInfo(session.get(Tenant, tenant_id).timezone)
+        wanted = datetime(2026, 12, 24, 22, 0, tzinfo=zone).astimezone(UTC)
+        assert datetime.fromisoformat(asked["proposed_start"]) == wanted
+        assert asked["comment"] == "Our <b>release</b> runs that night." and asked["via"] == "link"
+        assert asked["contact"] == contact and asked["tenant_id"] == tenant_id
+
+        # Ops are told, once.
+        [told] = await eventually(lambda: inbox.of_kind("Answer"))
+        assert window_id in told["Subject"] and "asks for another time" in told["Subject"]
+        assert "Our <b>release</b> runs that night." in told.get_body(("plain",)).get_content()
+
+        # The tenant's own page shows its answer, escaped.
+        link = (await cli_json("tenant", "token", tenant_id))["page"]
+        mine = await get(link)
+        assert 'data-answer="proposed"' in mine.text and "&lt;b&gt;release&lt;/b&gt;" in mine.text
+
+        # A new plan makes the answer stale: it no longer counts for the window as it now stands.
+        await cli_json("reschedule", window_id, "--start", "+3d", "--duration", "2h")
+        answers = await eventually(lambda: _stale(window_id))
+        assert answers["proposed"] == [] and tenant_id in answers["no_answer"]
+    assert len(inbox.of_kind("Answer")) == 1
+
+
+def booked_view(booked: dict):
+    return make_window(id=booked["id"], end=datetime.fromisoformat(booked["end"]))
+
+
+async def _acknowledged(window_id: str, tenant_id: str) -> dict | None:
+    answers = await _answers(window_id)
+    return answers if tenant_id in answers["acknowledged"] else None
+
+
+async def _proposed(window_id: str) -> dict | None:
+    answers = await _answers(window_id)
+    return answers if answers["proposed"] else None
+
+
+async def _stale(window_id: str) -> dict | None:
+    answers = await _answers(window_id)
+    return answers if answers["stale"] else None
