@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser openstack test lint demo demo-openstack schemas bench clean
+.PHONY: install browser mailserver openstack test lint demo demo-openstack schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ browser:
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; } \
 		|| echo "warning: could not install chromium; the status page's browser test will fail" >&2
 
+# The replies tests read a real mailbox: Debian's Dovecot, started by the tests
+# on a free port with a throw-away config (tests/integration/imap.py). If this
+# fails, those tests fail and say why.
+mailserver:
+	@command -v dovecot >/dev/null || $(SUDO) apt-get install -y --no-install-recommends dovecot-imapd \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends dovecot-imapd; } \
+		|| echo "warning: could not install dovecot; the replies tests will fail" >&2
+
 # The OpenStack tests run a small real cloud from Debian's packages (Keystone,
 # Placement, Glance, Nova with the fake driver): tests/openstack/cloud.sh. If
 # this fails, those tests fail and say why.
@@ -37,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint browser openstack
+test: $(STAMP) lint browser mailserver openstack
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 

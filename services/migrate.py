@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 BASELINE = "0001"
 # The newest revision in migrations/versions. A unit test checks it against
 # Alembic's own answer, so a new migration cannot forget to move it.
-HEAD = "0005"
+HEAD = "0006"
 # Any fixed number: the PostgreSQL advisory lock that one upgrade at a time holds.
 _PG_LOCK = 0x666F7265  # "fore"
 
@@ -129,6 +129,7 @@ def metadata() -> MetaData:
     from .impact import models as _impact  # noqa: F401
     from .inventory import models as _inventory  # noqa: F401
     from .mail import models as _mail  # noqa: F401
+    from .replies import models as _replies  # noqa: F401
     from .reporter import models as _reporter  # noqa: F401
     from .scheduler import models as _scheduler  # noqa: F401
     from .statuspage import models as _statuspage  # noqa: F401

@@ -86,7 +86,9 @@ class Stack:
             from .inventory.handlers import inventory_router
 
             return inventory_router(get)
-        return NatsRouter()  # the status page follows the view itself (StatusPage.follow)
+        # The status page follows the view itself (StatusPage.follow); the replies reader
+        # reads a mailbox and only publishes.
+        return NatsRouter()
 
     def _build(self, name: str) -> Any:
         """A service's resources, with its own settings class."""
@@ -111,6 +113,11 @@ class Stack:
             from .statuspage.settings import StatusSettings
 
             return StatusPage(StatusSettings(), self.engine, broker, self.metrics)
+        if name == "replies":
+            from .replies.service import RepliesReader
+            from .replies.settings import RepliesSettings
+
+            return RepliesReader(RepliesSettings(), self.engine, broker, self.metrics)
         if name == "inventory":
             from .inventory.service import InventoryService
             from .inventory.settings import InventorySettings

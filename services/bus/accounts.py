@@ -155,6 +155,11 @@ USERS = (
         subjects.dead_letter("inventory-*"),
         why="publishes InventoryChanged from the clouds' notifications and syncs",
     ),
+    _service(
+        "replies",
+        subjects.REPLY_RECEIVED,
+        why="publishes the answers calendars send to the organizer's mailbox",
+    ),
     User(
         "cli",
         (*LOOK_UP, *READ_VIEW, subjects.COMMANDS),

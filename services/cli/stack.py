@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..names import SERVICES, openstack_configured
+from ..names import SERVICES, mailbox_configured, openstack_configured
 from .common import EXIT_ENV, console, err
 
 if TYPE_CHECKING:
@@ -62,8 +62,9 @@ def up(log_level: LogLevel = None) -> None:
             nats.stop()
         raise
     try:
-        # The inventory follows an OpenStack cloud: only when one is named.
-        _serve([s for s in SERVICES if s != "inventory" or openstack_configured()], ready=_announce)
+        # The inventory follows an OpenStack cloud, and the replies reader a mailbox: only when named.
+        optional = {"inventory": openstack_configured(), "replies": mailbox_configured()}
+        _serve([s for s in SERVICES if optional.get(s, True)], ready=_announce)
     finally:
         if inbox:
             inbox.stop()

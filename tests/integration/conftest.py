@@ -161,3 +161,16 @@ def smtp(monkeypatch):
     yield start
     for controller in controllers:
         controller.stop()
+
+
+@pytest.fixture
+def dovecot():
+    """A real IMAP server (Dovecot) with the organizer's mailbox, and its address in the environment."""
+    from .imap import start_dovecot
+
+    try:
+        server = start_dovecot("maintenance@cloud.example.net", "imap-test-password")
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

@@ -18,6 +18,7 @@ from forewarn.services.config import CommonSettings
 from forewarn.services.impact.settings import ImpactSettings
 from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.notifier.settings import NotifierSettings
+from forewarn.services.replies.settings import RepliesSettings
 from forewarn.services.reporter.settings import ReporterSettings
 from forewarn.services.runtime import SERVICES
 from forewarn.services.scheduler.settings import SchedulerSettings
@@ -35,6 +36,7 @@ SETTINGS = {
     "reporter": ReporterSettings,
     "statuspage": StatusSettings,
     "inventory": InventorySettings,
+    "replies": RepliesSettings,
 }
 OURS = {name: spec for name, spec in ALL.items() if spec.get("entrypoint") == [FOREWARN]}
 

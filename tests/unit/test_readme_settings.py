@@ -10,6 +10,7 @@ from forewarn.services.impact.settings import ImpactSettings
 from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.mail.settings import MailSettings
 from forewarn.services.notifier.settings import NotifierSettings
+from forewarn.services.replies.settings import RepliesSettings
 from forewarn.services.reporter.settings import ReporterSettings
 from forewarn.services.scheduler.settings import SchedulerSettings
 from forewarn.services.statuspage.settings import StatusSettings
@@ -23,6 +24,7 @@ SETTINGS = (
     MailSettings,
     NotifierSettings,
     ReporterSettings,
+    RepliesSettings,
     StatusSettings,
 )
 

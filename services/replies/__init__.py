@@ -1,0 +1,1 @@
+"""Tenants answering from their calendars: iMIP replies read from the organizer's mailbox."""

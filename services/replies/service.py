@@ -1,0 +1,180 @@
+"""The replies reader: calendars' answers from the organizer's mailbox, published as ReplyReceived.
+
+For each message past its cursor, oldest first: publish the answers it holds
+(their ids derived from the message and the answer, so a message read twice is
+published once), move it to FOREWARN_IMAP_ANSWERED_FOLDER, then advance the
+cursor. A crash anywhere repeats at most the last message, harmlessly. A
+message that answers none of our invitations stays where it is, counted and
+logged. Between passes the reader waits in IMAP IDLE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import datetime
+
+import stamina
+from faststream.nats import NatsBroker
+from imapclient.exceptions import IMAPClientError
+from prometheus_client import Counter
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from forewarn.schemas import msgids, subjects
+from forewarn.schemas.events import ReplyReceived
+
+from ..bus.publish import Outgoing, publish
+from ..bus.retention import past_window
+from ..config import StartupError
+from ..db import again_on_conflict, transaction
+from ..ops import Metrics
+from .mailbox import Mailbox
+from .match import reply_for
+from .models import MailboxCursor
+from .parse import read_answers
+from .settings import RepliesSettings
+
+log = logging.getLogger("forewarn.replies")
+# What a mailbox that went away raises: the reader waits and connects again.
+_GONE = (OSError, IMAPClientError)
+# IDLE in slices this long, so that stopping never waits on the server.
+_SLICE = 2.0
+
+
+class RepliesReader:
+    """Holds the mailbox connection and the store; reads until closed."""
+
+    def __init__(
+        self, settings: RepliesSettings, engine: Engine, broker: NatsBroker, metrics: Metrics
+    ) -> None:
+        if not settings.imap_host:
+            raise StartupError(
+                "FOREWARN_IMAP_HOST is unset: set it (and FOREWARN_IMAP_USERNAME and PASSWORD)"
+            )
+        self.settings = settings
+        self.engine = engine
+        self.broker = broker
+        self.mailbox = Mailbox(settings)
+        self.messages = Counter(
+            "forewarn_replies_messages",
+            "Messages read from the organizer's mailbox: answers, or other mail left where it is",
+            ["outcome"],
+            registry=metrics.registry,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        self._stopping.set()
+        if self._task:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        await asyncio.to_thread(self.mailbox.close)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            await self._pass()
+
+    @stamina.retry(on=_GONE, attempts=None, timeout=None, wait_initial=1.0, wait_max=60.0)
+    async def _pass(self) -> None:
+        """Read everything new, then wait for more; a lost connection is opened again."""
+        try:
+            while await self.read_new():
+                pass
+            await self._wait()
+        except _GONE as exc:
+            log.warning(
+                "mailbox %s on %s: %s; connecting again",
+                self.settings.imap_mailbox,
+                self.settings.imap_host,
+                exc,
+            )
+            await asyncio.to_thread(self.mailbox.close)
+            raise
+
+    async def _wait(self) -> None:
+        left = self.settings.imap_idle.total_seconds()
+        while left > 0 and not self._stopping.is_set():
+            if await asyncio.to_thread(self.mailbox.wait, min(left, _SLICE)):
+                return
+            left -= _SLICE
+
+    async def read_new(self) -> int:
+        """Read one batch past the cursor; how many messages it held."""
+        mailbox = self.settings.imap_mailbox
+        validity, last = await asyncio.to_thread(self._cursor)
+        unread = await asyncio.to_thread(self.mailbox.unread, validity, last)
+        if unread.uid_validity != validity:
+            log.info(
+                "mailbox %s was renumbered (UIDVALIDITY %s): reading it again", mailbox, unread.uid_validity
+            )
+            await asyncio.to_thread(self._advance, unread.uid_validity, 0)
+        for uid, raw in unread.messages:
+            await self.take(uid, raw)
+            await asyncio.to_thread(self._advance, unread.uid_validity, uid)
+        return len(unread.messages)
+
+    async def take(self, uid: int, raw: bytes) -> list[ReplyReceived]:
+        """Publish one message's answers and move it away; leave anything else where it is."""
+        found = await asyncio.to_thread(self._replies, raw)
+        if not found:
+            self.messages.labels("other").inc()
+            log.info(
+                "message %s in %s answers none of our invitations: left where it is",
+                uid,
+                self.settings.imap_mailbox,
+            )
+            return []
+        for reply, end in found:
+            out = Outgoing(
+                subjects.REPLY_RECEIVED,
+                msgids.reply(reply.reply_id),
+                reply.model_dump_json().encode(),
+                ttl=past_window(end, self.settings.retention),
+            )
+            await publish(self.broker, out, timeout=self.settings.publish_timeout)
+            log.info(
+                "window %s: tenant %s answered %s from its calendar",
+                reply.window_id,
+                reply.tenant_id,
+                reply.answer,
+            )
+        await asyncio.to_thread(self.mailbox.move_to_answered, uid)
+        self.messages.labels("answer").inc()
+        return [reply for reply, _ in found]
+
+    def _replies(self, raw: bytes) -> list[tuple[ReplyReceived, datetime]]:
+        """The answers a message holds to windows of ours, each with its window's end."""
+        found = []
+        with Session(self.engine) as session:
+            for answer in read_answers(raw, self.settings.provider):
+                try:
+                    matched = reply_for(session, answer)
+                except ValueError as exc:  # a field no ReplyReceived may hold: an answer we cannot keep
+                    log.warning("an answer to window %s cannot be read: %s", answer.window_id, exc)
+                    continue
+                if matched is not None:
+                    found.append(matched)
+        return found
+
+    def _cursor(self) -> tuple[int, int]:
+        with Session(self.engine) as session:
+            row = session.get(MailboxCursor, self.settings.imap_mailbox)
+            return (row.uid_validity, row.last_uid) if row else (0, 0)
+
+    def _advance(self, uid_validity: int, uid: int) -> None:
+        def once() -> None:
+            with transaction(self.engine) as session:
+                row = session.get(MailboxCursor, self.settings.imap_mailbox) or MailboxCursor(
+                    mailbox=self.settings.imap_mailbox, uid_validity=uid_validity, last_uid=0
+                )
+                row.uid_validity, row.last_uid = uid_validity, uid
+                session.add(row)
+
+        again_on_conflict(once)

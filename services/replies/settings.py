@@ -1,0 +1,47 @@
+"""The replies reader's settings: the organizer's mailbox, where calendars send their answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from ..config import CommonSettings
+from ..durations import Duration
+
+
+class RepliesSettings(CommonSettings):
+    """FOREWARN_* variables read by `forewarn run replies`."""
+
+    imap_host: str | None = Field(
+        default=None,
+        description="The IMAP server of the organizer's mailbox (FOREWARN_MAIL_FROM), "
+        "where calendars send their answers. Unset: answers from calendars are not read.",
+    )
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_tls: Literal["tls", "starttls", "none"] = "tls"
+    imap_ca_file: Path | None = Field(
+        default=None, description="CA bundle that signed the IMAP server's certificate. Unset: the system's."
+    )
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = Field(
+        default="INBOX", max_length=200, description="The folder calendars' replies arrive in."
+    )
+    imap_answered_folder: str = Field(
+        default="forewarn-answers",
+        max_length=200,
+        description="Where each reply read is moved (created if missing); anything else stays where it is.",
+    )
+    imap_idle: Duration = Field(
+        default=timedelta(minutes=5),
+        ge=timedelta(seconds=1),
+        description="How long one IMAP IDLE waits for new mail before the mailbox is checked anyway.",
+    )
+
+    @field_validator("imap_host", "imap_ca_file", "imap_username", "imap_password", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
