@@ -126,6 +126,7 @@ def metadata() -> MetaData:
     from sqlmodel import SQLModel
 
     # Importing the table modules registers them on SQLModel.metadata.
+    from .answers import store as _answers  # noqa: F401
     from .impact import models as _impact  # noqa: F401
     from .inventory import models as _inventory  # noqa: F401
     from .mail import models as _mail  # noqa: F401

@@ -107,11 +107,11 @@ async def _forget_in_streams(found: Forgotten) -> None:
 
 def forget_address(address: str, *, as_json: bool) -> Forgotten:
     """Take one address out of the store, the ledger and the streams."""
+    from ..answers import store as answers
     from ..db import erasing, vacuum_full
     from ..inventory.forget import forget_contact
     from ..mail import ledger
     from ..privacy import new_pseudonym
-    from ..reporter import answers
     from ..scheduler.queries import live_revisions
 
     found = Forgotten(address, new_pseudonym())

@@ -84,10 +84,10 @@ def show(
     from sqlalchemy import select
     from sqlmodel import Session
 
+    from ..answers.store import acknowledgements
     from ..impact.resolve import resolve_hosts
     from ..inventory.models import HostHold
     from ..mail import ledger
-    from ..reporter.answers import acknowledgements
     from ..scheduler.models import Window, WindowEventRecord
     from ..scheduler.queries import hosts_of, view
 

@@ -24,7 +24,7 @@ def report_window(
     """Print the completion report of a window that completed or was cancelled, with current counts."""
     from sqlmodel import Session
 
-    from ..reporter.answers import acknowledgements
+    from ..answers.store import acknowledgements
     from ..reporter.build import NoReport, affected_tenants, build_report, failures
     from ..reporter.mail import overrun_text
 

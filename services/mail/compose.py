@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from ..answers import AnswerLinks
+from ..answers.links import AnswerLinks
 from ..ical.invitation import Invitations, Organizer, location_of, method_for
 from ..privacy import contact_key
 

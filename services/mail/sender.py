@@ -23,7 +23,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed, TenantImpact
 
-from ..answers import AnswerLinks
+from ..answers.links import AnswerLinks
 from ..batches import Batches
 from ..bus.publish import Outgoing, publish
 from ..bus.retention import past_window

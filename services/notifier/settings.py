@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from ..answers import AnswerSettings
+from ..answers.links import AnswerSettings
 from ..durations import Duration
 from ..mail.settings import MailSettings
 

@@ -12,7 +12,7 @@ from typing import Any
 from babel.dates import format_timedelta
 from jinja2 import Environment
 
-from forewarn.schemas.events import NoticeFailure, ReportPublished
+from forewarn.schemas.events import Answer, NoticeFailure, ReplyReceived, ReportPublished
 
 from ..mail.compose import one_line
 
@@ -68,4 +68,29 @@ def compose_report(
         subtype="json",
         filename=f"report-{window.id}.json",
     )
+    return msg
+
+
+def compose_objection(
+    reply: ReplyReceived, title: str, *, provider: str, sender: str, to: str, stamp: datetime
+) -> EmailMessage:
+    """The ops mail for a tenant that declined a window or asked for another time."""
+    what = "declined" if reply.answer is Answer.DECLINED else "asks for another time"
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = one_line(f"[Answer] {reply.tenant_id} {what}: {title} ({reply.window_id})")
+    msg["From"] = formataddr((one_line(f"{provider} maintenance"), sender))
+    msg["To"] = to
+    msg["Date"] = format_datetime(stamp)
+    msg["Message-ID"] = f"<answer.{reply.reply_id}@{provider}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    lines = [
+        f"Tenant {reply.tenant_id} {what} for window {reply.window_id} ({one_line(title)}),",
+        f"answering revision {reply.revision}, by {reply.contact} via {reply.via}.",
+    ]
+    if reply.proposed_start:
+        lines.append(f"Proposed start: {reply.proposed_start:%Y-%m-%d %H:%M} UTC")
+    if reply.comment:
+        lines += ["", "Comment:", reply.comment]
+    lines += ["", f"forewarn show {reply.window_id} lists every answer."]
+    msg.set_content("\n".join(lines) + "\n")
     return msg

@@ -58,25 +58,3 @@ class ReportChange(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True, max_length=64)
     change: str = Field(max_length=8)
     at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-class WindowAnswer(SQLModel, table=True):
-    """A contact's latest answer to a window's notices, from a signed link or a calendar's reply."""
-
-    __tablename__ = "window_answer"
-
-    window_id: str = Field(primary_key=True, max_length=32)
-    tenant_id: str = Field(primary_key=True, max_length=64)
-    contact: str = Field(primary_key=True, max_length=320)
-    revision: int = Field(description="The plan answered: the window's revision, the iCalendar SEQUENCE.")
-    answer: str = Field(max_length=16)
-    proposed_start: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    via: str = Field(max_length=16)
-    reply_id: str = Field(max_length=64)
-    answered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    ops_told_at: datetime | None = Field(
-        default=None,
-        sa_column=Column(UtcDateTime(), nullable=True),
-        description="When ops were mailed about this answer (a decline or a proposed time).",
-    )

@@ -12,6 +12,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReplyReceived, ReportPublished
 
+from ..answers import store as answers
 from ..bus.publish import Outgoing, publish
 from ..db import again_on_conflict, transaction
 from ..logs import about
@@ -19,9 +20,8 @@ from ..mail.mailer import Permanent
 from ..mail.sender import NoticeSender
 from ..ops import Metrics
 from ..scheduler import queries
-from . import answers
 from .build import affected_tenants, build_report, failures, note_drift, take_part
-from .mail import compose_report
+from .mail import compose_objection, compose_report
 from .models import Report
 from .settings import ReporterSettings
 
@@ -139,7 +139,7 @@ class Reporter:
             objection, title = await asyncio.to_thread(self._record, reply)
             if not objection or not self.settings.ops_email:
                 return
-            message = answers.compose_objection(
+            message = compose_objection(
                 reply,
                 title,
                 provider=self.settings.provider,

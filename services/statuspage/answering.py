@@ -28,7 +28,7 @@ from starlette.routing import Route
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import Answer, ReplyReceived
 
-from ..answers import AnswerLinks, AnswerToken
+from ..answers.links import AnswerLinks, AnswerToken
 from ..inventory.models import Tenant
 from .state import PublicWindow, StatusView
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from forewarn import templates
 
-from ..answers import AnswerSettings
+from ..answers.links import AnswerSettings
 from ..config import CommonSettings
 from ..durations import Duration
 

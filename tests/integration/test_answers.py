@@ -20,7 +20,7 @@ import pytest
 from playwright.async_api import async_playwright, expect
 from sqlmodel import Session
 
-from forewarn.services.answers import AnswerLinks
+from forewarn.services.answers.links import AnswerLinks
 from forewarn.services.inventory.models import Tenant
 from tests.factories import make_window
 

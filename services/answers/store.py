@@ -10,18 +10,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
 
-from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlalchemy import Column, Text, func, update
+from sqlmodel import Field, Session, SQLModel, select
 
 from forewarn.schemas.events import Answer, ReplyReceived
 
-from ..mail.compose import one_line
+from ..db import UtcDateTime
 from ..scheduler import queries
-from .models import WindowAnswer
+
+
+class WindowAnswer(SQLModel, table=True):
+    """A contact's latest answer to a window's notices, from a signed link or a calendar's reply."""
+
+    __tablename__ = "window_answer"
+
+    window_id: str = Field(primary_key=True, max_length=32)
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    contact: str = Field(primary_key=True, max_length=320)
+    revision: int = Field(description="The plan answered: the window's revision, the iCalendar SEQUENCE.")
+    answer: str = Field(max_length=16)
+    proposed_start: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    via: str = Field(max_length=16)
+    reply_id: str = Field(max_length=64)
+    answered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    ops_told_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(UtcDateTime(), nullable=True),
+        description="When ops were mailed about this answer (a decline or a proposed time).",
+    )
+
 
 # Answers ops are told of as they arrive.
 OBJECTIONS = {Answer.DECLINED.value, Answer.PROPOSED.value}
@@ -146,26 +165,15 @@ def _said(row: WindowAnswer) -> dict:
     }
 
 
-def compose_objection(
-    reply: ReplyReceived, title: str, *, provider: str, sender: str, to: str, stamp: datetime
-) -> EmailMessage:
-    """The ops mail for a tenant that declined a window or asked for another time."""
-    what = "declined" if reply.answer is Answer.DECLINED else "asks for another time"
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = one_line(f"[Answer] {reply.tenant_id} {what}: {title} ({reply.window_id})")
-    msg["From"] = formataddr((one_line(f"{provider} maintenance"), sender))
-    msg["To"] = to
-    msg["Date"] = format_datetime(stamp)
-    msg["Message-ID"] = f"<answer.{reply.reply_id}@{provider}>"
-    msg["Auto-Submitted"] = "auto-generated"
-    lines = [
-        f"Tenant {reply.tenant_id} {what} for window {reply.window_id} ({one_line(title)}),",
-        f"answering revision {reply.revision}, by {reply.contact} via {reply.via}.",
-    ]
-    if reply.proposed_start:
-        lines.append(f"Proposed start: {reply.proposed_start:%Y-%m-%d %H:%M} UTC")
-    if reply.comment:
-        lines += ["", "Comment:", reply.comment]
-    lines += ["", f"forewarn show {reply.window_id} lists every answer."]
-    msg.set_content("\n".join(lines) + "\n")
-    return msg
+def acknowledged(session: Session, window_id: str) -> set[str]:
+    """The tenants of which some contact accepted the window's current plan."""
+    revision = queries.plan_revision(session, window_id)
+    return set(
+        session.exec(
+            select(WindowAnswer.tenant_id).where(
+                WindowAnswer.window_id == window_id,
+                WindowAnswer.answer == Answer.ACCEPTED.value,
+                WindowAnswer.revision >= revision,
+            )
+        )
+    )
