@@ -234,6 +234,9 @@ class ReminderDue(Payload):
     revision: int
     lead: timedelta = Field(description="How long before the start this reminder goes out.")
     impact_seq: int = Field(description="Stream sequence of the ImpactResolved part it reminds of.")
+    escalation: bool = Field(
+        default=False, description="An escalation: only to the tenants that have not acknowledged the plan."
+    )
 
 
 class NoticeOutcome(Payload):

@@ -24,16 +24,14 @@ def timer(window_id: str, edge: str, revision: int) -> str:
     return f"timer.{window_id}.{edge}.r{revision}"
 
 
-def reminder(window_id: str, revision: int, lead_s: int, part: int, drift: int, impact_seq: int) -> str:
+def reminder(window_id: str, revision: int, lead: int | str, part: int, drift: int, impact_seq: int) -> str:
     """The schedule of one reminder of one part of a revision's impact (or of one of its drifts).
 
     It names the impact message it points at: the same message handled again
     leaves its schedule as it is, and a copy of it (a contact forgotten) moves it.
     """
     return (
-        f"remind.{window_id}.r{revision}.{lead_s}.p{part}"
-        + (f".d{drift}" if drift else "")
-        + f".s{impact_seq}"
+        f"remind.{window_id}.r{revision}.{lead}.p{part}" + (f".d{drift}" if drift else "") + f".s{impact_seq}"
     )
 
 

@@ -73,7 +73,8 @@ WINDOW_TIMERS = (f"{TIMER_PREFIX}.*.start", f"{TIMER_PREFIX}.*.end")
 DUE = "maint.due.>"
 
 # Reminder timers: maint.timer.<window>.remind.<lead>.p<part> fires onto
-# maint.remind.<window>.<lead>.p<part>; the notifier owns both.
+# maint.remind.<window>.<lead>.p<part>; the notifier owns both. An escalation
+# is a reminder too, its lead written e<seconds>.
 REMINDERS = "maint.remind.>"
 REMINDER_TIMERS = f"{TIMER_PREFIX}.*.remind.>"
 
@@ -83,9 +84,9 @@ def _part(part: int, drift: int) -> str:
     return f"d{drift}p{part}" if drift else f"p{part}"
 
 
-def reminder_timer(window_id: str, lead_s: int, part: int, drift: int = 0) -> str:
-    """Subject holding one reminder's schedule."""
-    return f"{TIMER_PREFIX}.{window_id}.remind.{lead_s}.{_part(part, drift)}"
+def reminder_timer(window_id: str, lead: int | str, part: int, drift: int = 0) -> str:
+    """Subject holding one reminder's schedule; lead in seconds (an escalation's written e<seconds>)."""
+    return f"{TIMER_PREFIX}.{window_id}.remind.{lead}.{_part(part, drift)}"
 
 
 def reminder_timers(window_id: str) -> str:
@@ -93,9 +94,9 @@ def reminder_timers(window_id: str) -> str:
     return f"{TIMER_PREFIX}.{window_id}.remind.>"
 
 
-def reminder_due(window_id: str, lead_s: int, part: int, drift: int = 0) -> str:
+def reminder_due(window_id: str, lead: int | str, part: int, drift: int = 0) -> str:
     """Subject a reminder fires onto."""
-    return f"maint.remind.{window_id}.{lead_s}.{_part(part, drift)}"
+    return f"maint.remind.{window_id}.{lead}.{_part(part, drift)}"
 
 
 # Drift checks: a change to the inventory under a scheduled window sets

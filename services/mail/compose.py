@@ -28,7 +28,15 @@ from ..ical.invitation import Invitations, Organizer, location_of, method_for
 from ..privacy import contact_key
 
 NoticeKind = Literal[
-    "scheduled", "updated", "cancelled", "reminder", "started", "completed", "joined", "withdrawn"
+    "scheduled",
+    "updated",
+    "cancelled",
+    "reminder",
+    "escalation",
+    "started",
+    "completed",
+    "joined",
+    "withdrawn",
 ]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -38,6 +46,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "updated",
         "cancelled",
         "reminder",
+        "escalation",
         "started",
         "completed",
         "joined",
@@ -53,7 +62,7 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # word, which fits on the first line beside "Subject: " (78 at most).
 _WORD_BYTES = 42
 # The notices that ask for an answer: those about a plan still ahead.
-ASKS_ANSWER = frozenset({"scheduled", "updated", "reminder", "joined"})
+ASKS_ANSWER = frozenset({"scheduled", "updated", "reminder", "escalation", "joined"})
 # Ending a minute or two late is on time; say so only past this.
 OVERRUN_SHOWN = timedelta(minutes=5)
 
@@ -67,7 +76,7 @@ class Notice:
     tenant: TenantImpact
     contact: Contact
     previous_start: datetime | None = None  # set when the window moved
-    lead: int | None = None  # seconds before the start, for reminders
+    lead: int | None = None  # seconds before the start, for reminders and escalations
     drift: int | None = None  # which drift of the revision, for a tenant joining or leaving
 
 

@@ -6,11 +6,13 @@ import logging
 
 from faststream.nats import NatsBroker, NatsMessage
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from forewarn.schemas import msgids, subjects
-from forewarn.schemas.base import utcnow
+from forewarn.schemas.base import Impact, utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, ReminderDue, WindowView
 
+from ..answers import store as answers
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing
 from ..logs import about
@@ -92,8 +94,19 @@ class Notifier:
         gone = await self.sender.in_ledger(
             ledger.withdrawn, self.engine, impact.window.id, impact.window.revision
         )
+        kind: NoticeKind = "reminder"
+        if due.escalation:
+            # Escalated only to those who have not acknowledged the plan, as it stands now.
+            kind, gone = (
+                "escalation",
+                gone | await self.sender.in_ledger(self._acknowledged, impact.window.id),
+            )
         with about(window_id=due.window_id):
-            await self.sender.fan_out(impact, "reminder", lead=int(due.lead.total_seconds()), skip=gone)
+            await self.sender.fan_out(impact, kind, lead=int(due.lead.total_seconds()), skip=gone)
+
+    def _acknowledged(self, window_id: str) -> set[str]:
+        with Session(self.engine) as session:
+            return answers.acknowledged(session, window_id)
 
     async def _superseded(self, window: WindowView) -> bool:
         """Whether the window has a newer revision than this one.
@@ -117,19 +130,28 @@ class Notifier:
                 self.broker, subjects.REMINDER_STREAM, subjects.reminder_timers(window.id)
             )
             return
-        for lead in self.settings.reminders:
-            lead_s = int(lead.total_seconds())
-            timer = subjects.reminder_timer(window.id, lead_s, impact.part, impact.drift)
+        leads = [(lead, False) for lead in self.settings.reminders]
+        if self.settings.escalate and window.impact is Impact.OUTAGE:
+            leads.append((self.settings.escalate, True))
+        for lead, escalation in leads:
+            token = f"e{int(lead.total_seconds())}" if escalation else int(lead.total_seconds())
+            timer = subjects.reminder_timer(window.id, token, impact.part, impact.drift)
             at = window.start - lead
             if at <= utcnow():
                 # Booked or moved inside this lead: the invitation itself is the reminder,
                 # and an earlier plan's timer for it must not fire.
                 await timers.clear_timers(self.broker, subjects.REMINDER_STREAM, timer)
                 continue
-            body = ReminderDue(window_id=window.id, revision=window.revision, lead=lead, impact_seq=seq)
+            body = ReminderDue(
+                window_id=window.id,
+                revision=window.revision,
+                lead=lead,
+                impact_seq=seq,
+                escalation=escalation,
+            )
             out = Outgoing(
                 timer,
-                msgids.reminder(window.id, window.revision, lead_s, impact.part, impact.drift, seq),
+                msgids.reminder(window.id, window.revision, token, impact.part, impact.drift, seq),
                 body.model_dump_json().encode(),
                 ttl=self.settings.retention,
             )
@@ -137,7 +159,7 @@ class Notifier:
                 self.broker,
                 out,
                 at=at,
-                target=subjects.reminder_due(window.id, lead_s, impact.part, impact.drift),
+                target=subjects.reminder_due(window.id, token, impact.part, impact.drift),
                 timeout=self.settings.publish_timeout,
             )
 

@@ -20,9 +20,19 @@ class NotifierSettings(MailSettings, AnswerSettings):
         default=[timedelta(hours=72), timedelta(hours=1)],
         description="Lead times of reminders before the start, comma-separated: 72h,1h. Empty: none.",
     )
+    escalate: Duration | None = Field(
+        default=None,
+        description="This long before an OUTAGE window starts, every affected tenant that has not "
+        "acknowledged its plan gets an escalation notice, once per revision. Unset: none.",
+    )
     notify_started: bool = Field(
         default=False, description="Also tell tenants when the work begins (an IN-PROCESS calendar update)."
     )
+
+    @field_validator("escalate", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("reminders", mode="before")
     @classmethod

@@ -163,3 +163,53 @@ async def _proposed(window_id: str) -> dict | None:
 async def _stale(window_id: str) -> dict | None:
     answers = await _answers(window_id)
     return answers if answers["stale"] else None
+
+
+async def test_tenants_that_have_not_acknowledged_get_one_escalation(env, js, smtp, monkeypatch) -> None:
+    inbox = smtp(Inbox())
+    port = free_port()
+    monkeypatch.setenv("FOREWARN_STATUS_PORT", str(port))
+    monkeypatch.setenv("FOREWARN_STATUS_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("FOREWARN_ANSWER_SECRET", SECRET)
+    monkeypatch.setenv("FOREWARN_REMINDERS", "")
+    monkeypatch.setenv("FOREWARN_ESCALATE", "12s")
+    services = ("scheduler", "impact", "notifier", "reporter", "statuspage")
+    async with running(*services):
+        outage = await cli_json("book", "--title", "Kernel update", "--impact", "outage",
+                                "--start", "+25s", "--duration", "1h", "--hosts", "sto1-cmp-01")  # fmt: skip
+        # No escalation for work that leaves resources up.
+        await cli_json("book", "--title", "Fan swap", "--impact", "degraded",
+                       "--start", "+25s", "--duration", "1h", "--hosts", "sto1-cmp-02")  # fmt: skip
+        people = {t["id"]: t["contacts"] for t in (await cli_json("show", outage["id"]))["affected"]}
+        invited = await eventually(lambda: len(_invitations(inbox, outage["id"])) == sum(people.values()))
+        first = _invitations(inbox, outage["id"])[0]
+        acked = _id(first).split(".")[1]
+        [link, _] = LINK.findall(first.get_body(("plain",)).get_content())
+        assert await asyncio.to_thread(_post, link, {"answer": "accepted"}) == 200
+        await eventually(lambda: _acknowledged(outage["id"], acked))
+
+        expected = sum(n for tenant, n in people.items() if tenant != acked)
+        escalated = await eventually(
+            lambda: len(_escalations(inbox)) >= expected and _escalations(inbox), timeout=30
+        )
+        await asyncio.sleep(2)  # a second one, to anyone, would be here by now
+        escalated = _escalations(inbox)
+        assert len(escalated) == expected and invited
+        assert {_id(m).split(".")[0].lstrip("<") for m in escalated} == {outage["id"]}
+        assert acked not in {_id(m).split(".")[1] for m in escalated}
+        assert len({m["To"].addresses[0].addr_spec for m in escalated}) == expected
+        body = escalated[0].get_body(("plain",)).get_content()
+        assert LINK.search(body), "an escalation asks for the answer it is missing"
+
+
+def _id(mail) -> str:
+    # A header that fits on the line after its name is folded there whole, space and all.
+    return mail["Message-ID"].strip()
+
+
+def _invitations(inbox: Inbox, window_id: str) -> list:
+    return [m for m in inbox.messages if _id(m).startswith(f"<{window_id}.") and ".scheduled." in _id(m)]
+
+
+def _escalations(inbox: Inbox) -> list:
+    return [m for m in inbox.messages if ".escalation-" in _id(m)]
