@@ -15,6 +15,7 @@ from .events import (
     ReminderDue,
     ReplyReceived,
     ReportPublished,
+    WebhookDue,
     WindowCancelled,
     WindowCompleted,
     WindowDue,
@@ -56,6 +57,7 @@ OTHERS: dict[type[Payload], str] = {
     ReminderDue: "maint.remind.*.*.*",
     DriftCheckDue: "maint.drift.*",
     DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",
+    WebhookDue: "maint.webhook.*",
 }
 
 ALL: dict[type[Payload], str] = (

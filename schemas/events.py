@@ -354,3 +354,13 @@ class ReplyReceived(Payload):
     comment: Text = Field(default="", max_length=2000)
     via: Literal["link", "calendar"]
     occurred_at: UtcTime = Field(default_factory=utcnow)
+
+
+class WebhookDue(Payload):
+    """One event to deliver to one tenant's webhook endpoint: the body of a delivery message."""
+
+    delivery_id: str = Field(max_length=40, pattern=r"^msg_[0-9a-f]+$", description="The webhook-id header.")
+    endpoint_id: str = Field(max_length=32, pattern=r"^ep_[0-9a-f]+$")
+    tenant_id: Line = Field(max_length=64)
+    event: str = Field(max_length=16)
+    body: str = Field(description="The CloudEvent, as JSON, exactly as it is sent and signed.")

@@ -60,6 +60,11 @@ def reply(reply_id: str) -> str:
     return f"reply.{reply_id}"
 
 
+def webhook(delivery_id: str, replay: int = 0) -> str:
+    """One webhook delivery, keyed by its webhook-id; a replay by the operator is a new message."""
+    return f"webhook.{delivery_id}" + (f".replay{replay}" if replay else "")
+
+
 def report(window_id: str) -> str:
     """The completion report of a window: one per window."""
     return f"report.{window_id}"

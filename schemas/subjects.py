@@ -15,6 +15,7 @@ stored on any subject of its stream). So:
 - MAINT_TIMERS holds the scheduler's timers, MAINT_REMINDERS the notifier's,
   MAINT_DRIFT the impact resolver's, so a timer can fire only onto its
   owner's subjects;
+- MAINT_WEBHOOKS holds the notifier's webhook deliveries until each is done;
 - MAINT_VIEW mirrors MAINT for readers (the status page, `forewarn tail`):
   they create throw-away consumers there and never touch a service's durable.
 """
@@ -27,8 +28,9 @@ TIMER_STREAM = "MAINT_TIMERS"
 REMINDER_STREAM = "MAINT_REMINDERS"
 DRIFT_STREAM = "MAINT_DRIFT"
 VIEW_STREAM = "MAINT_VIEW"
+WEBHOOK_STREAM = "MAINT_WEBHOOKS"
 # Every stream whose consumers may give up on a message.
-CONSUMED_STREAMS = (COMMAND_STREAM, STREAM, TIMER_STREAM, REMINDER_STREAM, DRIFT_STREAM)
+CONSUMED_STREAMS = (COMMAND_STREAM, STREAM, TIMER_STREAM, REMINDER_STREAM, DRIFT_STREAM, WEBHOOK_STREAM)
 # What readers follow on the view: everything MAINT holds.
 ALL = "maint.>"
 
@@ -120,6 +122,16 @@ def drift_due(window_id: str) -> str:
 INVENTORY_CHANGED = "maint.inventory.changed"
 INVENTORY = "maint.inventory.>"
 
+# Webhook deliveries: maint.webhook.<endpoint> holds one event for one endpoint,
+# until it is delivered or has failed; only the notifier writes and reads them.
+WEBHOOKS = "maint.webhook.>"
+
+
+def webhook(endpoint_id: str) -> str:
+    """Subject of the deliveries to one endpoint."""
+    return f"maint.webhook.{endpoint_id}"
+
+
 # Messages a consumer could not use, with the reason.
 DEAD_LETTERS = "maint.dlq.>"
 DEAD_LETTER_PREFIX = "maint.dlq"
@@ -149,6 +161,7 @@ STREAM_SUBJECTS = {
     TIMER_STREAM: (*WINDOW_TIMERS, DUE),
     REMINDER_STREAM: (REMINDER_TIMERS, REMINDERS),
     DRIFT_STREAM: (DRIFT_TIMERS, DRIFT_DUE),
+    WEBHOOK_STREAM: (WEBHOOKS,),
 }
 
 

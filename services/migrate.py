@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 BASELINE = "0001"
 # The newest revision in migrations/versions. A unit test checks it against
 # Alembic's own answer, so a new migration cannot forget to move it.
-HEAD = "0006"
+HEAD = "0007"
 # Any fixed number: the PostgreSQL advisory lock that one upgrade at a time holds.
 _PG_LOCK = 0x666F7265  # "fore"
 
@@ -134,5 +134,6 @@ def metadata() -> MetaData:
     from .reporter import models as _reporter  # noqa: F401
     from .scheduler import models as _scheduler  # noqa: F401
     from .statuspage import models as _statuspage  # noqa: F401
+    from .webhooks import store as _webhooks  # noqa: F401
 
     return SQLModel.metadata

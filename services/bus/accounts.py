@@ -43,7 +43,11 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         subjects.DRIFT_STREAM: ("impact-drift-due",),
     },
-    "notifier": {subjects.STREAM: ("notifier",), subjects.REMINDER_STREAM: ("notifier-reminders",)},
+    "notifier": {
+        subjects.STREAM: ("notifier",),
+        subjects.REMINDER_STREAM: ("notifier-reminders",),
+        subjects.WEBHOOK_STREAM: ("notifier-webhooks",),
+    },
     "reporter": {subjects.STREAM: ("reporter", "reporter-replies")},
     "inventory": {subjects.STREAM: ("inventory-started", "inventory-completed", "inventory-cancelled")},
 }
@@ -128,11 +132,12 @@ USERS = (
     _service(
         "notifier",
         f"$JS.API.STREAM.PURGE.{subjects.REMINDER_STREAM}",
-        *read(subjects.STREAM, subjects.REMINDER_STREAM),
+        *read(subjects.STREAM, subjects.REMINDER_STREAM, subjects.WEBHOOK_STREAM),
         subjects.NOTICE_DELIVERED,
         subjects.NOTICE_FAILED,
         subjects.REMINDER_TIMERS,
-        why="publishes notice outcomes and its reminder timers",
+        subjects.WEBHOOKS,
+        why="publishes notice outcomes, its reminder timers and webhook deliveries",
     ),
     _service(
         "reporter",

@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     subjects.TIMER_STREAM: "forewarn: the scheduler's start and end timers",
     subjects.REMINDER_STREAM: "forewarn: the notifier's reminder timers",
     subjects.DRIFT_STREAM: "forewarn: the impact resolver's drift checks",
+    subjects.WEBHOOK_STREAM: "forewarn: the notifier's webhook deliveries, each until it is done",
 }
 
 

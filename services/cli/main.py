@@ -13,7 +13,7 @@ except ImportError:  # pragma: no cover
     from click.exceptions import ClickException
 
 from ..text import said
-from . import database, dlq, forget, inventory, natsconf, query, reports, stack, tenants, windows
+from . import database, dlq, forget, inventory, natsconf, query, reports, stack, tenants, webhooks, windows
 from .common import Abort, err, safe
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(forget.app, name="contact")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(webhooks.app, name="webhook")
 app.add_typer(database.app, name="db")
 
 

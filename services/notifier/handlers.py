@@ -7,7 +7,7 @@ from collections.abc import Callable
 from faststream.nats import NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved, ReminderDue
+from forewarn.schemas.events import ImpactResolved, ReminderDue, WebhookDue
 
 from ..bus.stream import durable
 from .service import Notifier
@@ -26,5 +26,11 @@ def notifier_router(get: Callable[[], Notifier], *, workers: int = 1) -> NatsRou
     )
     async def remind_affected_tenants(due: ReminderDue) -> None:
         await get().remind(due)
+
+    @router.subscriber(
+        subjects.WEBHOOKS, **durable("notifier-webhooks", subjects.WEBHOOK_STREAM, workers=workers)
+    )
+    async def deliver_webhooks(due: WebhookDue, msg: NatsMessage) -> None:
+        await get().webhooks.deliver(due, attempt=msg.raw_message.metadata.num_delivered)
 
     return router

@@ -22,6 +22,7 @@ from ..mail.sender import NoticeSender
 from ..ops import Metrics
 from ..scheduler import queries
 from .settings import NotifierSettings
+from .webhooks import WebhookSender
 
 log = logging.getLogger("forewarn.notifier")
 
@@ -59,6 +60,7 @@ class Notifier:
         self.engine = engine
         self.broker = broker
         self.sender = NoticeSender(settings, engine, broker, metrics=metrics, answers=settings.answer_links())
+        self.webhooks = WebhookSender(settings, engine, broker)
 
     def kind_for(self, cause: ImpactCause) -> NoticeKind | None:
         """The notice this service sends for a change, if any."""
@@ -76,6 +78,8 @@ class Notifier:
             await self._notify(impact, msg)
 
     async def _notify(self, impact: ImpactResolved, msg: NatsMessage | None) -> None:
+        # Queued first, as it only takes a publish: a mail server that is down holds up no webhook.
+        await self.webhooks.queue(impact)
         kind = self.kind_for(impact.cause)
         if kind is not None:
             await self.sender.fan_out(impact, kind)
@@ -165,3 +169,4 @@ class Notifier:
 
     async def close(self) -> None:
         await self.sender.close()
+        await self.webhooks.close()

@@ -11,9 +11,10 @@ from pydantic_settings import NoDecode
 from ..answers.links import AnswerSettings
 from ..durations import Duration
 from ..mail.settings import MailSettings
+from ..webhooks.settings import WebhookSettings
 
 
-class NotifierSettings(MailSettings, AnswerSettings):
+class NotifierSettings(MailSettings, AnswerSettings, WebhookSettings):
     """FOREWARN_* variables read by the notifier."""
 
     reminders: Annotated[list[Duration], NoDecode] = Field(

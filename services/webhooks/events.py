@@ -1,0 +1,69 @@
+"""A window's change as CloudEvents 1.0 (structured JSON), one per tenant, holding only that tenant's part."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from forewarn.schemas.events import ImpactCause, ImpactResolved, TenantImpact
+
+from .store import EVENTS
+
+_EVENT_OF = {
+    ImpactCause.SCHEDULED: "scheduled",
+    ImpactCause.RESCHEDULED: "rescheduled",
+    ImpactCause.EXTENDED: "extended",
+    ImpactCause.CANCELLED: "cancelled",
+    ImpactCause.STARTED: "started",
+    ImpactCause.COMPLETED: "completed",
+}
+assert set(_EVENT_OF.values()) | {"joined", "left"} == set(EVENTS)
+
+
+def event_type(provider: str, event: str) -> str:
+    """The CloudEvents type, in the operator's reverse-DNS namespace (net.example.cloud.maintenance.…)."""
+    return ".".join(reversed(provider.split("."))) + f".maintenance.{event}"
+
+
+def tenant_events(impact: ImpactResolved) -> list[tuple[str, TenantImpact]]:
+    """(event, tenant) for each tenant this impact tells something."""
+    if impact.cause is ImpactCause.DRIFTED:
+        return [("joined", t) for t in impact.tenants] + [("left", t) for t in impact.left]
+    event = _EVENT_OF.get(impact.cause)
+    return [(event, t) for t in impact.tenants] if event else []
+
+
+def delivery_id(endpoint_id: str, impact: ImpactResolved, event: str) -> str:
+    """The webhook-id: the same for every attempt and replay of one event to one endpoint."""
+    w = impact.window
+    key = f"{endpoint_id}|{w.id}|{w.revision}|{event}|{impact.drift}"
+    return "msg_" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def cloud_event(impact: ImpactResolved, tenant: TenantImpact, event: str, *, provider: str, id: str) -> str:
+    """The structured CloudEvent: the window as the public sees it, and this tenant's own part."""
+    w = impact.window
+    window = w.model_dump(mode="json", include={"id", "title", "impact", "state", "start", "end", "revision"})
+    window |= w.model_dump(mode="json", include={"started_at", "ended_at"})
+    data = {
+        "window": window,
+        "tenant": {
+            "id": tenant.tenant_id,
+            "name": tenant.name,
+            "impact": tenant.impact.value,
+            "resources": [r.model_dump(mode="json", exclude={"schema_version"}) for r in tenant.resources],
+        },
+    }
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": id,
+            "source": f"//{provider}/maintenance/windows/{w.id}",
+            "type": event_type(provider, event),
+            "subject": w.id,
+            "time": impact.occurred_at.isoformat().replace("+00:00", "Z"),
+            "datacontenttype": "application/json",
+            "data": data,
+        },
+        ensure_ascii=False,
+    )
