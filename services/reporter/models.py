@@ -58,3 +58,12 @@ class ReportChange(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True, max_length=64)
     change: str = Field(max_length=8)
     at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class OpsMessage(SQLModel, table=True):
+    """A message posted to ops' chat, by its key, so that none is posted twice."""
+
+    __tablename__ = "ops_message"
+
+    key: str = Field(primary_key=True, max_length=128)
+    posted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

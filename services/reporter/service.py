@@ -20,8 +20,10 @@ from ..mail.mailer import Permanent
 from ..mail.sender import NoticeSender
 from ..ops import Metrics
 from ..scheduler import queries
+from ..text import plural
 from .build import affected_tenants, build_report, failures, note_drift, take_part
-from .mail import compose_objection, compose_report
+from .chat import OpsChat
+from .mail import compose_objection, compose_report, overrun_text
 from .models import Report
 from .settings import ReporterSettings
 
@@ -47,6 +49,7 @@ class Reporter:
         # Completion notices are notices like the others: the same ledger and templates,
         # sent through a mail pool of the reporter's own.
         self.sender = NoticeSender(settings, engine, broker, metrics=metrics)
+        self.chat = OpsChat([url.get_secret_value() for url in settings.ops_notify], engine)
 
     async def on_impact(self, impact: ImpactResolved) -> None:
         """Take in one part of an ended window's impact; publish the report once all parts are in.
@@ -56,6 +59,8 @@ class Reporter:
         if impact.cause is ImpactCause.DRIFTED:
             await asyncio.to_thread(self._note, impact)
             return
+        if impact.part == 1 and impact.cause in (ImpactCause.SCHEDULED, ImpactCause.STARTED):
+            await self._chat_about(impact)
         if impact.cause not in ENDINGS:
             return
         with about(window_id=impact.window.id):
@@ -67,6 +72,18 @@ class Reporter:
             await self.sender.fan_out(impact, "completed")
         if await asyncio.to_thread(self._take, impact):
             await self.publish(impact.window.id)
+
+    async def _chat_about(self, impact: ImpactResolved) -> None:
+        """Tell ops' chat of a booking or a start, with whom it hits."""
+        w = impact.window
+        what = "Booked" if impact.cause is ImpactCause.SCHEDULED else "Started"
+        hits = f"{plural(impact.tenant_count, 'tenants')}, {plural(impact.resource_count, 'resources')}"
+        when = f"{w.start:%Y-%m-%d %H:%M} – {w.end:%Y-%m-%d %H:%M} UTC"
+        await self.chat.post(
+            f"{w.id}.{impact.cause.value}.r{w.revision}",
+            f"{what}: {w.title} ({w.id})",
+            f"{when}, impact {w.impact.value}: {hits}.",
+        )
 
     def _note(self, impact: ImpactResolved) -> None:
         with transaction(self.engine) as session:
@@ -95,6 +112,19 @@ class Reporter:
         )
         if self.settings.ops_email and not mailed:
             await self._mail_ops(window_id)
+        n = report.notices
+        said = await asyncio.to_thread(self._answers, window_id)
+        await self.chat.post(
+            f"{window_id}.report",
+            f"{report.outcome.capitalize()}: {report.window.title} ({window_id})",
+            f"{plural(report.tenant_count, 'tenants')} affected; notices {n.sent} sent, {n.failed} failed, "
+            f"{n.pending} pending; overrun {overrun_text(report.overrun)}; {said}.",
+        )
+
+    def _answers(self, window_id: str) -> str:
+        with transaction(self.engine) as session:
+            tenants = [t["tenant_id"] for t in affected_tenants(session, window_id)]
+            return answers.acknowledgements(session, window_id, tenants).line()
 
     def _report(self, window_id: str) -> tuple[ReportPublished, bool]:
         with transaction(self.engine) as session:
@@ -137,7 +167,10 @@ class Reporter:
         """Record a tenant's answer; tell ops of a decline or a proposed time, once."""
         with about(window_id=reply.window_id):
             objection, title = await asyncio.to_thread(self._record, reply)
-            if not objection or not self.settings.ops_email:
+            if not objection:
+                return
+            await self._chat_objection(reply, title)
+            if not self.settings.ops_email:
                 return
             message = compose_objection(
                 reply,
@@ -152,6 +185,19 @@ class Reporter:
             except Permanent as refused:
                 log.error("answer %s refused by the mail server: %s", reply.reply_id, refused)
             await asyncio.to_thread(self._told, reply)
+
+    async def _chat_objection(self, reply: ReplyReceived, title: str) -> None:
+        what = "declined" if reply.answer.value == "declined" else "asks for another time"
+        lines = [f"{reply.contact}, answering revision {reply.revision} via {reply.via}."]
+        if reply.proposed_start:
+            lines.append(f"Proposed start: {reply.proposed_start:%Y-%m-%d %H:%M} UTC.")
+        if reply.comment:
+            lines.append(f"“{reply.comment}”")
+        await self.chat.post(
+            f"answer.{reply.reply_id}",
+            f"{reply.tenant_id} {what}: {title} ({reply.window_id})",
+            "\n".join(lines),
+        )
 
     def _record(self, reply: ReplyReceived) -> tuple[bool, str]:
         """Whether ops are still to be told of this answer, and the window's title."""

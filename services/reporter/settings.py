@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from ..mail.settings import MailSettings
 
@@ -15,3 +18,14 @@ class ReporterSettings(MailSettings):
         pattern=r"^[^@\s]+@[^@\s]+$",
         description="The ops mailbox that gets every full report. Unset: reports are only published.",
     )
+    ops_notify: Annotated[list[SecretStr], NoDecode] = Field(
+        default=[],
+        description="Apprise URLs (slack://…, msteams://…, matrixs://…, json://…) for ops' chat, "
+        "space-separated: bookings, starts, completions with their report line, and tenants' "
+        "declines and proposed times. Empty: no chat.",
+    )
+
+    @field_validator("ops_notify", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
