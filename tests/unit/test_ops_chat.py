@@ -13,7 +13,7 @@ from forewarn.services.reporter.chat import OpsChat
 def test_apprise_leaves_the_process_s_mail_encoding_alone() -> None:
     before = dict(email.charset.CHARSETS)
     chat = OpsChat(["json://127.0.0.1:9/chat", "mailto://user:pass@example.net"], engine=None)
-    assert chat.enabled and email.charset.CHARSETS == before
+    assert chat.enabled and before == email.charset.CHARSETS
 
 
 def test_a_url_apprise_does_not_know_stops_the_start_without_showing_it() -> None:
