@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -64,6 +65,9 @@ def up(log_level: LogLevel = None) -> None:
     try:
         # The inventory follows an OpenStack cloud, and the replies reader a mailbox: only when named.
         optional = {"inventory": openstack_configured(), "replies": mailbox_configured()}
+        if optional["replies"]:
+            # The organizer's mailbox is read here: calendars may be asked to answer it.
+            os.environ.setdefault("FOREWARN_RSVP", "1")
         _serve([s for s in SERVICES if optional.get(s, True)], ready=_announce)
     finally:
         if inbox:

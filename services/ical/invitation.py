@@ -78,6 +78,8 @@ class Organizer:
     provider: str
     mailbox: str
     alarm_before: timedelta = timedelta(hours=1)
+    # Whether attendees are asked to answer (RSVP=TRUE): only where the mailbox is read.
+    rsvp: bool = False
 
 
 class _Text(vText):
@@ -181,7 +183,7 @@ class Invitations:
         own.add("uid", event_uid(window.id, tenant.tenant_id, self.organizer.provider))
         own.add("dtstamp", stamp)
         own.add("description", text(_description(window, tenant, withdrawn=withdrawn), multiline=True))
-        _add_tenant(own, tenant, mode)
+        _add_tenant(own, tenant, mode, rsvp=self.organizer.rsvp)
         lines = shared.properties | _properties(own.content_lines())
         body = b"".join(b"".join(lines[name]) for name in canonsort_keys(lines, Event.canonical_order))
         return shared.head + body + shared.tail
@@ -293,19 +295,24 @@ def build_event(
         stamp=stamp,
         state=state,
     )
-    _add_tenant(event, tenant, mode)
+    _add_tenant(event, tenant, mode, rsvp=organizer.rsvp)
     _finish(event, window, organizer, state=state)
     return event
 
 
-def _add_tenant(event: Event, tenant: TenantImpact, mode: Mode) -> None:
+def _add_tenant(event: Event, tenant: TenantImpact, mode: Mode, *, rsvp: bool = False) -> None:
     """The tenant's own properties: its attendees of one mode, its account and resources."""
     for contact in tenant.contacts:
         if contact.mode != mode:
             continue
         attendee = vCalAddress(f"mailto:{contact.email}")
         attendee.params.update(
-            {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE", "CUTYPE": "INDIVIDUAL"}
+            {
+                "ROLE": "REQ-PARTICIPANT",
+                "PARTSTAT": "NEEDS-ACTION",
+                "RSVP": "TRUE" if rsvp else "FALSE",
+                "CUTYPE": "INDIVIDUAL",
+            }
         )
         if name := param_text(contact.name):
             attendee.params["CN"] = vText(name)

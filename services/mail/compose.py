@@ -141,7 +141,13 @@ class Composer:
     """Holds the Jinja environment and the phrase book; built once at start-up."""
 
     def __init__(
-        self, templates: Path, *, provider: str, mail_from: str, answers: AnswerLinks | None = None
+        self,
+        templates: Path,
+        *,
+        provider: str,
+        mail_from: str,
+        answers: AnswerLinks | None = None,
+        rsvp: bool = False,
     ) -> None:
         self.env = Environment(
             loader=FileSystemLoader(templates),
@@ -153,7 +159,7 @@ class Composer:
         self.strings = yaml.safe_load((templates / "strings.yaml").read_text(encoding="utf-8"))
         self.provider = provider
         self.mail_from = mail_from
-        self.organizer = Organizer(provider, mail_from)
+        self.organizer = Organizer(provider, mail_from, rsvp=rsvp)
         self.invitations = Invitations(self.organizer)
         self.answers = answers
 

@@ -51,13 +51,18 @@ class NoticeSender:
         *,
         metrics: Metrics | None = None,
         answers: AnswerLinks | None = None,
+        rsvp: bool = False,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.engine = engine
         self.broker = broker
         self.composer = Composer(
-            settings.templates_dir, provider=settings.provider, mail_from=settings.mail_from, answers=answers
+            settings.templates_dir,
+            provider=settings.provider,
+            mail_from=settings.mail_from,
+            answers=answers,
+            rsvp=rsvp,
         )
         self.mailer = Mailer(settings)
         # Compose just in time: a fan-out to thousands holds only this many mails in memory.

@@ -59,7 +59,9 @@ class Notifier:
         self.settings = settings
         self.engine = engine
         self.broker = broker
-        self.sender = NoticeSender(settings, engine, broker, metrics=metrics, answers=settings.answer_links())
+        self.sender = NoticeSender(
+            settings, engine, broker, metrics=metrics, answers=settings.answer_links(), rsvp=settings.rsvp
+        )
         self.webhooks = WebhookSender(settings, engine, broker)
 
     def kind_for(self, cause: ImpactCause) -> NoticeKind | None:

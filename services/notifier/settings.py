@@ -26,6 +26,12 @@ class NotifierSettings(MailSettings, AnswerSettings, WebhookSettings):
         description="This long before an OUTAGE window starts, every affected tenant that has not "
         "acknowledged its plan gets an escalation notice, once per revision. Unset: none.",
     )
+    rsvp: bool = Field(
+        default=False,
+        description="Ask calendars to answer invitations (RSVP=TRUE): set it where `forewarn run replies` "
+        "reads the organizer's mailbox. Unset: RSVP=FALSE, and no calendar is asked to write to a mailbox "
+        "nobody reads.",
+    )
     notify_started: bool = Field(
         default=False, description="Also tell tenants when the work begins (an IN-PROCESS calendar update)."
     )

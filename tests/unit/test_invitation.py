@@ -193,3 +193,15 @@ def test_serialize_and_the_fan_outs_writer_write_what_icalendar_writes(
     moved = window.model_copy(update={"revision": 2, "start": window.start + timedelta(minutes=1)})
     expected = build_calendar(moved, TENANT, organizer, location="STO1", mode=mode, stamp=STAMP)
     assert invitations.calendar(moved, TENANT, location="STO1", mode=mode, stamp=STAMP) == serialize(expected)
+
+
+def test_attendees_are_asked_to_answer_only_where_the_organizer_reads_its_mailbox() -> None:
+    for rsvp in (False, True):
+        organizer = Organizer("cloud.example.net", "maintenance@cloud.example.net", rsvp=rsvp)
+        built = build_calendar(_window(), TENANT, organizer, location="STO1", mode="invite", stamp=STAMP)
+        written = Invitations(organizer).calendar(
+            _window(), TENANT, location="STO1", mode="invite", stamp=STAMP
+        )
+        assert written == serialize(built)
+        attendees = _event(Calendar.from_ical(written)).get("ATTENDEE")
+        assert {a.params["RSVP"] for a in attendees} == {"TRUE" if rsvp else "FALSE"}
