@@ -49,7 +49,7 @@ test: $(STAMP) lint browser mailserver openstack
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 
-demo: $(STAMP)
+demo: $(STAMP) mailserver
 	$(BIN)/python examples/demo.py
 
 # The OpenStack story, against the test cloud of tests/openstack: sync, book, a

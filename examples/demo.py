@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
-from icalendar import Calendar
+from dovecot import Dovecot, start_dovecot
+from icalendar import Calendar, Event, vCalAddress
+from imapclient import IMAPClient
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -92,8 +97,11 @@ def main() -> None:
     status_url = f"http://127.0.0.1:{os.environ['FOREWARN_STATUS_PORT']}"
     # Where tenants' links point: in production the page's public address.
     os.environ["FOREWARN_STATUS_URL"] = status_url
+    # Signs the Acknowledge and Ask-for-another-time links in every notice.
+    os.environ["FOREWARN_ANSWER_SECRET"] = secrets.token_urlsafe(32)
     console.rule("[bold]forewarn demo")
     console.print(f"data folder: {data}")
+    mailbox = organizer_mailbox()
     forewarn("inventory", "load", str(ROOT / "examples" / "inventory.yaml"))
     forewarn("inventory", "show")
 
@@ -148,6 +156,7 @@ def main() -> None:
         console.rule("The public status page shows it; each tenant has a private link")
         status_line(status_url)
         forewarn("tenant", "token", "acme-ab")
+        answer(window_id, data / "inbox", mailbox)
         console.rule(f"Watching {window_id} until it completes")
         watch(window_id, start + timedelta(seconds=90), status_url)
         forewarn("show", window_id)
@@ -158,9 +167,110 @@ def main() -> None:
         time.sleep(1)
     finally:
         stop(tail, up)
+        if mailbox:
+            mailbox.stop()
     sys.stdout.write((data / "tail.log").read_text())
     show_inbox(data / "inbox")
     console.rule("[green]demo finished: every process stopped")
+
+
+def organizer_mailbox() -> Dovecot | None:
+    """The organizer's mailbox in a Dovecot of the demo's own, where calendars' answers arrive."""
+    user, password = os.environ.get("FOREWARN_MAIL_FROM", "maintenance@cloud.example.net"), "demo"
+    try:
+        mailbox = start_dovecot(user, password)
+    except (FileNotFoundError, RuntimeError) as exc:
+        console.print(f"[yellow]no calendar answers in this demo: {exc}[/]")
+        return None
+    os.environ |= {
+        "FOREWARN_IMAP_HOST": "127.0.0.1",
+        "FOREWARN_IMAP_PORT": str(mailbox.port),
+        "FOREWARN_IMAP_TLS": "none",
+        "FOREWARN_IMAP_USERNAME": user,
+        "FOREWARN_IMAP_PASSWORD": password,
+    }
+    console.print(f"organizer's mailbox: imap://127.0.0.1:{mailbox.port} (Dovecot), read by `forewarn up`")
+    return mailbox
+
+
+def answer(window_id: str, inbox: Path, mailbox: Dovecot | None) -> None:
+    """Two tenants answer the updated plan: one from its calendar, one through its notice's link."""
+    updated = wait_for_notices(inbox, f"<{window_id}.", ".updated.r2.")
+    by_tenant: dict[str, EmailMessage] = {}
+    for message in updated:
+        by_tenant.setdefault(message["Message-ID"].strip().split(".")[1], message)
+    accepting, proposing = sorted(by_tenant)[:2]
+    if mailbox:
+        console.rule(f"{accepting} accepts in its calendar: the REPLY lands in the organizer's mailbox")
+        reply = calendar_reply(by_tenant[accepting])
+        client = IMAPClient("127.0.0.1", port=mailbox.port, ssl=False)
+        client.login(mailbox.user, mailbox.password)
+        client.append("INBOX", reply.as_bytes(policy=policy.SMTP))
+        client.logout()
+        console.print(f"  delivered to INBOX: {reply['Subject']} (text/calendar; method=REPLY)")
+    console.rule(f"{proposing} asks for another time through its notice's link")
+    text = by_tenant[proposing].get_body(("plain",)).get_content()
+    link = next(line.split(": ", 1)[1] for line in text.splitlines() if "?propose=1" in line)
+    console.print(f"  opens {link[:70]}… and sends the form")
+    wanted = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT22:00")
+    form = urllib.parse.urlencode(
+        {"answer": "proposed", "preferred": wanted, "comment": "Our release is that day."}
+    )
+    with urllib.request.urlopen(urllib.request.Request(link, data=form.encode(), method="POST"), timeout=10):
+        pass
+    expected = 2 if mailbox else 1
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        said = json.loads(forewarn("show", window_id, "--json", quiet=True).stdout)["answers"]
+        if len(said["acknowledged"]) + len(said["proposed"]) >= expected:
+            break
+        time.sleep(0.5)
+    forewarn("show", window_id)
+
+
+def wait_for_notices(inbox: Path, prefix: str, kind: str, timeout: float = 30) -> list[EmailMessage]:
+    """The notices of one kind the demo inbox has filed, once some have arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = []
+        for path in sorted(inbox.glob("*.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            ident = str(message["Message-ID"] or "").strip()
+            if ident.startswith(prefix) and kind in ident:
+                found.append(message)
+        if found:
+            time.sleep(1)  # the rest of the fan-out
+            return found
+        time.sleep(0.5)
+    raise SystemExit("the updated notices did not arrive in time")
+
+
+def calendar_reply(invitation: EmailMessage) -> EmailMessage:
+    """What a calendar sends back when its user presses Accept: the event, METHOD:REPLY, one attendee."""
+    part = next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
+    event = Calendar.from_ical(part.get_content()).walk("VEVENT")[0]
+    contact = invitation["To"].addresses[0]
+    reply = Calendar()
+    reply.add("prodid", "-//forewarn demo//a calendar answering//EN")
+    reply.add("version", "2.0")
+    reply.add("method", "REPLY")
+    answered = Event()
+    for name in ("uid", "sequence", "dtstart", "dtend", "summary", "organizer"):
+        answered.add(name, event[name])
+    answered.add("dtstamp", datetime.now(UTC))
+    attendee = vCalAddress(f"mailto:{contact.addr_spec}")
+    attendee.params.update({"PARTSTAT": "ACCEPTED", "CN": contact.display_name or contact.addr_spec})
+    answered.add("attendee", attendee)
+    reply.add_component(answered)
+    mail = EmailMessage()
+    mail["From"] = str(contact)
+    mail["To"] = os.environ.get("FOREWARN_MAIL_FROM", "maintenance@cloud.example.net")
+    mail["Subject"] = f"Accepted: {event['summary']}"
+    mail["Message-ID"] = f"<demo-reply.{secrets.token_hex(6)}@{contact.domain}>"
+    mail["In-Reply-To"] = invitation["Message-ID"].strip()
+    mail.set_content(f"{contact.display_name or contact.addr_spec} has accepted.\n")
+    mail.add_alternative(reply.to_ical(), maintype="text", subtype="calendar", params={"method": "REPLY"})
+    return mail
 
 
 def start_up() -> subprocess.Popen[str]:

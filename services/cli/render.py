@@ -75,11 +75,12 @@ def dump(data: object) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-def print_answers(answers: dict, line: str) -> None:
-    """Tenants' answers: the summary line, then who declined or proposed a time, and stale answers."""
+def print_answers(answers: dict, line: str | None = None) -> None:
+    """Tenants' answers: the summary line (unless a card shows it), who declined or proposed a time, stale ones."""
     from rich.table import Table
 
-    console.print(f"Answers  {safe(line)}", highlight=False, soft_wrap=True)
+    if line is not None:
+        console.print(f"Answers  {safe(line)}", highlight=False, soft_wrap=True)
     for key, title in (
         ("declined", "Declined"),
         ("proposed", "Asked for another time"),

@@ -65,9 +65,10 @@ def report_window(
             ("Overrun", overrun_text(result.overrun)),
             ("Affected", f"{affected} ({components})"),
             ("Notices", f"{n.sent} sent, {n.failed} failed, {n.pending} pending"),
+            ("Answers", acks.line()),
         ]
     )
-    print_answers(acks.as_json(), acks.line())
+    print_answers(acks.as_json())
     kinds = Table("Notice", "Sent", "Failed", "Pending", header_style="bold", title="Notices by kind")
     for kind, c in result.notices_by_kind.items():
         kinds.add_row(kind, str(c.sent), str(c.failed), str(c.pending))

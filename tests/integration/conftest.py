@@ -166,7 +166,7 @@ def smtp(monkeypatch):
 @pytest.fixture
 def dovecot():
     """A real IMAP server (Dovecot) with the organizer's mailbox, and its address in the environment."""
-    from .imap import start_dovecot
+    from examples.dovecot import start_dovecot
 
     try:
         server = start_dovecot("maintenance@cloud.example.net", "imap-test-password")

@@ -1,4 +1,8 @@
-"""A real IMAP server for the tests: Debian's Dovecot, on a free port, with a throw-away config and user."""
+"""A throw-away IMAP server for the demo and the tests: Debian's Dovecot, on a free port, one mailbox user.
+
+`make mailserver` installs it. Started in the foreground with a config of its
+own in a temporary folder, so it touches nothing of a system Dovecot.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from .smtp import free_port
 
 CONFIG = """\
 base_dir = {home}/run
@@ -97,7 +99,7 @@ def start_dovecot(user: str, password: str) -> Dovecot:
         (home / sub).mkdir()
     for sub in ("mail", "home"):
         os.chown(home / sub, owner.pw_uid, owner.pw_gid)
-    port = free_port()
+    port = _free_port()
     (home / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n")
     (home / "dovecot.conf").write_text(
         CONFIG.format(
@@ -119,3 +121,9 @@ def start_dovecot(user: str, password: str) -> Dovecot:
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"dovecot did not listen on {port}: {server.log()}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
