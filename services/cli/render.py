@@ -76,7 +76,7 @@ def dump(data: object) -> None:
 
 
 def print_answers(answers: dict, line: str | None = None) -> None:
-    """Tenants' answers: the summary line (unless a card shows it), who declined or proposed a time, stale ones."""
+    """Tenants' answers: a summary line (unless a card has it), who declined or proposed, stale ones."""
     from rich.table import Table
 
     if line is not None:
