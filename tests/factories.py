@@ -24,3 +24,27 @@ def make_window(**changes: object) -> WindowView:
         "components": [Component(site="STO1", role="compute")],
     }
     return WindowView(**(fields | changes))
+
+
+def book_in_store(engine, command_id: str, now: datetime, nodeset: str = "sto1-cmp-01") -> str:
+    """A two-hour OUTAGE window two days ahead, booked into the store as the scheduler would; its id."""
+    import json
+
+    from forewarn.schemas.commands import BookWindow, HostSelector
+    from forewarn.services.db import transaction
+    from forewarn.services.scheduler import lifecycle
+    from forewarn.services.scheduler.freezes import FreezeCalendar
+    from forewarn.services.scheduler.rules import Rules
+
+    rules = Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
+    cmd = BookWindow(
+        command_id=command_id,
+        title="Kernel update",
+        impact=Impact.OUTAGE,
+        start=now + timedelta(days=2),
+        end=now + timedelta(days=2, hours=2),
+        hosts=HostSelector(nodeset=nodeset),
+    )
+    with transaction(engine) as session:
+        [out] = lifecycle.book(session, cmd, rules=rules, now=now)
+    return json.loads(out.payload)["window"]["id"]

@@ -12,7 +12,7 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -40,18 +40,7 @@ NoticeKind = Literal[
 ]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
-    kind: ("notice.txt.j2", "notice.html.j2")
-    for kind in (
-        "scheduled",
-        "updated",
-        "cancelled",
-        "reminder",
-        "escalation",
-        "started",
-        "completed",
-        "joined",
-        "withdrawn",
-    )
+    kind: ("notice.txt.j2", "notice.html.j2") for kind in get_args(NoticeKind)
 }
 # The notices a drift sends: a tenant can join and leave a revision more than once.
 DRIFT_KINDS = ("joined", "withdrawn")

@@ -22,11 +22,9 @@ from prometheus_client import Counter
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from forewarn.schemas import msgids, subjects
 from forewarn.schemas.events import ReplyReceived
 
-from ..bus.publish import Outgoing, publish
-from ..bus.retention import past_window
+from ..answers.published import publish_reply
 from ..config import StartupError
 from ..db import again_on_conflict, transaction
 from ..ops import Metrics
@@ -131,19 +129,10 @@ class RepliesReader:
                 self.settings.imap_mailbox,
             )
             return []
+        s = self.settings
         for reply, end in found:
-            out = Outgoing(
-                subjects.REPLY_RECEIVED,
-                msgids.reply(reply.reply_id),
-                reply.model_dump_json().encode(),
-                ttl=past_window(end, self.settings.retention),
-            )
-            await publish(self.broker, out, timeout=self.settings.publish_timeout)
-            log.info(
-                "window %s: tenant %s answered %s from its calendar",
-                reply.window_id,
-                reply.tenant_id,
-                reply.answer,
+            await publish_reply(
+                self.broker, reply, window_end=end, retention=s.retention, timeout=s.publish_timeout
             )
         await asyncio.to_thread(self.mailbox.move_to_answered, uid)
         self.messages.labels("answer").inc()

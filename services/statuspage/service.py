@@ -16,12 +16,11 @@ from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine
 
-from forewarn.schemas import msgids, subjects
+from forewarn.schemas import subjects
 from forewarn.schemas.events import ReplyReceived
 
+from ..answers.published import publish_reply
 from ..bus import jetstream
-from ..bus.publish import Outgoing, publish
-from ..bus.retention import past_window
 from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
 from ..ops import HttpServer, Metrics
@@ -185,15 +184,11 @@ class StatusPage:
                 log.exception("status page could not store its snapshot at shutdown")
 
     async def publish_reply(self, reply: ReplyReceived, *, until: datetime) -> None:
-        """Publish a tenant's answer from the page's form; kept as long as its window's impact."""
-        out = Outgoing(
-            subjects.REPLY_RECEIVED,
-            msgids.reply(reply.reply_id),
-            reply.model_dump_json().encode(),
-            ttl=past_window(until, self.settings.retention),
+        """Publish a tenant's answer from the page's form."""
+        s = self.settings
+        await publish_reply(
+            self.broker, reply, window_end=until, retention=s.retention, timeout=s.publish_timeout
         )
-        await publish(self.broker, out, timeout=self.settings.publish_timeout)
-        log.info("window %s: tenant %s answered %s", reply.window_id, reply.tenant_id, reply.answer)
 
     def render(self, template: str, **context: Any) -> str:
         return self.templates.get_template(template).render(page=self, **context)

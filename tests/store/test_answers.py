@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from forewarn.schemas.base import Impact
-from forewarn.schemas.commands import BookWindow, HostSelector, RescheduleWindow
+from forewarn.schemas.commands import RescheduleWindow
 from forewarn.schemas.events import Answer, ReplyReceived
 from forewarn.services.answers import store as answers
 from forewarn.services.db import transaction
@@ -16,23 +14,10 @@ from forewarn.services.inventory.load import load_inventory
 from forewarn.services.scheduler import lifecycle
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules
+from tests.factories import book_in_store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 RULES = Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
-
-
-def _book(engine) -> str:
-    cmd = BookWindow(
-        command_id="cmd-answers-01",
-        title="Kernel update",
-        impact=Impact.OUTAGE,
-        start=NOW + timedelta(days=2),
-        end=NOW + timedelta(days=2, hours=2),
-        hosts=HostSelector(nodeset="sto1-cmp-01"),
-    )
-    with transaction(engine) as session:
-        [out] = lifecycle.book(session, cmd, rules=RULES, now=NOW)
-    return json.loads(out.payload)["window"]["id"]
 
 
 def _reply(
@@ -61,7 +46,7 @@ def test_the_latest_answer_counts_and_a_late_or_repeated_one_changes_nothing(
     engine, example_inventory
 ) -> None:
     load_inventory(engine=engine, path=example_inventory)
-    window_id = _book(engine)
+    window_id = book_in_store(engine, "cmd-answers-01", NOW)
     first = _reply(window_id, Answer.ACCEPTED, at=NOW)
     later = _reply(
         window_id, Answer.PROPOSED, at=NOW + timedelta(minutes=5), proposed_start=NOW + timedelta(days=9)
@@ -87,7 +72,7 @@ def test_an_answer_to_an_earlier_plan_is_stale_but_a_start_makes_none_stale(
     engine, example_inventory
 ) -> None:
     load_inventory(engine=engine, path=example_inventory)
-    window_id = _book(engine)
+    window_id = book_in_store(engine, "cmd-answers-01", NOW)
     _record(engine, _reply(window_id, Answer.ACCEPTED, at=NOW))
     with transaction(engine) as session:
         lifecycle.reschedule(

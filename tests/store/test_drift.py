@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from forewarn.schemas.base import Impact
-from forewarn.schemas.commands import BookWindow, CancelWindow, HostSelector
+from forewarn.schemas.commands import CancelWindow
 from forewarn.schemas.events import Contact, ImpactCause, ImpactResolved, TenantImpact
 from forewarn.services.db import transaction
 from forewarn.services.impact import drift
@@ -22,7 +21,7 @@ from forewarn.services.mail.compose import Notice
 from forewarn.services.scheduler import lifecycle, queries
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules
-from tests.factories import make_window
+from tests.factories import book_in_store, make_window
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 RULES = Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
@@ -32,17 +31,7 @@ RULES = Rules(min_lead=timedelta(0), max_duration=timedelta(days=14), freezes=Fr
 def booked(engine, example_inventory) -> str:
     """A window on sto1-cmp-01, its tenants recorded as told."""
     load_inventory(engine=engine, path=example_inventory)
-    cmd = BookWindow(
-        command_id="cmd-drift-0001",
-        title="Kernel update",
-        impact=Impact.OUTAGE,
-        start=NOW + timedelta(days=2),
-        end=NOW + timedelta(days=2, hours=2),
-        hosts=HostSelector(nodeset="sto1-cmp-01"),
-    )
-    with transaction(engine) as session:
-        [out] = lifecycle.book(session, cmd, rules=RULES, now=NOW)
-    window_id = json.loads(out.payload)["window"]["id"]
+    window_id = book_in_store(engine, "cmd-drift-0001", NOW)
     window = _view(engine, window_id)
     told = resolve_impact(engine, window, ImpactCause.SCHEDULED, max_bytes=1 << 20)
     drift.record(engine, window, {t for m in told for t in m.tenant_ids})
