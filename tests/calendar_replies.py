@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 ORGANIZER = "maintenance@cloud.example.net"
 
@@ -64,8 +65,8 @@ END:VTIMEZONE
 
 
 def _west_europe(at: datetime) -> str:
-    """Local time in Central Europe for a December date (UTC+1), as Outlook writes it."""
-    return (at.astimezone(UTC) + timedelta(hours=1)).strftime("%Y%m%dT%H%M%S")
+    """Local time in "W. Europe Standard Time" (Berlin's rules, as its VTIMEZONE says), as Outlook writes."""
+    return at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y%m%dT%H%M%S")
 
 
 def outlook(

@@ -60,11 +60,14 @@ def reply_for(found: AnswerToken, form: dict[str, list[str]], zone: str, *, now:
         raise FormError("answer: choose Acknowledge or Ask for another time")
     proposed = None
     if choice is Answer.PROPOSED:
-        text = _one(form, "preferred")
         try:
-            proposed = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+            proposed = datetime.fromisoformat(_one(form, "preferred"))
         except ValueError:
             raise FormError("preferred: give the time you would like, such as 2026-12-01T22:00") from None
+        # The form's field has no zone: it is the tenant's.
+        proposed = proposed if proposed.tzinfo else proposed.replace(tzinfo=ZoneInfo(zone))
+        if proposed <= now:
+            raise FormError("preferred: is in the past; give a time still ahead")
     comment = _one(form, "comment").replace("\r\n", "\n").strip()
     said = [found.window_id, found.revision, found.tenant_id, found.contact]
     said += [choice.value, proposed.isoformat() if proposed else "", comment]
@@ -122,10 +125,8 @@ def answer_routes(page: AnsweringPage) -> list[Route]:
 
     async def answer(request: Request) -> Response:
         found, window, tenant = await opened(request)
-        body = await request.body()
         try:
-            if len(body) > MAX_FORM:
-                raise FormError("the form is larger than any answer")
+            body = await _bounded_body(request)
             fields = parse_qs(body.decode("utf-8", errors="strict"), max_num_fields=8)
             reply = reply_for(found, fields, tenant.timezone, now=utcnow())
         except (FormError, UnicodeDecodeError, ValueError) as exc:
@@ -137,6 +138,16 @@ def answer_routes(page: AnsweringPage) -> list[Route]:
         Route("/answer/{token}", ask, methods=["GET"]),
         Route("/answer/{token}", answer, methods=["POST"]),
     ]
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The request's body, read no further than any answer's form can be."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            raise FormError("the form is larger than any answer")
+    return body
 
 
 def _tenant(engine: Engine, tenant_id: str) -> Tenant | None:

@@ -110,11 +110,18 @@ async def test_a_tenant_acknowledges_and_asks_for_another_time_from_its_notice(
         replies = await stream_messages(js, "maint.reply.>")
         assert len(replies) == 1
 
-        # A bad time is refused with the field and the reason, and nothing recorded.
-        assert await asyncio.to_thread(_post, acknowledge, {"answer": "proposed", "preferred": "soon"}) == 400
+        # A bad time, or one already past, is refused with the field and the reason, and nothing recorded.
+        for bad in ("soon", "2020-01-01T22:00"):
+            assert (
+                await asyncio.to_thread(_post, acknowledge, {"answer": "proposed", "preferred": bad}) == 400
+            )
+        assert len(await stream_messages(js, "maint.reply.>")) == 1
 
+        with Session(env) as session:
+            zone = ZoneInfo(session.get(Tenant, tenant_id).timezone)
+        day = (datetime.now(zone) + timedelta(days=10)).date()
         await tab.goto(propose)
-        await tab.fill("#preferred", "2026-12-24T22:00")
+        await tab.fill("#preferred", f"{day:%Y-%m-%d}T22:00")
         await tab.fill("#comment", "Our <b>release</b> runs that night.")
         await tab.get_by_role("button", name="Ask for this time").click()
         await expect(tab.locator(".answered")).to_contain_text("request for another time is recorded")
@@ -122,9 +129,7 @@ async def test_a_tenant_acknowledges_and_asks_for_another_time_from_its_notice(
 
         answers = await eventually(lambda: _proposed(window_id))
         [asked] = answers["proposed"]
-        with Session(env) as session:
-            zone = ZoneInfo(session.get(Tenant, tenant_id).timezone)
-        wanted = datetime(2026, 12, 24, 22, 0, tzinfo=zone).astimezone(UTC)
+        wanted = datetime(day.year, day.month, day.day, 22, 0, tzinfo=zone).astimezone(UTC)
         assert datetime.fromisoformat(asked["proposed_start"]) == wanted
         assert asked["comment"] == "Our <b>release</b> runs that night." and asked["via"] == "link"
         assert asked["contact"] == contact and asked["tenant_id"] == tenant_id
