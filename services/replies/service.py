@@ -39,6 +39,8 @@ log = logging.getLogger("forewarn.replies")
 _GONE = (OSError, IMAPClientError)
 # IDLE in slices this long, so that stopping never waits on the server.
 _SLICE = 2.0
+# Seconds before reading again after anything else went wrong.
+_AGAIN = 5
 
 
 class RepliesReader:
@@ -77,7 +79,12 @@ class RepliesReader:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            await self._pass()
+            try:
+                await self._pass()
+            except Exception:  # NATS or the store away a while: the message is read again after
+                log.exception("reading %s failed; trying again in %s s", self.settings.imap_mailbox, _AGAIN)
+                await asyncio.to_thread(self.mailbox.close)
+                await asyncio.sleep(_AGAIN)
 
     @stamina.retry(on=_GONE, attempts=None, timeout=None, wait_initial=1.0, wait_max=60.0)
     async def _pass(self) -> None:
@@ -109,9 +116,12 @@ class RepliesReader:
         validity, last = await asyncio.to_thread(self._cursor)
         unread = await asyncio.to_thread(self.mailbox.unread, validity, last)
         if unread.uid_validity != validity:
-            log.info(
-                "mailbox %s was renumbered (UIDVALIDITY %s): reading it again", mailbox, unread.uid_validity
-            )
+            if validity:
+                log.info(
+                    "mailbox %s was renumbered (UIDVALIDITY %s): reading it again",
+                    mailbox,
+                    unread.uid_validity,
+                )
             await asyncio.to_thread(self._advance, unread.uid_validity, 0)
         for uid, raw in unread.messages:
             await self.take(uid, raw)
