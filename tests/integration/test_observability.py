@@ -109,8 +109,8 @@ CONSUMERS = {
             "drift-due",
         )
     },
-    "notifier": {"notifier", "notifier-reminders"},
-    "reporter": {"reporter"},
+    "notifier": {"notifier", "notifier-reminders", "notifier-webhooks"},
+    "reporter": {"reporter", "reporter-replies"},
     "statuspage": set(),
 }
 
