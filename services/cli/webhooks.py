@@ -241,28 +241,15 @@ def _delivery(session, delivery_id: str, *, as_json: bool):
 
 
 async def _replay(row) -> None:
-    from forewarn.schemas import msgids, subjects
     from forewarn.schemas.base import utcnow
-    from forewarn.schemas.events import WebhookDue
 
-    from ..bus.publish import Outgoing, publish
+    from ..bus.publish import publish
     from ..config import CommonSettings
+    from ..webhooks.store import queued
     from .common import connected
 
     settings = CommonSettings()
-    due = WebhookDue(
-        delivery_id=row.id,
-        endpoint_id=row.endpoint_id,
-        tenant_id=row.tenant_id,
-        event=row.event,
-        body=row.body,
-    )
     # Only an operator's login may publish on the notifier's subjects.
     async with connected(settings, login="admin") as broker:
-        out = Outgoing(
-            subjects.webhook(row.endpoint_id),
-            msgids.webhook(row.id, replay=int(utcnow().timestamp())),
-            due.model_dump_json().encode(),
-            ttl=settings.retention,
-        )
+        out = queued(row, settings.retention, replay=int(utcnow().timestamp()))
         await publish(broker, out, timeout=settings.publish_timeout)

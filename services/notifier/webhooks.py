@@ -23,11 +23,10 @@ from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 
-from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, WebhookDue
 
-from ..bus.publish import Outgoing, publish_all
+from ..bus.publish import publish_all
 from ..db import again_on_conflict, transaction
 from ..webhooks import store
 from ..webhooks.events import cloud_event, delivery_id, tenant_events
@@ -55,36 +54,22 @@ class WebhookSender:
         if not told:
             return
         endpoints = await asyncio.to_thread(self._listening, [t.tenant_id for _, t in told])
-        outgoing, rows = [], []
+        rows = []
         for event, tenant in told:
             for endpoint in endpoints.get(tenant.tenant_id, []):
                 if event not in endpoint.events:
                     continue
                 key = delivery_id(endpoint.id, impact, event)
                 body = cloud_event(impact, tenant, event, provider=self.settings.provider, id=key)
-                due = WebhookDue(
-                    delivery_id=key,
-                    endpoint_id=endpoint.id,
-                    tenant_id=tenant.tenant_id,
-                    event=event,
-                    body=body,
-                )
                 rows.append(
                     store.WebhookDelivery(
                         id=key, endpoint_id=endpoint.id, tenant_id=tenant.tenant_id, event=event, body=body
                     )
                 )
-                outgoing.append(
-                    Outgoing(
-                        subjects.webhook(endpoint.id),
-                        msgids.webhook(key),
-                        due.model_dump_json().encode(),
-                        ttl=self.settings.retention,
-                    )
-                )
         if rows:
             # Recorded first: a delivery queued is always in the log `forewarn webhook deliveries` reads.
             await asyncio.to_thread(again_on_conflict, self._pending, rows)
+            outgoing = [store.queued(row, self.settings.retention) for row in rows]
             await publish_all(self.broker, outgoing, timeout=self.settings.publish_timeout)
 
     async def deliver(self, due: WebhookDue, attempt: int) -> None:

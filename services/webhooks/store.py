@@ -14,8 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, Session, SQLModel, select
 
+from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
+from forewarn.schemas.events import WebhookDue
 
+from ..bus.publish import Outgoing
 from ..db import UtcDateTime
 
 # The events a webhook can ask for, as its CloudEvents type ends.
@@ -111,3 +114,20 @@ def attempted(session: Session, delivery_id: str, state: str, status: int | None
     row.attempts += 1
     row.updated_at = utcnow()
     session.add(row)
+
+
+def queued(delivery: WebhookDelivery, retention: timedelta, *, replay: int = 0) -> Outgoing:
+    """The message that queues a delivery for its endpoint: the notifier's first, or an operator's replay."""
+    due = WebhookDue(
+        delivery_id=delivery.id,
+        endpoint_id=delivery.endpoint_id,
+        tenant_id=delivery.tenant_id,
+        event=delivery.event,
+        body=delivery.body,
+    )
+    return Outgoing(
+        subjects.webhook(delivery.endpoint_id),
+        msgids.webhook(delivery.id, replay),
+        due.model_dump_json().encode(),
+        ttl=retention,
+    )
