@@ -8,7 +8,7 @@ counted as an answer to the current plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Column, Text, func, update
@@ -111,15 +111,7 @@ class Acknowledgements:
         return ", ".join(parts)
 
     def as_json(self) -> dict:
-        return {
-            "tenants": self.tenants,
-            "acknowledged": self.acknowledged,
-            "tentative": self.tentative,
-            "declined": self.declined,
-            "proposed": self.proposed,
-            "stale": self.stale,
-            "no_answer": self.no_answer,
-        }
+        return asdict(self)
 
 
 def acknowledgements(session: Session, window_id: str, tenant_ids: list[str]) -> Acknowledgements:
