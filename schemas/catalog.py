@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from . import subjects
 from .base import Payload
-from .commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from .commands import (
+    BookWindow,
+    CancelWindow,
+    CompleteWindow,
+    ExtendWindow,
+    ReportProgress,
+    RescheduleWindow,
+)
 from .events import (
     DeadLettered,
     DriftCheckDue,
@@ -20,6 +27,7 @@ from .events import (
     WindowCompleted,
     WindowDue,
     WindowExtended,
+    WindowProgressed,
     WindowRejected,
     WindowRescheduled,
     WindowScheduled,
@@ -32,6 +40,7 @@ COMMANDS: dict[str, type[Payload]] = {
     subjects.EXTEND: ExtendWindow,
     subjects.CANCEL: CancelWindow,
     subjects.COMPLETE: CompleteWindow,
+    subjects.PROGRESS: ReportProgress,
 }
 
 # Window lifecycle events: only the scheduler publishes them.
@@ -41,6 +50,7 @@ WINDOW_EVENTS: dict[type[Payload], str] = {
     WindowRescheduled: subjects.RESCHEDULED,
     WindowExtended: subjects.EXTENDED,
     WindowStarted: subjects.STARTED,
+    WindowProgressed: subjects.PROGRESSED,
     WindowCompleted: subjects.COMPLETED,
     WindowCancelled: subjects.CANCELLED,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -55,6 +56,27 @@ class HostSelector(Payload):
         return self
 
 
+class Rolling(Payload):
+    """A rolling window: its hosts go down in batches, one after another, each batch in a slot of its own.
+
+    Give either `batch_size` (the window's hosts, in order, so many at a time) or
+    `batches` (each in node-set syntax, in the order they go; together exactly the
+    window's hosts).
+    """
+
+    batch_size: int | None = Field(default=None, ge=1, le=10_000, examples=[2])
+    batches: list[Line] = Field(
+        default_factory=list, max_length=1_000, examples=[["sto1-cmp-[01-02]", "sto1-cmp-[03-04]"]]
+    )
+    per_batch: timedelta = Field(gt=timedelta(0), description="How long each batch's slot is.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Rolling:
+        if (self.batch_size is None) == (not self.batches):
+            raise ValueError("give either batch_size or batches, not both or neither")
+        return self
+
+
 class BookWindow(Payload):
     """Book a maintenance window over a set of hosts."""
 
@@ -63,12 +85,22 @@ class BookWindow(Payload):
     description: Text = Field(default="", max_length=10_000)
     impact: Impact = Field(description="Impact on customer resources (MAINT-NOTE).")
     start: UtcTime = Field(description="Start, ISO 8601 with offset.")
-    end: UtcTime = Field(description="End, ISO 8601 with offset.")
+    end: UtcTime | None = Field(
+        default=None,
+        description="End, ISO 8601 with offset. A rolling window may leave it out: its last slot ends it.",
+    )
     hosts: HostSelector
     allow_overlap: bool = Field(
         default=False, description="Allow overlap with other live windows on the same hosts."
     )
     requested_by: Line = Field(default="", max_length=200, examples=["ops@sto1-jump"])
+    rolling: Rolling | None = Field(default=None, description="Take the hosts down in batches.")
+
+    @model_validator(mode="after")
+    def _has_end(self) -> BookWindow:
+        if self.end is None and self.rolling is None:
+            raise ValueError("end: give the end, unless the window is rolling")
+        return self
 
 
 class RescheduleWindow(Payload):
@@ -107,4 +139,23 @@ class CompleteWindow(Payload):
     requested_by: Line = Field(default="", max_length=200)
 
 
-Command = BookWindow | RescheduleWindow | ExtendWindow | CancelWindow | CompleteWindow
+class ReportProgress(Payload):
+    """Say that work on some hosts of a running rolling window began, or is done."""
+
+    command_id: str = CommandId
+    window_id: str = WindowId
+    step: Literal["started", "done"]
+    hosts: Line | None = Field(
+        default=None, max_length=20_000, description="Hosts in node-set syntax.", examples=["sto1-cmp-03"]
+    )
+    batch: int | None = Field(default=None, ge=1, description="Every host of this batch (from 1).")
+    requested_by: Line = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ReportProgress:
+        if (self.hosts is None) == (self.batch is None):
+            raise ValueError("give either hosts or batch, not both or neither")
+        return self
+
+
+Command = BookWindow | RescheduleWindow | ExtendWindow | CancelWindow | CompleteWindow | ReportProgress

@@ -18,6 +18,23 @@ class Component(Payload):
     role: str = Field(examples=["compute"])
 
 
+class Batch(Payload):
+    """One batch of a rolling window: its hosts, its slot and how far the work on it is."""
+
+    number: int = Field(ge=1)
+    hosts: list[Line]
+    start: UtcTime = Field(description="The slot as its tenants were last told.")
+    end: UtcTime
+    announced: int = Field(ge=1, description="The window revision that last told this slot.")
+    expected_start: UtcTime = Field(description="When it is now expected to begin, as the work runs.")
+    expected_end: UtcTime
+    started_at: UtcTime | None = None
+    done: dict[str, int] = Field(
+        default_factory=dict, description="Each host done, with the window revision that said so."
+    )
+    done_at: UtcTime | None = Field(default=None, description="When its last host was done.")
+
+
 class WindowView(Payload):
     """A window as it stands after a change; every lifecycle event carries one."""
 
@@ -35,6 +52,10 @@ class WindowView(Payload):
     started_at: UtcTime | None = Field(default=None, description="When the work actually began.")
     ended_at: UtcTime | None = Field(
         default=None, description="When the window actually completed, or was cancelled while running."
+    )
+    batches: list[Batch] = Field(
+        default_factory=list,
+        description="A rolling window's batches, in order; empty when all its hosts go down at once.",
     )
 
 
@@ -79,6 +100,17 @@ class WindowCompleted(WindowEvent):
     early: bool = False
 
 
+class WindowProgressed(WindowEvent):
+    """Ops reported work on some hosts of a rolling window as begun or done.
+
+    The window's batches say which hosts are done, and which slots were told anew
+    (their `announced` is this revision) because the work before them ran late.
+    """
+
+    step: Literal["started", "done"]
+    hosts: list[Line] = Field(description="The hosts this report was about.")
+
+
 class WindowCancelled(WindowEvent):
     """A window was called off."""
 
@@ -113,6 +145,8 @@ class ImpactCause(StrEnum):
     COMPLETED = "completed"
     # The inventory moved a tenant into or out of a scheduled window: only they are told.
     DRIFTED = "drifted"
+    # Hosts of a rolling window began or were done: tenants cleared, slots moved.
+    PROGRESSED = "progressed"
 
 
 class Contact(Payload):

@@ -41,6 +41,7 @@ RESCHEDULE = "maint.cmd.reschedule"
 EXTEND = "maint.cmd.extend"
 CANCEL = "maint.cmd.cancel"
 COMPLETE = "maint.cmd.complete"
+PROGRESS = "maint.cmd.progress"
 
 # Window lifecycle events (past tense): only the scheduler publishes them.
 WINDOW_EVENTS = "maint.window.>"
@@ -51,6 +52,7 @@ EXTENDED = "maint.window.extended"
 STARTED = "maint.window.started"
 COMPLETED = "maint.window.completed"
 CANCELLED = "maint.window.cancelled"
+PROGRESSED = "maint.window.progressed"
 
 IMPACT_RESOLVED = "maint.impact.resolved"
 IMPACT = "maint.impact.>"

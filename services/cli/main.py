@@ -13,7 +13,20 @@ except ImportError:  # pragma: no cover
     from click.exceptions import ClickException
 
 from ..text import said
-from . import database, dlq, forget, inventory, natsconf, query, reports, stack, tenants, webhooks, windows
+from . import (
+    database,
+    dlq,
+    forget,
+    inventory,
+    natsconf,
+    progress,
+    query,
+    reports,
+    stack,
+    tenants,
+    webhooks,
+    windows,
+)
 from .common import Abort, err, safe
 
 app = typer.Typer(
@@ -28,6 +41,7 @@ app.command()(windows.reschedule)
 app.command()(windows.extend)
 app.command()(windows.cancel)
 app.command()(windows.complete)
+app.command()(progress.progress)
 app.command("list")(query.list_windows)
 app.command()(query.show)
 app.command()(query.tail)

@@ -30,8 +30,39 @@ def window_json(window: dict, tenants: list[dict], **extra: object) -> dict:
         "tenants": [t["id"] for t in tenants],
         "revision": window["revision"],
         "description": window.get("description", ""),
+        **_rolling_json(window),
         **extra,
     }
+
+
+def _rolling_json(window: dict) -> dict:
+    """A rolling window's batches and progress; nothing for any other window."""
+    batches = window.get("batches") or []
+    if not batches:
+        return {}
+    done = sum(len(b["done"]) for b in batches)
+    return {
+        "progress": {"hosts_done": done, "hosts": sum(len(b["hosts"]) for b in batches)},
+        "batches": [
+            {
+                "number": b["number"],
+                "hosts": b["hosts"],
+                "start": _iso(b["start"]),
+                "end": _iso(b["end"]),
+                "expected_start": _iso(b["expected_start"]),
+                "expected_end": _iso(b["expected_end"]),
+                "state": _batch_state(b),
+                "done": sorted(b["done"]),
+            }
+            for b in batches
+        ],
+    }
+
+
+def _batch_state(batch: dict) -> str:
+    if batch["done_at"]:
+        return "done"
+    return "running" if batch["started_at"] else "waiting"
 
 
 def _iso(value: str | datetime) -> str:
@@ -68,6 +99,43 @@ def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
             ("Tenants", f"{len(tenants)} affected" + (f": {names}" if tenants else "")),
         ]
     )
+    print_batches(window)
+
+
+def print_batches(window: dict) -> None:
+    """A rolling window's batches: hosts, slot as told, as now expected, and how far each is."""
+    from rich.table import Table
+
+    from ..hostnames import fold
+
+    batches = window.get("batches") or []
+    if not batches:
+        return
+    done = sum(len(b["done"]) for b in batches)
+    total = sum(len(b["hosts"]) for b in batches)
+    table = Table(
+        "#",
+        "Hosts",
+        "Slot (UTC)",
+        "Expected (UTC)",
+        "State",
+        header_style="bold",
+        title=f"{done} of {total} hosts done",
+    )
+    for b in batches:
+        told = [datetime.fromisoformat(str(b[k])) for k in ("start", "end")]
+        expected = [datetime.fromisoformat(str(b[k])) for k in ("expected_start", "expected_end")]
+        state = _batch_state(b)
+        if state == "running":
+            state += f" ({len(b['done'])} of {len(b['hosts'])} done)"
+        table.add_row(
+            str(b["number"]),
+            fold(b["hosts"]),
+            f"{told[0]:%H:%M}–{told[1]:%H:%M}",
+            "" if expected == told else f"{expected[0]:%H:%M}–{expected[1]:%H:%M}",
+            state,
+        )
+    console.print(table)
 
 
 def dump(data: object) -> None:

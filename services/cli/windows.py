@@ -18,6 +18,8 @@ from .common import Abort, duration, fail, fail_validation, later, parse_time, r
 if TYPE_CHECKING:
     from forewarn.schemas.base import Payload
 
+    from .send import Answer
+
 IMPACTS = ("outage", "degraded", "reduced-redundancy", "no-impact")
 OPTION_OF = {
     "title": "--title",
@@ -30,8 +32,13 @@ OPTION_OF = {
     "window_id": "ID",
     "by": "--by",
     "reason": "--reason",
+    "rolling": "--per-batch",
+    "rolling.batch_size": "--batch-size",
+    "rolling.batches": "--batch",
+    "rolling.per_batch": "--per-batch",
 }
 
+_ROLL = "Rolling windows"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 TimeoutOpt = Annotated[float, typer.Option(metavar="SECONDS", help="Seconds to wait for the scheduler.")]
 
@@ -44,19 +51,20 @@ def _command_id() -> str:
     return uuid.uuid4().hex
 
 
-def _build(model: type[Payload], **fields: object) -> Payload:
+def build(model: type[Payload], *, options: dict[str, str] = OPTION_OF, **fields: object) -> Payload:
+    """The command, or an input error naming each option at fault."""
     from pydantic import ValidationError
 
     try:
         return model(command_id=_command_id(), requested_by=_who(), **fields)
     except ValidationError as exc:
-        fail_validation(exc, OPTION_OF)
+        fail_validation(exc, options)
 
 
-def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
+def ask(subject: str, command: Payload, *, as_json: bool, timeout: float) -> Answer:
+    """Send a command; the scheduler's answer and its impact, or exit saying why not."""
     from ..config import CommonSettings
     from .common import connected
-    from .render import dump, print_window, window_json
     from .send import rejection, send
 
     settings = CommonSettings()
@@ -71,6 +79,13 @@ def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb:
             raise rejection(answer)
     except Abort as exc:
         report(exc, as_json=as_json)
+    return answer
+
+
+def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
+    from .render import dump, print_window, window_json
+
+    answer = ask(subject, command, as_json=as_json, timeout=timeout)
     window = answer.event["window"]
     tenants = [{"id": t.tenant_id, "name": t.name} for part in answer.impact for t in part.tenants]
     if as_json:
@@ -85,7 +100,12 @@ def book(
     start: Annotated[
         str, typer.Option(metavar="TIME", help="ISO 8601 with offset, a naive time with --tz, or +30m.")
     ],
-    end: Annotated[str | None, typer.Option(metavar="TIME", help="End time; or give --duration.")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME", help="End time; or give --duration (a rolling window may give neither)."
+        ),
+    ] = None,
     for_: Annotated[
         str | None, typer.Option("--duration", metavar="DURATION", help="Length, e.g. 2h or 1h30m.")
     ] = None,
@@ -118,10 +138,32 @@ def book(
     allow_overlap: Annotated[
         bool, typer.Option("--allow-overlap", help="Allow overlap with other live windows.")
     ] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="Rolling: take the hosts down N at a time, in order.", rich_help_panel=_ROLL
+        ),
+    ] = None,
+    batch: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NODESET",
+            help="Rolling: one batch of hosts, in order (repeatable; --hosts defaults to them all).",
+            rich_help_panel=_ROLL,
+        ),
+    ] = None,
+    per_batch: Annotated[
+        str | None,
+        typer.Option(metavar="DURATION", help="Rolling: each batch's slot, e.g. 40m.", rich_help_panel=_ROLL),
+    ] = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
-    """Book a maintenance window and show who it affects."""
+    """Book a maintenance window and show who it affects.
+
+    A rolling window takes its hosts down in batches, each in a slot of its own
+    (--batch-size or --batch, with --per-batch); each tenant is told its own slots.
+    """
     from pydantic import ValidationError
 
     from forewarn.schemas.base import Impact
@@ -130,10 +172,15 @@ def book(
     try:
         if impact.lower() not in IMPACTS:
             fail("--impact", f"{impact!r} is not one of {', '.join(IMPACTS)}")
-        if (end is None) == (for_ is None):
-            fail("--end", "give either --end or --duration, not both or neither")
+        rolling = _rolling(batch_size, batch or [], per_batch)
+        if end is not None and for_ is not None:
+            fail("--end", "give either --end or --duration, not both")
+        if end is None and for_ is None and rolling is None:
+            fail("--end", "give either --end or --duration")
         start_at = parse_time("--start", start, tz)
-        end_at = _end(start_at, end, for_, tz)
+        end_at = _end(start_at, end, for_, tz) if (end or for_) else None
+        if batch and not hosts:
+            hosts = ",".join(batch)
         if not (hosts or site or role or tag or aggregate or az):
             fail("--hosts", "select hosts with --hosts, --site, --role, --tag, --aggregate or --az")
         try:
@@ -153,7 +200,7 @@ def book(
                     "zones": "--az",
                 },
             )
-        command = _build(
+        command = build(
             BookWindow,
             title=title,
             description=description,
@@ -162,10 +209,24 @@ def book(
             end=end_at,
             hosts=selector,
             allow_overlap=allow_overlap,
+            rolling=rolling,
         )
     except Abort as exc:
         report(exc, as_json=as_json)
     _run(subjects.BOOK, command, as_json=as_json, timeout=timeout, verb="scheduled")
+
+
+def _rolling(batch_size: int | None, batches: list[str], per_batch: str | None) -> dict | None:
+    """The rolling part of a booking, or None for a window that takes all its hosts at once."""
+    if batch_size is None and not batches and per_batch is None:
+        return None
+    if batch_size is not None and batches:
+        fail("--batch-size", "give either --batch-size or --batch, not both")
+    if batch_size is None and not batches:
+        fail("--batch-size", "a rolling window needs --batch-size or --batch")
+    if per_batch is None:
+        fail("--per-batch", "a rolling window needs the length of each batch's slot, e.g. --per-batch 40m")
+    return {"batch_size": batch_size, "batches": batches, "per_batch": duration("--per-batch", per_batch)}
 
 
 WindowArg = Annotated[str, typer.Argument(metavar="ID", help="The window id, e.g. mw-7k2q9x4d.")]
@@ -190,7 +251,7 @@ def reschedule(
             fail("--end", "give either --end or --duration, not both or neither")
         start_at = parse_time("--start", start, tz)
         end_at = _end(start_at, end, for_, tz)
-        command = _build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at)
+        command = build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at)
     except Abort as exc:
         report(exc, as_json=as_json)
     _run(subjects.RESCHEDULE, command, as_json=as_json, timeout=timeout, verb="rescheduled")
@@ -206,7 +267,7 @@ def extend(
     from forewarn.schemas.commands import ExtendWindow
 
     try:
-        command = _build(ExtendWindow, window_id=window_id, by=duration("--by", by))
+        command = build(ExtendWindow, window_id=window_id, by=duration("--by", by))
     except Abort as exc:
         report(exc, as_json=as_json)
     _run(subjects.EXTEND, command, as_json=as_json, timeout=timeout, verb="extended")
@@ -222,7 +283,7 @@ def cancel(
     from forewarn.schemas.commands import CancelWindow
 
     try:
-        command = _build(CancelWindow, window_id=window_id, reason=reason)
+        command = build(CancelWindow, window_id=window_id, reason=reason)
     except Abort as exc:
         report(exc, as_json=as_json)
     _run(subjects.CANCEL, command, as_json=as_json, timeout=timeout, verb="cancelled")
@@ -233,7 +294,7 @@ def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt
     from forewarn.schemas.commands import CompleteWindow
 
     try:
-        command = _build(CompleteWindow, window_id=window_id)
+        command = build(CompleteWindow, window_id=window_id)
     except Abort as exc:
         report(exc, as_json=as_json)
     _run(subjects.COMPLETE, command, as_json=as_json, timeout=timeout, verb="completed")

@@ -21,6 +21,9 @@ from icalendar.caselessdict import canonsort_keys
 from forewarn.schemas.base import WindowState, printable, utcnow
 from forewarn.schemas.events import TenantImpact, WindowView
 
+from .. import rolling
+from ..hostnames import fold
+
 PRODID = "-//forewarn//maintenance notices//EN"
 
 # The window's state as iCalendar STATUS and as X-MAINTNOTE-STATUS.
@@ -57,6 +60,21 @@ def shown_times(window: WindowView) -> tuple[datetime, datetime]:
     if window.state is WindowState.COMPLETED and window.started_at and window.ended_at:
         return window.started_at, window.ended_at
     return window.start, window.end
+
+
+def tenant_times(window: WindowView, tenant: TenantImpact, state: WindowState) -> tuple[datetime, datetime]:
+    """The times a tenant's event shows: in a rolling window its own slots, else the window's.
+
+    A tenant whose hosts sit in several batches gets one event from its first
+    slot's start to its last slot's end, with each slot listed in the text: one
+    UID per window and tenant keeps every update, reply and cancellation about
+    one calendar entry.
+    """
+    if not window.batches:
+        return shown_times(window)
+    if state is WindowState.COMPLETED and (ran := rolling.tenant_ran(window, tenant)):
+        return ran
+    return rolling.tenant_slot(window, tenant)
 
 
 def new_calendar(method: str | None = None, *, name: str | None = None) -> Calendar:
@@ -174,30 +192,53 @@ class Invitations:
         mode: Mode,
         stamp: datetime,
         withdrawn: bool = False,
+        cleared: bool = False,
     ) -> bytes:
         """The tenant's VCALENDAR; see build_calendar."""
-        state = WindowState.CANCELLED if withdrawn else window.state
+        state = _state(window, withdrawn=withdrawn, cleared=cleared)
         method = method_for(window, mode, withdrawn=withdrawn) or ""
-        shared = self._window(window, location=location, state=state, method=method)
+        times = tenant_times(window, tenant, state)
+        shared = self._window(window, location=location, state=state, method=method, times=times)
         own = Event()
         own.add("uid", event_uid(window.id, tenant.tenant_id, self.organizer.provider))
         own.add("dtstamp", stamp)
-        own.add("description", text(_description(window, tenant, withdrawn=withdrawn), multiline=True))
+        own.add("description", text(_description(window, tenant, state=state), multiline=True))
         _add_tenant(own, tenant, mode, rsvp=self.organizer.rsvp)
         lines = shared.properties | _properties(own.content_lines())
         body = b"".join(b"".join(lines[name]) for name in canonsort_keys(lines, Event.canonical_order))
         return shared.head + body + shared.tail
 
-    def _window(self, window: WindowView, *, location: str, state: WindowState, method: str) -> _Shared:
-        # Every field of the window is in the key but its hosts, which no line shows, and its
-        # components, which the location stands for.
-        key = (window.model_dump_json(exclude={"hosts", "components"}), location, state.value, method)
+    def _window(
+        self,
+        window: WindowView,
+        *,
+        location: str,
+        state: WindowState,
+        method: str,
+        times: tuple[datetime, datetime],
+    ) -> _Shared:
+        # Every field of the window is in the key but its hosts, which no line shows, its
+        # components, which the location stands for, and its batches, which the times stand for.
+        key = (
+            window.model_dump_json(exclude={"hosts", "components", "batches"}),
+            location,
+            state.value,
+            method,
+            *times,
+        )
         if key not in self._shared:
             if len(self._shared) >= self.keep:
                 self._shared.clear()
             calendar = new_calendar(method or None)
             event = window_event(
-                window, self.organizer, uid="", description="", location=location, stamp=utcnow(), state=state
+                window,
+                self.organizer,
+                uid="",
+                description="",
+                location=location,
+                stamp=utcnow(),
+                state=state,
+                times=times,
             )
             _finish(event, window, self.organizer, state=state)
             calendar.add_component(event)
@@ -261,11 +302,22 @@ def build_calendar(
     mode: Mode,
     stamp: datetime,
     withdrawn: bool = False,
+    cleared: bool = False,
 ) -> Calendar:
-    """The VCALENDAR for one tenant's contacts of one mode; withdrawn: the tenant's event cancelled."""
+    """The VCALENDAR for one tenant's contacts of one mode; withdrawn: the tenant's event cancelled;
+    cleared: the work on the tenant's hosts is done (a rolling window)."""
     calendar = new_calendar(method_for(window, mode, withdrawn=withdrawn))
     calendar.add_component(
-        build_event(window, tenant, organizer, location=location, mode=mode, stamp=stamp, withdrawn=withdrawn)
+        build_event(
+            window,
+            tenant,
+            organizer,
+            location=location,
+            mode=mode,
+            stamp=stamp,
+            withdrawn=withdrawn,
+            cleared=cleared,
+        )
     )
     return calendar
 
@@ -279,25 +331,35 @@ def build_event(
     mode: Mode,
     stamp: datetime,
     withdrawn: bool = False,
+    cleared: bool = False,
 ) -> Event:
     """The tenant's VEVENT for the window, with the attendees of one mode.
 
     Withdrawn: the window goes ahead, but no longer touches this tenant, so its
-    own event is cancelled (same UID and SEQUENCE, STATUS:CANCELLED).
+    own event is cancelled (same UID and SEQUENCE, STATUS:CANCELLED). Cleared:
+    a rolling window is done with the tenant's hosts (X-MAINTNOTE-STATUS:COMPLETED).
     """
-    state = WindowState.CANCELLED if withdrawn else window.state
+    state = _state(window, withdrawn=withdrawn, cleared=cleared)
     event = window_event(
         window,
         organizer,
         uid=event_uid(window.id, tenant.tenant_id, organizer.provider),
-        description=_description(window, tenant, withdrawn=withdrawn),
+        description=_description(window, tenant, state=state),
         location=location,
         stamp=stamp,
         state=state,
+        times=tenant_times(window, tenant, state),
     )
     _add_tenant(event, tenant, mode, rsvp=organizer.rsvp)
     _finish(event, window, organizer, state=state)
     return event
+
+
+def _state(window: WindowView, *, withdrawn: bool, cleared: bool) -> WindowState:
+    """The state a tenant's event shows: its own, where it differs from the window's."""
+    if withdrawn:
+        return WindowState.CANCELLED
+    return WindowState.COMPLETED if cleared else window.state
 
 
 def _add_tenant(event: Event, tenant: TenantImpact, mode: Mode, *, rsvp: bool = False) -> None:
@@ -351,13 +413,14 @@ def window_event(
     location: str,
     stamp: datetime,
     state: WindowState | None = None,
+    times: tuple[datetime, datetime] | None = None,
 ) -> Event:
-    """The properties every VEVENT of a window shares, whoever it is for (in `state`, if given)."""
+    """The properties every VEVENT of a window shares, whoever it is for (`state`, `times`: its own)."""
     status, _ = STATUS[state or window.state]
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
-    start, end = shown_times(window)
+    start, end = times or shown_times(window)
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("sequence", window.revision)
@@ -392,12 +455,23 @@ def _alarm(title: str, before: timedelta) -> Alarm:
     return alarm
 
 
-def _description(window: WindowView, tenant: TenantImpact, *, withdrawn: bool = False) -> str:
+def _description(window: WindowView, tenant: TenantImpact, *, state: WindowState) -> str:
     lines = [window.description] if window.description else []
-    if withdrawn:
+    if state is WindowState.CANCELLED and window.state is not WindowState.CANCELLED:
         lines.append("Your servers are no longer on the hosts in this window: it no longer affects you.")
         return "\n".join(lines)
     lines.append(f"Impact: {tenant.impact.value} ({tenant.impact.plain}).")
+    if mine := rolling.tenant_batches(window, tenant):
+        if state is WindowState.COMPLETED and window.state is not WindowState.COMPLETED:
+            lines.append("The work on your servers' hosts is done; the rest of the window goes on.")
+        span = _utc(window.start, window.end)
+        lines.append(f"The window takes its hosts down in {len(window.batches)} batches, {span}.")
+        lines.append("Your servers' hosts go down in:")
+        lines.extend(f"- batch {b.number}: {_utc(b.start, b.end)} ({fold(b.hosts)})" for b in mine)
     lines.append(f"Your affected resources ({len(tenant.resources)}):")
     lines.extend(f"- {r.name} ({r.id}, {r.kind}) on {r.host}" for r in tenant.resources)
     return "\n".join(lines)
+
+
+def _utc(start: datetime, end: datetime) -> str:
+    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"

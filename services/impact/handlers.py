@@ -14,6 +14,7 @@ from forewarn.schemas.events import (
     WindowCancelled,
     WindowCompleted,
     WindowExtended,
+    WindowProgressed,
     WindowRescheduled,
     WindowScheduled,
     WindowStarted,
@@ -52,6 +53,11 @@ def impact_router(get: Callable[[], ImpactResolver], *, workers: int = 1) -> Nat
     @router.subscriber(subjects.COMPLETED, **durable("impact-completed", stream, workers=workers))
     async def resolve_completed(event: WindowCompleted) -> None:
         await get().resolve(event.window, ImpactCause.COMPLETED)
+
+    # A rolling window's hosts began or were done: who is cleared, whose slot moved.
+    @router.subscriber(subjects.PROGRESSED, **durable("impact-progressed", stream, workers=workers))
+    async def resolve_progressed(event: WindowProgressed) -> None:
+        await get().resolve(event.window, ImpactCause.PROGRESSED)
 
     # The inventory changed under scheduled windows: who joined or left them.
     @router.subscriber(subjects.INVENTORY_CHANGED, **durable("impact-drift", stream, workers=workers))

@@ -23,7 +23,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
+from .. import rolling
 from ..answers.links import AnswerLinks
+from ..hostnames import fold
 from ..ical.invitation import Invitations, Organizer, location_of, method_for
 from ..privacy import contact_key
 
@@ -37,6 +39,7 @@ NoticeKind = Literal[
     "completed",
     "joined",
     "withdrawn",
+    "cleared",
 ]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -67,6 +70,11 @@ class Notice:
     previous_start: datetime | None = None  # set when the window moved
     lead: int | None = None  # seconds before the start, for reminders and escalations
     drift: int | None = None  # which drift of the revision, for a tenant joining or leaving
+
+
+def told_start(notice: Notice) -> datetime:
+    """The start this notice tells its tenant: in a rolling window, its own first slot's."""
+    return rolling.tenant_slot(notice.window, notice.tenant)[0]
 
 
 def ledger_kind(notice: Notice) -> str:
@@ -118,6 +126,14 @@ def ran(window: WindowView, zone: str, locale: str) -> dict[str, str | None] | N
     }
 
 
+def slots(window: WindowView, tenant: TenantImpact, zone: str, locale: str) -> list[dict[str, object]]:
+    """A rolling window's slots for the tenant's hosts, in its words: number, hosts, times."""
+    return [
+        {"number": b.number, "hosts": fold(b.hosts), **span(b.start, b.end, zone, locale)}
+        for b in rolling.tenant_batches(window, tenant)
+    ]
+
+
 def span(start: datetime, end: datetime, zone: str, locale: str) -> dict[str, str | None]:
     """A stretch of time in the tenant's zone and words, and in UTC."""
     return {
@@ -165,9 +181,11 @@ class Composer:
         tenant, window, contact = notice.tenant, notice.window, notice.contact
         locale = tenant.locale if tenant.locale in self.strings else "en"
         words = self.strings[locale]
-        when_local = local_time(window.start, tenant.timezone, locale)
+        start, end = rolling.tenant_slot(window, tenant)
+        when_local = local_time(start, tenant.timezone, locale)
         subject = one_line(f"[{words['kind'][notice.kind]}] {window.title} – {when_local}")
         location = location_of(window)
+        cleared = notice.kind == "cleared"
         context = {
             "t": words,
             "kind": notice.kind,
@@ -178,7 +196,10 @@ class Composer:
             "provider": self.provider,
             "subject": subject,
             "location": location,
-            "when": span(window.start, window.end, tenant.timezone, locale),
+            "when": span(start, end, tenant.timezone, locale),
+            # A rolling window: the tenant's own slots, and the whole window's span beside them.
+            "slots": slots(window, tenant, tenant.timezone, locale),
+            "whole": span(window.start, window.end, tenant.timezone, locale),
             "moved": None,
             "ran": None,
             "answer": None,
@@ -187,14 +208,22 @@ class Composer:
             context["answer"] = self.answers.links(window, tenant.tenant_id, contact.email)
         if notice.kind == "completed":
             context["ran"] = ran(window, tenant.timezone, locale)
-        if notice.previous_start and notice.previous_start != window.start:
-            context["moved"] = moved(notice.previous_start, window.start, tenant.timezone, locale)
+        if cleared and (mine := rolling.tenant_ran(window, tenant)):
+            context["ran"] = span(*mine, tenant.timezone, locale) | {"overrun": None}
+        if notice.previous_start and notice.previous_start != start:
+            context["moved"] = moved(notice.previous_start, start, tenant.timezone, locale)
         text_name, html_name = TEMPLATES[notice.kind]
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)
         withdrawn = notice.kind == "withdrawn"
         calendar = self.invitations.calendar(
-            window, tenant, location=location, mode=contact.mode, stamp=stamp, withdrawn=withdrawn
+            window,
+            tenant,
+            location=location,
+            mode=contact.mode,
+            stamp=stamp,
+            withdrawn=withdrawn,
+            cleared=cleared,
         )
 
         method = method_for(window, contact.mode, withdrawn=withdrawn)

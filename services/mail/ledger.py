@@ -15,7 +15,7 @@ from forewarn.schemas.events import WindowView
 
 from ..db import again_on_conflict, in_chunks
 from ..privacy import scrub
-from .compose import Notice, ledger_kind, notice_id
+from .compose import Notice, ledger_kind, notice_id, told_start
 from .models import NoticeRecord
 
 NOTICE = NoticeRecord.__table__
@@ -83,7 +83,7 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
                         sequence=window.revision,
                         state="pending",
                         attempts=1,
-                        start=window.start,
+                        start=told_start(notice),
                         message_id="",
                         reply="",
                         created_at=now,
@@ -201,3 +201,4 @@ def forget(session: Session, address: str, pseudonym: str) -> int:
             )
         )
     return len(rows)
+

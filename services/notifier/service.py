@@ -12,6 +12,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import Impact, utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, ReminderDue, WindowView
 
+from .. import rolling
 from ..answers import store as answers
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing
@@ -68,8 +69,10 @@ class Notifier:
         """The notice this service sends for a change, if any."""
         if cause is ImpactCause.DRIFTED:
             return "joined"  # and "withdrawn" to the tenants who left
-        if cause is ImpactCause.COMPLETED:
-            return None  # the reporter tells tenants, with their part of the report
+        if cause in (ImpactCause.COMPLETED, ImpactCause.PROGRESSED):
+            # The reporter tells tenants of the completion, with their part of the report;
+            # a rolling window's progress tells only some tenants (_tell_progress).
+            return None
         if cause is ImpactCause.STARTED and not self.settings.notify_started:
             return None
         return KIND_OF[cause]
@@ -85,10 +88,23 @@ class Notifier:
         kind = self.kind_for(impact.cause)
         if kind is not None:
             await self.sender.fan_out(impact, kind)
+        if impact.cause is ImpactCause.PROGRESSED:
+            await self._tell_progress(impact)
         if impact.left:
             await self.sender.fan_out(impact, "withdrawn", tenants=impact.left)
         if msg is not None and impact.cause in PLAN_CHANGES and not await self._superseded(impact.window):
             await self._set_reminders(impact, msg.raw_message.metadata.sequence.stream)
+
+    async def _tell_progress(self, impact: ImpactResolved) -> None:
+        """A rolling window progressed: an all-clear to each tenant whose last host this revision
+        saw done, and the new slot to each whose slot it told anew."""
+        window = impact.window
+        cleared = [t for t in impact.tenants if rolling.cleared_now(window, t)]
+        moved = [t for t in impact.tenants if rolling.moved_now(window, t)]
+        if cleared:
+            await self.sender.fan_out(impact, "cleared", tenants=cleared)
+        if moved:
+            await self.sender.fan_out(impact, "updated", tenants=moved)
 
     async def remind(self, due: ReminderDue) -> None:
         """A reminder timer fired: remind every contact of the impact it points at."""

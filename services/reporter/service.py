@@ -12,6 +12,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReplyReceived, ReportPublished
 
+from .. import rolling
 from ..answers import store as answers
 from ..bus.publish import Outgoing, publish
 from ..db import again_on_conflict, transaction
@@ -69,7 +70,10 @@ class Reporter:
     async def _on_ending(self, impact: ImpactResolved) -> None:
         if impact.cause is ImpactCause.COMPLETED:
             # Before the report, so that it counts these notices as sent or failed.
-            await self.sender.fan_out(impact, "completed")
+            # In a rolling window, a tenant whose hosts were all done was told then (the notifier's
+            # all-clear): it hears no more.
+            cleared = frozenset(t.tenant_id for t in impact.tenants if rolling.tenant_ran(impact.window, t))
+            await self.sender.fan_out(impact, "completed", skip=cleared)
         if await asyncio.to_thread(self._take, impact):
             await self.publish(impact.window.id)
 

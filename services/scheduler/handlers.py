@@ -7,7 +7,14 @@ from collections.abc import Callable
 from faststream.nats import NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from forewarn.schemas.commands import (
+    BookWindow,
+    CancelWindow,
+    CompleteWindow,
+    ExtendWindow,
+    ReportProgress,
+    RescheduleWindow,
+)
 from forewarn.schemas.events import WindowDue
 
 from ..bus.deadletters import MaxDeliveries
@@ -40,6 +47,10 @@ def scheduler_router(get: Callable[[], Scheduler]) -> NatsRouter:
 
     @router.subscriber(subjects.COMPLETE, **durable("scheduler-complete", commands), title="CompleteWindow")
     async def complete_window(cmd: CompleteWindow) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.PROGRESS, **durable("scheduler-progress", commands), title="ReportProgress")
+    async def record_progress(cmd: ReportProgress) -> bytes:
         return await get().obey(cmd)
 
     @router.subscriber(subjects.DUE, **durable("scheduler-due", subjects.TIMER_STREAM), title="WindowDue")

@@ -20,19 +20,24 @@ from forewarn.schemas.commands import (
     CancelWindow,
     CompleteWindow,
     ExtendWindow,
+    ReportProgress,
     RescheduleWindow,
 )
 from forewarn.schemas.events import (
+    Batch,
     Reason,
     WindowCancelled,
     WindowCompleted,
     WindowExtended,
+    WindowProgressed,
     WindowRescheduled,
     WindowScheduled,
     WindowStarted,
 )
 
+from .. import rolling
 from ..bus.publish import Outgoing
+from . import rollout
 from .models import Window, WindowHost
 from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
@@ -70,11 +75,22 @@ def _bump(window: Window, now: datetime, **changes: object) -> None:
 def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
     """Validate a booking and store the window, or raise Rejected."""
     hosts, reasons = select_hosts(session, cmd.hosts)
-    reasons += check_times(rules, cmd.start, cmd.end, now=now)
-    reasons += check_freezes(rules, cmd.start, cmd.end)
     names = [h.name for h in hosts]
+    batches: list[Batch] = []
+    if cmd.rolling and names:
+        split, wrong = rollout.split(cmd.rolling, names)
+        reasons += wrong
+        batches = rolling.plan(split, start=cmd.start, per_batch=cmd.rolling.per_batch, revision=1)
+    # A rolling window booked without an end ends with its last slot.
+    end = cmd.end or (batches[-1].end if batches else None)
+    if end is None:  # no host matched, so there is no slot to end with: the reasons say why
+        raise Rejected(reasons or [Reason(field="hosts", message="no host matches")])
+    if batches and not reasons:
+        reasons += rollout.check_fits(len(batches), batches[0].end - batches[0].start, cmd.start, end)
+    reasons += check_times(rules, cmd.start, end, now=now)
+    reasons += check_freezes(rules, cmd.start, end)
     if names and not cmd.allow_overlap:
-        reasons += check_overlap(session, names, cmd.start, cmd.end)
+        reasons += check_overlap(session, names, cmd.start, end)
     if reasons:
         raise Rejected(reasons)
     components = sorted({(h.site, h.role) for h in hosts})
@@ -85,10 +101,11 @@ def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> l
         impact=cmd.impact.value,
         state=WindowState.SCHEDULED.value,
         start=cmd.start,
-        end=cmd.end,
+        end=end,
         components=[{"site": s, "role": r} for s, r in components],
         sites=sorted({s for s, _ in components}),
         requested_by=cmd.requested_by,
+        batches=_stored(batches),
         command_id=cmd.command_id,
         created_at=now,
         updated_at=now,
@@ -127,10 +144,15 @@ def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: da
     hosts = hosts_of(session, window.id)
     reasons = check_times(rules, cmd.start, cmd.end, now=now) + check_freezes(rules, cmd.start, cmd.end)
     reasons += check_overlap(session, hosts, cmd.start, cmd.end, exclude=window.id)
+    batches = _batches(window)
+    if batches:
+        per_batch = batches[0].end - batches[0].start
+        reasons += rollout.check_fits(len(batches), per_batch, cmd.start, cmd.end)
     if reasons:
         raise Rejected(reasons)
     previous = (window.start, window.end)
-    _bump(window, now, start=cmd.start, end=cmd.end)
+    moved = rolling.shifted(batches, cmd.start - window.start, revision=window.revision + 1)
+    _bump(window, now, start=cmd.start, end=cmd.end, batches=_stored(moved))
     event = WindowRescheduled(
         window=view(window, hosts),
         command_id=cmd.command_id,
@@ -198,6 +220,49 @@ def complete(session: Session, cmd: CompleteWindow, *, rules: Rules, now: dateti
         early=now < window.end,
     )
     return [record(session, cmd.command_id, event, window=window)]
+
+
+def progress(session: Session, cmd: ReportProgress, *, rules: Rules, now: datetime) -> list[Outgoing]:
+    """Work on some hosts of a running rolling window began or is done; the last host done completes it."""
+    window = _load(session, cmd.window_id)
+    _require(window, WindowState.IN_PROGRESS, action="report progress on")
+    batches = _batches(window)
+    if not batches:
+        raise Rejected([Reason(field="window_id", message=f"window {window.id} is not a rolling window")])
+    hosts, reasons = rollout.named_hosts(cmd, batches)
+    if reasons:
+        raise Rejected(reasons)
+    revision = window.revision + 1
+    batches = rolling.report(batches, hosts, cmd.step, now=now, revision=revision)
+    batches = rolling.reflow(batches, now=now, slack=rules.slot_slack, revision=revision)
+    # The umbrella stretches to the last batch's slot as told, so the window's end timer waits for it.
+    _bump(window, now, batches=_stored(batches), end=max(window.end, batches[-1].end))
+    event = WindowProgressed(
+        window=view(window, hosts_of(session, window.id)),
+        command_id=cmd.command_id,
+        occurred_at=now,
+        step=cmd.step,
+        hosts=hosts,
+    )
+    out = [record(session, cmd.command_id, event, window=window)]
+    if rolling.all_done(batches):
+        _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
+        done = WindowCompleted(
+            window=view(window, hosts_of(session, window.id)),
+            command_id=cmd.command_id,
+            occurred_at=now,
+            early=now < window.end,
+        )
+        out.append(record(session, cmd.command_id, done, window=window))
+    return out
+
+
+def _batches(window: Window) -> list[Batch]:
+    return [Batch.model_validate(b) for b in window.batches]
+
+
+def _stored(batches: list[Batch]) -> list[dict]:
+    return [b.model_dump(mode="json") for b in batches]
 
 
 def start_due(session: Session, window_id: str, *, now: datetime, cause: str | None = None) -> list[Outgoing]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from forewarn.schemas.base import utcnow
@@ -30,6 +30,10 @@ class Window(SQLModel, table=True):
     components: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     requested_by: str = Field(default="", max_length=200)
+    # A rolling window's batches (schemas.events.Batch, as JSON), in order; empty for any other.
+    batches: list[dict] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
+    )
     started_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     command_id: str = Field(unique=True, max_length=64)

@@ -44,6 +44,7 @@ def view(window: Window, hosts: list[str]) -> WindowView:
         requested_by=window.requested_by,
         started_at=window.started_at,
         ended_at=window.ended_at,
+        batches=window.batches,
     )
 
 

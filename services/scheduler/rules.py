@@ -29,6 +29,8 @@ class Rules:
     min_lead: timedelta
     max_duration: timedelta
     freezes: FreezeCalendar
+    # How far a rolling window's slot may drift from what its tenants were told before they are told anew.
+    slot_slack: timedelta = timedelta(minutes=15)
 
 
 def check_times(rules: Rules, start: datetime, end: datetime, *, now: datetime) -> list[Reason]:

@@ -13,6 +13,7 @@ from forewarn.schemas.commands import HostSelector
 from forewarn.schemas.events import Reason
 
 from ..db import in_chunks
+from ..hostnames import fold
 from ..inventory.models import Host, Site
 
 MAX_HOSTS = 100_000
@@ -23,11 +24,6 @@ class SelectedHost:
     name: str
     site: str
     role: str
-
-
-def fold(names: list[str]) -> str:
-    """Host names folded back to node-set syntax, for messages."""
-    return str(NodeSet.fromlist(names))
 
 
 _GROUP = re.compile(r"\[([^\]]*)\]")

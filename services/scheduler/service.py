@@ -14,7 +14,14 @@ from sqlmodel import Session
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import Payload, WindowState, utcnow
-from forewarn.schemas.commands import BookWindow, CancelWindow, CompleteWindow, ExtendWindow, RescheduleWindow
+from forewarn.schemas.commands import (
+    BookWindow,
+    CancelWindow,
+    CompleteWindow,
+    ExtendWindow,
+    ReportProgress,
+    RescheduleWindow,
+)
 from forewarn.schemas.events import WindowDue
 
 from ..bus import timers
@@ -41,6 +48,7 @@ class Scheduler:
         self.rules = Rules(
             min_lead=settings.min_lead,
             max_duration=settings.max_duration,
+            slot_slack=settings.slot_slack,
             freezes=FreezeCalendar.from_dir(settings.freeze_dir),
         )
         self.clock: Callable[[], datetime] = utcnow
@@ -154,4 +162,5 @@ _APPLY: dict[type[Payload], Callable[..., list[Outgoing]]] = {
     ExtendWindow: lifecycle.extend,
     CancelWindow: lifecycle.cancel,
     CompleteWindow: lifecycle.complete,
+    ReportProgress: lifecycle.progress,
 }

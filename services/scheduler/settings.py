@@ -20,6 +20,11 @@ class SchedulerSettings(CommonSettings):
         default=timedelta(0), description="Minimum time between booking and start, e.g. 48h."
     )
     max_duration: Duration = Field(default=timedelta(days=14), description="Longest window accepted.")
+    slot_slack: Duration = Field(
+        default=timedelta(minutes=15),
+        description="How far a rolling window's batch may run from the slot its tenants were told "
+        "before they are told the new one.",
+    )
     freeze_dir: Path = Field(
         default=Path(calendars.__file__).parent,
         description="Folder of .ics files whose events are change freezes.",

@@ -101,6 +101,23 @@ class StatusApi:
             ],
             "scheduled_for": iso(window.start),
             "scheduled_until": iso(window.end),
+        } | self._progress(window)
+
+    @staticmethod
+    def _progress(window: PublicWindow) -> dict[str, Any]:
+        """Not Statuspage's own field, so only on a rolling window: how far its work has got.
+
+        Every progress step is also an incident update, whose body says it in words.
+        """
+        if not window.batches:
+            return {}
+        return {
+            "progress": {
+                "hosts_done": window.hosts_done,
+                "hosts": window.hosts_total,
+                "batches_done": window.batches_done,
+                "batches": window.batches,
+            }
         }
 
     def _update(self, window: PublicWindow, update: Update) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from forewarn.schemas.events import (
     WindowView,
 )
 
+from .. import rolling
 from .words import describe
 
 log = logging.getLogger("forewarn.statuspage")
@@ -123,6 +124,11 @@ class PublicWindow:
     updates: list[Update] = field(default_factory=list)
     # The revision of its latest booking, move or extension: answers to an earlier one are stale.
     plan_revision: int = 0
+    # A rolling window's progress: hosts done of hosts in all, batches done of batches (0 if not rolling).
+    hosts_done: int = 0
+    hosts_total: int = 0
+    batches_done: int = 0
+    batches: int = 0
 
     @property
     def status(self) -> str:
@@ -270,6 +276,9 @@ class StatusView:
             public.start, public.end = view.start, view.end
             public.started_at, public.ended_at = view.started_at, view.ended_at
             public.updated_at = at
+        public.hosts_done, public.hosts_total = rolling.progress(view)
+        public.batches = len(view.batches)
+        public.batches_done = sum(1 for b in view.batches if b.done_at)
         self.views[view.id] = view
         if isinstance(event, PLAN_CHANGES):
             public.plan_revision = view.revision

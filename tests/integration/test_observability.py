@@ -92,7 +92,7 @@ ALL = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 # The durable consumers each service reads, as its /metrics report their lag.
 CONSUMERS = {
     "scheduler": {
-        *(f"scheduler-{c}" for c in ("book", "reschedule", "extend", "cancel", "complete")),
+        *(f"scheduler-{c}" for c in ("book", "reschedule", "extend", "cancel", "complete", "progress")),
         "scheduler-due",
         "scheduler-dead-letters",
     },
@@ -105,6 +105,7 @@ CONSUMERS = {
             "cancelled",
             "started",
             "completed",
+            "progressed",
             "drift",
             "drift-due",
         )

@@ -18,11 +18,10 @@ from forewarn.services.statuspage import snapshot
 
 from ..conftest import EXAMPLES
 from .conftest import cli_json, eventually, run_cli, running
-from .web import EventStream, get
+from .web import API, EventStream, api, get
 
 pytestmark = pytest.mark.integration
 
-API = "/api/v2/"
 ENDPOINTS = (
     "summary.json",
     "status.json",
@@ -76,13 +75,6 @@ def status_env(env, monkeypatch):
 
 def _page_url(stack) -> str:
     return stack.running["statuspage"].address
-
-
-async def api(base: str, name: str) -> dict:
-    page = await get(base + API + name)
-    assert page.status == 200, (name, page.status)
-    assert page.headers["content-type"] == "application/json"
-    return page.json()
 
 
 def check_time(value) -> None:

@@ -70,6 +70,17 @@ class EventStream:
         self.writer.close()
 
 
+API = "/api/v2/"
+
+
+async def api(base: str, name: str) -> dict:
+    """One document of the status page's Statuspage API, checked to be JSON."""
+    page = await get(base + API + name)
+    assert page.status == 200, (name, page.status)
+    assert page.headers["content-type"] == "application/json"
+    return page.json()
+
+
 def scrape(port: int) -> dict[tuple[str, frozenset], float]:
     """A process's /metrics on 127.0.0.1:PORT, as {(sample name, labels): value}."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
