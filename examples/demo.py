@@ -163,6 +163,7 @@ def main() -> None:
         status_line(status_url)
         console.rule("The completion report: tenants got their part, ops the whole")
         show_report(window_id)
+        rolling(data / "inbox")
         console.rule("The event stream, as `forewarn tail` saw it")
         time.sleep(1)
     finally:
@@ -172,6 +173,54 @@ def main() -> None:
     sys.stdout.write((data / "tail.log").read_text())
     show_inbox(data / "inbox")
     console.rule("[green]demo finished: every process stopped")
+
+
+def rolling(inbox: Path) -> None:
+    """A rolling window of three batches: each tenant told its own slot, and its all-clear once back."""
+    console.rule("A rolling window: STO2 hosts two at a time, each tenant told its own slot")
+    booked = forewarn(
+        "book",
+        "--title",
+        "STO2 compute: firmware update, two hosts at a time",
+        "--impact",
+        "outage",
+        "--hosts",
+        "sto2-cmp-[01-06]",
+        "--batch-size",
+        "2",
+        "--per-batch",
+        "20s",
+        "--start",
+        "+20s",
+    )
+    window_id = booked.stdout.split("Window ", 1)[1].split()[0]
+    first = wait_for_notices(inbox, f"<{window_id}.", ".scheduled.")
+    console.print(f"  {len(first)} invitations, each for its tenant's own batches; one of them:")
+    sample = next(m for m in first if ".nyc-quant." in str(m["Message-ID"]))
+    text = sample.get_body(("plain",)).get_content()
+    console.print("\n".join("    " + line for line in text.splitlines()[6:17]), highlight=False)
+    wait_for_state(window_id, "in_progress")
+    console.rule("Batch 1 is back: its tenant alone gets the all-clear, long before the window ends")
+    forewarn("progress", window_id, "--batch", "1", "--done")
+    for message in wait_for_notices(inbox, f"<{window_id}.", ".cleared."):
+        console.print(f"  to {message['To']}: {message['Subject'].strip()}", highlight=False)
+    time.sleep(5)
+    forewarn("progress", window_id, "--batch", "2", "--done")
+    console.rule("The last batch done completes the window")
+    forewarn("progress", window_id, "--batch", "3", "--done")
+    wait_for_state(window_id, "completed")
+    show_report(window_id)
+
+
+def wait_for_state(window_id: str, state: str, timeout: float = 60) -> None:
+    """Until `forewarn show` says the window is in this state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = forewarn("show", window_id, "--json", quiet=True)
+        if json.loads(shown.stdout)["status"] == state:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"window {window_id} was not {state} in time")
 
 
 def organizer_mailbox() -> Dovecot | None:

@@ -103,7 +103,7 @@ def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
 
 
 def print_batches(window: dict) -> None:
-    """A rolling window's batches: hosts, slot as told, as now expected, and how far each is."""
+    """A rolling window's batches: hosts, slot as told, as expected now (or as run), and how far each is."""
     from rich.table import Table
 
     from ..hostnames import fold
@@ -113,26 +113,32 @@ def print_batches(window: dict) -> None:
         return
     done = sum(len(b["done"]) for b in batches)
     total = sum(len(b["hosts"]) for b in batches)
+    times = {
+        key: [datetime.fromisoformat(str(b[key])) for b in batches]
+        for key in ("start", "end", "expected_start", "expected_end")
+    }
+    # Minutes, unless a slot starts or ends between them.
+    shape = "%H:%M:%S" if any(t.second for found in times.values() for t in found) else "%H:%M"
     table = Table(
         "#",
         "Hosts",
         "Slot (UTC)",
-        "Expected (UTC)",
+        "Expected or ran (UTC)",
         "State",
         header_style="bold",
         title=f"{done} of {total} hosts done",
     )
-    for b in batches:
-        told = [datetime.fromisoformat(str(b[k])) for k in ("start", "end")]
-        expected = [datetime.fromisoformat(str(b[k])) for k in ("expected_start", "expected_end")]
+    for i, b in enumerate(batches):
+        told = (times["start"][i], times["end"][i])
+        expected = (times["expected_start"][i], times["expected_end"][i])
         state = _batch_state(b)
         if state == "running":
             state += f" ({len(b['done'])} of {len(b['hosts'])} done)"
         table.add_row(
             str(b["number"]),
             fold(b["hosts"]),
-            f"{told[0]:%H:%M}–{told[1]:%H:%M}",
-            "" if expected == told else f"{expected[0]:%H:%M}–{expected[1]:%H:%M}",
+            f"{told[0]:{shape}}–{told[1]:{shape}}",
+            "" if expected == told else f"{expected[0]:{shape}}–{expected[1]:{shape}}",
             state,
         )
     console.print(table)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
 from forewarn.schemas.events import ImpactCause, ImpactResolved, TenantImpact
 
+from .. import rolling
 from .store import EVENTS
 
 _EVENT_OF = {
@@ -17,7 +19,7 @@ _EVENT_OF = {
     ImpactCause.STARTED: "started",
     ImpactCause.COMPLETED: "completed",
 }
-assert set(_EVENT_OF.values()) | {"joined", "left"} == set(EVENTS)
+assert set(_EVENT_OF.values()) | {"joined", "left", "cleared", "slot-moved"} == set(EVENTS)
 
 
 def event_type(provider: str, event: str) -> str:
@@ -29,6 +31,11 @@ def tenant_events(impact: ImpactResolved) -> list[tuple[str, TenantImpact]]:
     """(event, tenant) for each tenant this impact tells something."""
     if impact.cause is ImpactCause.DRIFTED:
         return [("joined", t) for t in impact.tenants] + [("left", t) for t in impact.left]
+    if impact.cause is ImpactCause.PROGRESSED:
+        w = impact.window
+        return [("cleared", t) for t in impact.tenants if rolling.cleared_now(w, t)] + [
+            ("slot-moved", t) for t in impact.tenants if rolling.moved_now(w, t)
+        ]
     event = _EVENT_OF.get(impact.cause)
     return [(event, t) for t in impact.tenants] if event else []
 
@@ -54,6 +61,16 @@ def cloud_event(impact: ImpactResolved, tenant: TenantImpact, event: str, *, pro
             "resources": [r.model_dump(mode="json", exclude={"schema_version"}) for r in tenant.resources],
         },
     }
+    if w.batches:  # a rolling window: the tenant's own slots, as told
+        data["tenant"]["slots"] = [
+            {
+                "batch": b.number,
+                "start": _iso(b.start),
+                "end": _iso(b.end),
+                "done": all(h in b.done for h in b.hosts),
+            }
+            for b in rolling.tenant_batches(w, tenant)
+        ]
     return json.dumps(
         {
             "specversion": "1.0",
@@ -61,9 +78,13 @@ def cloud_event(impact: ImpactResolved, tenant: TenantImpact, event: str, *, pro
             "source": f"//{provider}/maintenance/windows/{w.id}",
             "type": event_type(provider, event),
             "subject": w.id,
-            "time": impact.occurred_at.isoformat().replace("+00:00", "Z"),
+            "time": _iso(impact.occurred_at),
             "datacontenttype": "application/json",
             "data": data,
         },
         ensure_ascii=False,
     )
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

@@ -22,7 +22,19 @@ from ..bus.publish import Outgoing
 from ..db import UtcDateTime
 
 # The events a webhook can ask for, as its CloudEvents type ends.
-EVENTS = ("scheduled", "rescheduled", "extended", "cancelled", "started", "completed", "joined", "left")
+EVENTS = (
+    "scheduled",
+    "rescheduled",
+    "extended",
+    "cancelled",
+    "started",
+    "completed",
+    "joined",
+    "left",
+    # A rolling window: the work on the tenant's hosts is done; its slot moved.
+    "cleared",
+    "slot-moved",
+)
 
 
 class WebhookEndpoint(SQLModel, table=True):

@@ -107,3 +107,31 @@ def test_progress_counts_hosts() -> None:
     batches = _step(_planned(), 2, "done", T0, revision=2)
     assert rolling.progress(_window(batches, 2)) == (2, 12)
     assert rolling.progress(_window([], 2)) == (0, 0)
+
+
+def test_a_rolling_window_s_webhooks_tell_each_tenant_its_own_progress() -> None:
+    import json
+
+    from forewarn.schemas.events import ImpactCause, ImpactResolved
+    from forewarn.services.webhooks.events import cloud_event, tenant_events
+
+    early, late = _tenant("sto1-cmp-01", "sto1-cmp-02"), _tenant("sto1-cmp-11")
+    late = late.model_copy(update={"tenant_id": "t2"})
+    batches = _step(_planned(), 1, "done", T0 + SLOT + timedelta(minutes=30), revision=2)
+    impact = ImpactResolved(
+        window=_window(batches, 2),
+        cause=ImpactCause.PROGRESSED,
+        components=[],
+        tenant_count=2,
+        resource_count=3,
+        tenants=[early, late],
+    )
+    assert [(event, t.tenant_id) for event, t in tenant_events(impact)] == [
+        ("cleared", "t1"),
+        ("slot-moved", "t2"),
+    ]
+    body = json.loads(cloud_event(impact, late, "slot-moved", provider="cloud.example.net", id="msg_1"))
+    assert body["type"] == "net.example.cloud.maintenance.slot-moved"
+    assert body["data"]["tenant"]["slots"] == [
+        {"batch": 6, "start": "2026-12-02T01:50:00Z", "end": "2026-12-02T02:30:00Z", "done": False}
+    ]
