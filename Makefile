@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser mailserver openstack test lint demo demo-openstack schemas bench clean
+.PHONY: install browser mailserver openstack calendars test lint demo demo-openstack schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,11 +41,22 @@ openstack:
 	@$(SUDO) bash tests/openstack/cloud.sh install \
 		|| echo "warning: could not install OpenStack; the tests in tests/openstack will fail" >&2
 
+# The tests read recurring invitations with ical.js (as Thunderbird does): Node.js
+# from Debian if missing, and tests/js's locked packages. circuit-maintenance-parser
+# gets a venv of its own, made by the tests themselves (tests/calendars.py). If
+# this fails, those tests fail and say why.
+calendars:
+	@command -v node >/dev/null || $(SUDO) apt-get install -y --no-install-recommends nodejs npm \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nodejs npm; } \
+		|| echo "warning: could not install Node.js; the calendar tests will fail" >&2
+	@cd tests/js && npm ci --no-audit --no-fund --loglevel=error \
+		|| echo "warning: could not install ical.js; the calendar tests will fail" >&2
+
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint browser mailserver openstack
+test: $(STAMP) lint browser mailserver openstack calendars
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 
@@ -65,4 +76,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/impact.py
 
 clean:
-	rm -rf $(VENV) .forewarn .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-maintnote tests/js/node_modules .forewarn .pytest_cache .ruff_cache

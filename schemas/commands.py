@@ -77,6 +77,23 @@ class Rolling(Payload):
         return self
 
 
+class Recurrence(Payload):
+    """A recurring window: an iCalendar RRULE, read in a time zone, so 22:00 stays 22:00 across DST.
+
+    The booking's start is the first occurrence's (or, when that does not match
+    the rule, where the rule starts looking); its length is every occurrence's.
+    """
+
+    rrule: Line = Field(
+        max_length=500,
+        description="RFC 5545 RRULE value, with COUNT or UNTIL (UNTIL in UTC).",
+        examples=["FREQ=MONTHLY;BYDAY=2TU;COUNT=12"],
+    )
+    timezone: Line = Field(
+        max_length=64, description="IANA zone the rule is read in.", examples=["Europe/Stockholm"]
+    )
+
+
 class BookWindow(Payload):
     """Book a maintenance window over a set of hosts."""
 
@@ -95,11 +112,16 @@ class BookWindow(Payload):
     )
     requested_by: Line = Field(default="", max_length=200, examples=["ops@sto1-jump"])
     rolling: Rolling | None = Field(default=None, description="Take the hosts down in batches.")
+    recurrence: Recurrence | None = Field(
+        default=None, description="Book a series: one window per occurrence of the rule."
+    )
 
     @model_validator(mode="after")
     def _has_end(self) -> BookWindow:
         if self.end is None and self.rolling is None:
             raise ValueError("end: give the end, unless the window is rolling")
+        if self.rolling is not None and self.recurrence is not None:
+            raise ValueError("a window is either rolling or recurring, not both")
         return self
 
 

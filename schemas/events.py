@@ -35,6 +35,42 @@ class Batch(Payload):
     done_at: UtcTime | None = Field(default=None, description="When its last host was done.")
 
 
+class Occurrence(Payload):
+    """One occurrence of a series: when it starts, and the local time the rule gave it.
+
+    The local time is what RECURRENCE-ID and EXDATE name; on a night a DST change
+    skips or repeats it, it is not the start's own local time (see the README).
+    """
+
+    start: UtcTime
+    local: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$", examples=["2027-03-28T02:30:00"])
+
+
+class Skipped(Occurrence):
+    """An occurrence of a series that was not booked, and why (the invitation's EXDATE)."""
+
+    reason: Line
+
+
+class SeriesView(Payload):
+    """The series a recurring window is one occurrence of: what its tenants' recurring VEVENT says."""
+
+    id: str = Field(pattern=r"^ms-[a-z0-9]+$", examples=["ms-4k2q9x4d"])
+    rrule: Line = Field(description="The RRULE value, UNTIL in UTC.")
+    timezone: Line = Field(description="The zone DTSTART, RECURRENCE-ID and EXDATE are given in.")
+    first: Occurrence = Field(description="DTSTART of the series: its first occurrence by the rule.")
+    duration: timedelta
+    sequence: int = Field(ge=1, description="The recurring VEVENT's SEQUENCE.")
+    occurrences: list[Occurrence] = Field(
+        description="Every occurrence booked, in order, as the rule gave it."
+    )
+    skipped: list[Skipped] = Field(
+        default_factory=list, description="Occurrences the rule gives that were not booked."
+    )
+    recurrence_id: Occurrence = Field(description="This occurrence as the rule gave it: its RECURRENCE-ID.")
+    lead: bool = Field(description="This occurrence's booking carries the series' invitation.")
+
+
 class WindowView(Payload):
     """A window as it stands after a change; every lifecycle event carries one."""
 
@@ -53,6 +89,7 @@ class WindowView(Payload):
     ended_at: UtcTime | None = Field(
         default=None, description="When the window actually completed, or was cancelled while running."
     )
+    series: SeriesView | None = Field(default=None, description="The series this window is an occurrence of.")
     batches: list[Batch] = Field(
         default_factory=list,
         description="A rolling window's batches, in order; empty when all its hosts go down at once.",

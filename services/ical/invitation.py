@@ -23,6 +23,7 @@ from forewarn.schemas.events import TenantImpact, WindowView
 
 from .. import rolling
 from ..hostnames import fold
+from . import series
 
 PRODID = "-//forewarn//maintenance notices//EN"
 
@@ -193,8 +194,22 @@ class Invitations:
         stamp: datetime,
         withdrawn: bool = False,
         cleared: bool = False,
+        master: bool = False,
     ) -> bytes:
         """The tenant's VCALENDAR; see build_calendar."""
+        if window.series is not None:  # a series' VEVENTs differ by occurrence: built whole
+            return serialize(
+                build_calendar(
+                    window,
+                    tenant,
+                    self.organizer,
+                    location=location,
+                    mode=mode,
+                    stamp=stamp,
+                    withdrawn=withdrawn,
+                    master=master,
+                )
+            )
         state = _state(window, withdrawn=withdrawn, cleared=cleared)
         method = method_for(window, mode, withdrawn=withdrawn) or ""
         times = tenant_times(window, tenant, state)
@@ -288,7 +303,15 @@ def feed_calendar(
     calendar = new_calendar(name=name)
     for window, tenant in entries:
         calendar.add_component(
-            build_event(window, tenant, organizer, location=location_of(window), mode="notice", stamp=stamp)
+            build_event(
+                window,
+                tenant,
+                organizer,
+                location=location_of(window),
+                mode="notice",
+                stamp=stamp,
+                recurring=False,
+            )
         )
     return serialize(calendar)
 
@@ -303,9 +326,11 @@ def build_calendar(
     stamp: datetime,
     withdrawn: bool = False,
     cleared: bool = False,
+    master: bool = False,
 ) -> Calendar:
     """The VCALENDAR for one tenant's contacts of one mode; withdrawn: the tenant's event cancelled;
-    cleared: the work on the tenant's hosts is done (a rolling window)."""
+    cleared: the work on the tenant's hosts is done (a rolling window); master: a series'
+    recurring VEVENT rather than its occurrence's override."""
     calendar = new_calendar(method_for(window, mode, withdrawn=withdrawn))
     calendar.add_component(
         build_event(
@@ -317,8 +342,11 @@ def build_calendar(
             stamp=stamp,
             withdrawn=withdrawn,
             cleared=cleared,
+            master=master,
         )
     )
+    if window.series is not None:
+        series.finish_calendar(calendar, window, master=master)
     return calendar
 
 
@@ -332,25 +360,35 @@ def build_event(
     stamp: datetime,
     withdrawn: bool = False,
     cleared: bool = False,
+    master: bool = False,
+    recurring: bool = True,
 ) -> Event:
     """The tenant's VEVENT for the window, with the attendees of one mode.
 
     Withdrawn: the window goes ahead, but no longer touches this tenant, so its
     own event is cancelled (same UID and SEQUENCE, STATUS:CANCELLED). Cleared:
     a rolling window is done with the tenant's hosts (X-MAINTNOTE-STATUS:COMPLETED).
+
+    An occurrence of a series is, for its tenant, part of one recurring VEVENT:
+    `master` gives that VEVENT (RRULE, EXDATE), else the occurrence's override
+    (RECURRENCE-ID). `recurring=False` gives the occurrence as an event of its own.
     """
     state = _state(window, withdrawn=withdrawn, cleared=cleared)
     event = window_event(
         window,
         organizer,
         uid=event_uid(window.id, tenant.tenant_id, organizer.provider),
-        description=_description(window, tenant, state=state),
+        description=_description(window, tenant, state=state, master=master and recurring),
         location=location,
         stamp=stamp,
         state=state,
         times=tenant_times(window, tenant, state),
     )
     _add_tenant(event, tenant, mode, rsvp=organizer.rsvp)
+    if recurring and window.series is not None:
+        series.recurring(
+            event, window, event_uid(window.series.id, tenant.tenant_id, organizer.provider), master=master
+        )
     _finish(event, window, organizer, state=state)
     return event
 
@@ -455,8 +493,12 @@ def _alarm(title: str, before: timedelta) -> Alarm:
     return alarm
 
 
-def _description(window: WindowView, tenant: TenantImpact, *, state: WindowState) -> str:
+def _description(
+    window: WindowView, tenant: TenantImpact, *, state: WindowState, master: bool = False
+) -> str:
     lines = [window.description] if window.description else []
+    if window.series is not None:
+        lines += series.description(window, master=master)
     if state is WindowState.CANCELLED and window.state is not WindowState.CANCELLED:
         lines.append("Your servers are no longer on the hosts in this window: it no longer affects you.")
         return "\n".join(lines)

@@ -72,6 +72,12 @@ class Notice:
     drift: int | None = None  # which drift of the revision, for a tenant joining or leaving
 
 
+def is_master(notice: Notice) -> bool:
+    """Whether the notice carries its series' recurring VEVENT: the booking, with its first occurrence."""
+    series = notice.window.series
+    return series is not None and series.lead and notice.kind == "scheduled"
+
+
 def told_start(notice: Notice) -> datetime:
     """The start this notice tells its tenant: in a rolling window, its own first slot's."""
     return rolling.tenant_slot(notice.window, notice.tenant)[0]
@@ -132,6 +138,24 @@ def slots(window: WindowView, tenant: TenantImpact, zone: str, locale: str) -> l
         {"number": b.number, "hosts": fold(b.hosts), **span(b.start, b.end, zone, locale)}
         for b in rolling.tenant_batches(window, tenant)
     ]
+
+
+def series_words(notice: Notice, zone: str, locale: str) -> dict[str, object] | None:
+    """A series in the tenant's words: each occurrence and each skipped date, or this occurrence."""
+    series = notice.window.series
+    if series is None:
+        return None
+    if not is_master(notice):
+        return {
+            "occurrence": local_time(series.recurrence_id, zone, locale),
+            "occurrences": [],
+            "skipped": [],
+        }
+    return {
+        "occurrence": None,
+        "occurrences": [local_time(o.start, zone, locale) for o in series.occurrences],
+        "skipped": [(local_time(s.start, zone, locale), s.reason) for s in series.skipped],
+    }
 
 
 def span(start: datetime, end: datetime, zone: str, locale: str) -> dict[str, str | None]:
@@ -200,6 +224,8 @@ class Composer:
             # A rolling window: the tenant's own slots, and the whole window's span beside them.
             "slots": slots(window, tenant, tenant.timezone, locale),
             "whole": span(window.start, window.end, tenant.timezone, locale),
+            # A series: its occurrences (the booking's notice), or which one this is.
+            "series": series_words(notice, tenant.timezone, locale),
             "moved": None,
             "ran": None,
             "answer": None,
@@ -224,6 +250,7 @@ class Composer:
             stamp=stamp,
             withdrawn=withdrawn,
             cleared=cleared,
+            master=is_master(notice),
         )
 
         method = method_for(window, contact.mode, withdrawn=withdrawn)

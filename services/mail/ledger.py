@@ -201,4 +201,3 @@ def forget(session: Session, address: str, pseudonym: str) -> int:
             )
         )
     return len(rows)
-

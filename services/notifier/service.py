@@ -86,7 +86,7 @@ class Notifier:
         # Queued first, as it only takes a publish: a mail server that is down holds up no webhook.
         await self.webhooks.queue(impact)
         kind = self.kind_for(impact.cause)
-        if kind is not None:
+        if kind is not None and not _told_with_its_series(impact):
             await self.sender.fan_out(impact, kind)
         if impact.cause is ImpactCause.PROGRESSED:
             await self._tell_progress(impact)
@@ -188,3 +188,10 @@ class Notifier:
     async def close(self) -> None:
         await self.sender.close()
         await self.webhooks.close()
+
+
+def _told_with_its_series(impact: ImpactResolved) -> bool:
+    """A series' booking is one invitation per tenant, its recurring VEVENT, sent with its first
+    occurrence: every other occurrence's booking tells nobody."""
+    series = impact.window.series
+    return impact.cause is ImpactCause.SCHEDULED and series is not None and not series.lead

@@ -8,8 +8,6 @@ to publish, which the same transaction records in the window's timeline
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -37,7 +35,8 @@ from forewarn.schemas.events import (
 
 from .. import rolling
 from ..bus.publish import Outgoing
-from . import rollout
+from . import rollout, series
+from .ids import window_id_for
 from .models import Window, WindowHost
 from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
@@ -59,12 +58,6 @@ class Rejected(Exception):
         self.reasons = reasons
 
 
-def window_id_for(command_id: str) -> str:
-    """A short, stable window id derived from the booking command's id."""
-    digest = hashlib.sha256(command_id.encode()).digest()
-    return "mw-" + base64.b32encode(digest).decode().lower()[:8]
-
-
 def _bump(window: Window, now: datetime, **changes: object) -> None:
     for name, value in changes.items():
         setattr(window, name, value)
@@ -73,7 +66,12 @@ def _bump(window: Window, now: datetime, **changes: object) -> None:
 
 
 def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
-    """Validate a booking and store the window, or raise Rejected."""
+    """Validate a booking and store the window (a series: every occurrence), or raise Rejected."""
+    if cmd.recurrence is not None:
+        out, reasons = series.book_series(session, cmd, rules=rules, now=now)
+        if reasons:
+            raise Rejected(reasons)
+        return out
     hosts, reasons = select_hosts(session, cmd.hosts)
     names = [h.name for h in hosts]
     batches: list[Batch] = []

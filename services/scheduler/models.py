@@ -16,6 +16,25 @@ def _utc_column(**kwargs) -> Column:
     return Column(UtcDateTime(), **kwargs)
 
 
+class WindowSeries(SQLModel, table=True):
+    """A recurring window: the rule its occurrences were booked by; each occurrence is a Window."""
+
+    __tablename__ = "window_series"
+
+    id: str = Field(primary_key=True, max_length=32)
+    rrule: str = Field(max_length=500)
+    timezone: str = Field(max_length=64)
+    first_start: datetime = Field(sa_column=_utc_column(nullable=False))
+    first_local: str = Field(max_length=19)
+    duration_s: int
+    sequence: int = 1
+    # The occurrences the rule gave that were not booked (schemas.events.Skipped, as JSON).
+    skipped: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lead_window_id: str = Field(max_length=32)
+    command_id: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
 class Window(SQLModel, table=True):
     """A maintenance window and its current revision."""
 
@@ -34,6 +53,11 @@ class Window(SQLModel, table=True):
     batches: list[dict] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
     )
+    # The series this window is an occurrence of, and the occurrence's original start (RECURRENCE-ID).
+    series_id: str | None = Field(default=None, foreign_key="window_series.id", index=True, max_length=32)
+    recurrence_id: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The local time the rule gave it, naive ISO: what its RECURRENCE-ID says.
+    recurrence_local: str | None = Field(default=None, max_length=19)
     started_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     command_id: str = Field(unique=True, max_length=64)

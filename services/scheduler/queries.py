@@ -6,17 +6,18 @@ read them only through these functions, so the tables can change without them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import AffectedResource, Component, WindowView
+from forewarn.schemas.events import AffectedResource, Component, Occurrence, SeriesView, WindowView
 
 from ..db import in_chunks
 from ..inventory.models import Resource
-from .models import Window, WindowEventRecord, WindowHost
+from .models import Window, WindowEventRecord, WindowHost, WindowSeries
 
 
 def hosts_of(session: Session, window_id: str) -> list[str]:
@@ -29,7 +30,7 @@ def hosts_of(session: Session, window_id: str) -> list[str]:
 
 
 def view(window: Window, hosts: list[str]) -> WindowView:
-    """The public shape of a stored window."""
+    """The public shape of a stored window (read while the window's session is open)."""
     return WindowView(
         id=window.id,
         title=window.title,
@@ -45,6 +46,34 @@ def view(window: Window, hosts: list[str]) -> WindowView:
         started_at=window.started_at,
         ended_at=window.ended_at,
         batches=window.batches,
+        series=_series(window),
+    )
+
+
+def _series(window: Window) -> SeriesView | None:
+    """The series a window is an occurrence of, as its VEVENTs need it."""
+    if window.series_id is None:
+        return None
+    session = object_session(window)
+    series = session.get(WindowSeries, window.series_id) if session else None
+    if series is None or window.recurrence_id is None or window.recurrence_local is None:
+        return None
+    starts = session.execute(
+        select(Window.recurrence_id, Window.recurrence_local)
+        .where(Window.series_id == series.id)
+        .order_by(Window.recurrence_id)
+    )
+    return SeriesView(
+        id=series.id,
+        rrule=series.rrule,
+        timezone=series.timezone,
+        first=Occurrence(start=series.first_start, local=series.first_local),
+        duration=timedelta(seconds=series.duration_s),
+        sequence=series.sequence,
+        occurrences=[Occurrence(start=start, local=local) for start, local in starts],
+        skipped=series.skipped,
+        recurrence_id=Occurrence(start=window.recurrence_id, local=window.recurrence_local),
+        lead=series.lead_window_id == window.id,
     )
 
 

@@ -79,8 +79,10 @@ class Scheduler:
 
     async def _publish(self, outgoing: list[Outgoing], window_id: str | None) -> None:
         await publish_all(self.broker, outgoing, timeout=self.settings.publish_timeout)
-        if window_id:
-            await self.sync_timers(window_id)
+        # A series' booking or change touches several windows: each one's timers follow it.
+        touched = {json.loads(out.payload).get("window", {}).get("id") for out in outgoing} - {None}
+        for wid in sorted(touched | ({window_id} if window_id else set())):
+            await self.sync_timers(wid)
 
     def _apply_command(self, command: Payload) -> list[Outgoing]:
         apply = _APPLY[type(command)]

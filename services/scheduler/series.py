@@ -1,0 +1,190 @@
+"""Recurring windows: a rule expanded into occurrences, each booked as a window of its own.
+
+The rule is read in the series' time zone, so "22:00 on the second Tuesday"
+stays 22:00 local across DST. A local time a DST change skips (02:30 on the
+night clocks go forward) is read with the offset before the change, as RFC
+5545 says: 02:30 CET, which is 03:30 CEST. A time the change repeats (02:30
+on the night clocks go back) is its first, summer-time, instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rrulestr
+from sqlmodel import Session
+
+from forewarn.schemas.base import WindowState
+from forewarn.schemas.commands import BookWindow, Recurrence
+from forewarn.schemas.events import Occurrence, Reason, Skipped, WindowScheduled
+
+from ..bus.publish import Outgoing
+from .ids import window_id_for
+from .models import Window, WindowHost, WindowSeries
+from .queries import view
+from .rules import Rules, check_freezes, check_overlap, check_times
+from .selectors import select_hosts
+from .timeline import record
+
+# A series holds at most this many occurrences: each is a window with its own timers.
+MAX_OCCURRENCES = 100
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What a rule gives from a start: DTSTART and each occurrence, as local times in the zone."""
+
+    first: datetime
+    starts: list[datetime]
+
+    def occurrences(self) -> list[Occurrence]:
+        return [occurrence(start) for start in self.starts]
+
+
+def occurrence(local: datetime) -> Occurrence:
+    """An occurrence from the local time the rule gave: read as zoneinfo reads it (fold 0), which is
+    RFC 5545's reading: a time a DST change skips takes the offset before the change, a time it
+    repeats its first instance."""
+    return Occurrence(start=local.astimezone(UTC), local=local.replace(tzinfo=None).isoformat())
+
+
+def zone(spec: Recurrence) -> tuple[ZoneInfo | None, list[Reason]]:
+    try:
+        return ZoneInfo(spec.timezone), []
+    except (ZoneInfoNotFoundError, ValueError):
+        return None, [
+            Reason(field="recurrence.timezone", message=f"{spec.timezone!r} is not an IANA time zone")
+        ]
+
+
+def expand(spec: Recurrence, after: datetime) -> tuple[Expansion | None, list[Reason]]:
+    """The rule's occurrences from the first at or after `after`, or why it gives none to book."""
+    tz, reasons = zone(spec)
+    if tz is None:
+        return None, reasons
+    local = after.astimezone(tz)
+    try:
+        rule = rrulestr(spec.rrule.removeprefix("RRULE:"), dtstart=local)
+    except (ValueError, TypeError) as exc:
+        return None, [Reason(field="recurrence.rrule", message=str(exc))]
+    if not isinstance(rule, rrule) or (rule._count is None and rule._until is None):
+        return None, [Reason(field="recurrence.rrule", message="give COUNT or UNTIL: a series must end")]
+    first = rule.after(local, inc=True)
+    if first is None:
+        return None, [
+            Reason(field="recurrence.rrule", message="the rule gives no occurrence from the start on")
+        ]
+    # DTSTART must be an occurrence itself: calendars disagree on one that is not.
+    rule = rule.replace(dtstart=first)
+    starts = list(islice(rule, MAX_OCCURRENCES + 1))
+    if len(starts) > MAX_OCCURRENCES:
+        return None, [
+            Reason(
+                field="recurrence.rrule",
+                message=f"the rule gives more than {MAX_OCCURRENCES} occurrences: "
+                "lower COUNT or bring UNTIL closer",
+            )
+        ]
+    return Expansion(first=first, starts=starts), []
+
+
+def skipped(
+    occurrences: list[Occurrence], duration: timedelta, frozen
+) -> tuple[list[Occurrence], list[Skipped]]:
+    """The occurrences to book, and those a change freeze rules out (each with the freeze's reason)."""
+    booked, left_out = [], []
+    for found in occurrences:
+        reasons = frozen(found.start, found.start + duration)
+        if reasons:
+            left_out.append(Skipped(start=found.start, local=found.local, reason=reasons[0].message))
+        else:
+            booked.append(found)
+    return booked, left_out
+
+
+def series_id_for(command_id: str) -> str:
+    """The series' id: from the booking's command id, as its first window's is."""
+    return "ms-" + window_id_for(command_id).removeprefix("mw-")
+
+
+def book_series(
+    session: Session, cmd: BookWindow, *, rules: Rules, now: datetime
+) -> tuple[list[Outgoing], list[Reason]]:
+    """Book every occurrence of a recurring window, skipping those in a change freeze; or say why not.
+
+    Nothing is written unless every occurrence may be booked.
+    """
+    assert cmd.recurrence is not None and cmd.end is not None
+    duration = cmd.end - cmd.start
+    hosts, reasons = select_hosts(session, cmd.hosts)
+    names = [h.name for h in hosts]
+    expansion, wrong = expand(cmd.recurrence, max(cmd.start, now))
+    reasons += wrong
+    if expansion is None:
+        return [], reasons
+    booked, left_out = skipped(expansion.occurrences(), duration, lambda s, e: check_freezes(rules, s, e))
+    if not booked:
+        reasons.append(Reason(field="recurrence.rrule", message="every occurrence falls in a change freeze"))
+        return [], reasons
+    reasons += check_times(rules, booked[0].start, booked[0].start + duration, now=now)
+    if names and not cmd.allow_overlap:
+        for start in (b.start for b in booked):
+            for reason in check_overlap(session, names, start, start + duration):
+                reasons.append(
+                    Reason(
+                        field=reason.field, message=f"occurrence {start:%Y-%m-%d %H:%M}Z: {reason.message}"
+                    )
+                )
+    if reasons:
+        return [], reasons
+    components = sorted({(h.site, h.role) for h in hosts})
+    series = WindowSeries(
+        id=series_id_for(cmd.command_id),
+        rrule=cmd.recurrence.rrule.removeprefix("RRULE:"),
+        timezone=cmd.recurrence.timezone,
+        first_start=expansion.first.astimezone(UTC),
+        first_local=occurrence(expansion.first).local,
+        duration_s=int(duration.total_seconds()),
+        skipped=[s.model_dump(mode="json") for s in left_out],
+        lead_window_id=window_id_for(cmd.command_id),
+        command_id=cmd.command_id,
+        created_at=now,
+    )
+    session.add(series)
+    session.flush()
+    windows = []
+    for n, found in enumerate(booked):
+        start = found.start
+        window = Window(
+            id=window_id_for(cmd.command_id if n == 0 else f"{cmd.command_id}#{n}"),
+            title=cmd.title,
+            description=cmd.description,
+            impact=cmd.impact.value,
+            state=WindowState.SCHEDULED.value,
+            start=start,
+            end=start + duration,
+            components=[{"site": s, "role": r} for s, r in components],
+            sites=sorted({s for s, _ in components}),
+            requested_by=cmd.requested_by,
+            series_id=series.id,
+            recurrence_id=start,
+            recurrence_local=found.local,
+            # Each occurrence's own key: the booking's id is the series'.
+            command_id=f"{cmd.command_id}#{n}",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(window)
+        windows.append(window)
+    session.flush()
+    for window in windows:
+        session.add_all(WindowHost(window_id=window.id, host=name) for name in names)
+    session.flush()
+    out = []
+    for window in windows:
+        event = WindowScheduled(window=view(window, names), command_id=cmd.command_id, occurred_at=now)
+        out.append(record(session, cmd.command_id, event, window=window))
+    return out, []
