@@ -7,6 +7,7 @@ from .base import Payload
 from .commands import (
     BookWindow,
     CancelWindow,
+    ChangeSeries,
     CompleteWindow,
     ExtendWindow,
     ReportProgress,
@@ -41,6 +42,7 @@ COMMANDS: dict[str, type[Payload]] = {
     subjects.CANCEL: CancelWindow,
     subjects.COMPLETE: CompleteWindow,
     subjects.PROGRESS: ReportProgress,
+    subjects.SERIES: ChangeSeries,
 }
 
 # Window lifecycle events: only the scheduler publishes them.

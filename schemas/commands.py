@@ -180,4 +180,47 @@ class ReportProgress(Payload):
         return self
 
 
-Command = BookWindow | RescheduleWindow | ExtendWindow | CancelWindow | CompleteWindow | ReportProgress
+class ChangeSeries(Payload):
+    """Change a series from one of its occurrences on: call them off, move them, or make them longer.
+
+    Moving or lengthening them ends the series before `since` and books the rest
+    as a new series, as calendars split "this and following" occurrences.
+    """
+
+    command_id: str = CommandId
+    series_id: str = Field(pattern=r"^ms-[a-z0-9]+$", max_length=32, examples=["ms-4k2q9x4d"])
+    since: UtcTime = Field(description="Every occurrence starting at or after this time is changed.")
+    action: Literal["cancel", "reschedule", "extend"]
+    reason: Text = Field(default="", max_length=2_000, description="Why, for customers (cancel).")
+    start_time: str | None = Field(
+        default=None,
+        pattern=r"^\d\d:\d\d$",
+        description="reschedule: the new local time of day, in the series' zone.",
+        examples=["23:00"],
+    )
+    duration: timedelta | None = Field(
+        default=None, gt=timedelta(0), description="reschedule: the new length."
+    )
+    by: timedelta | None = Field(default=None, gt=timedelta(0), description="extend: how much longer.")
+    requested_by: Line = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _fits_action(self) -> ChangeSeries:
+        if self.action == "cancel" and not self.reason:
+            raise ValueError("reason: say why the occurrences are called off")
+        if self.action == "reschedule" and self.start_time is None and self.duration is None:
+            raise ValueError("start_time: give the new time of day, the new duration, or both")
+        if self.action == "extend" and self.by is None:
+            raise ValueError("by: say how much longer")
+        return self
+
+
+Command = (
+    BookWindow
+    | RescheduleWindow
+    | ExtendWindow
+    | CancelWindow
+    | CompleteWindow
+    | ReportProgress
+    | ChangeSeries
+)

@@ -69,6 +69,14 @@ class SeriesView(Payload):
     )
     recurrence_id: Occurrence = Field(description="This occurrence as the rule gave it: its RECURRENCE-ID.")
     lead: bool = Field(description="This occurrence's booking carries the series' invitation.")
+    cut: UtcTime | None = Field(
+        default=None,
+        description="Occurrences from this start on were called off by a change to the series; "
+        "its RRULE now ends before it.",
+    )
+    replaced_by: str | None = Field(
+        default=None, description="The series that carries on from `cut`, if any."
+    )
 
 
 class WindowView(Payload):

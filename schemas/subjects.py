@@ -42,6 +42,7 @@ EXTEND = "maint.cmd.extend"
 CANCEL = "maint.cmd.cancel"
 COMPLETE = "maint.cmd.complete"
 PROGRESS = "maint.cmd.progress"
+SERIES = "maint.cmd.series"
 
 # Window lifecycle events (past tense): only the scheduler publishes them.
 WINDOW_EVENTS = "maint.window.>"

@@ -28,6 +28,7 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
             "scheduler-cancel",
             "scheduler-complete",
             "scheduler-progress",
+            "scheduler-series",
         ),
         subjects.TIMER_STREAM: ("scheduler-due",),
         subjects.STREAM: ("scheduler-dead-letters",),

@@ -22,6 +22,7 @@ from . import (
     progress,
     query,
     reports,
+    series,
     stack,
     tenants,
     webhooks,
@@ -55,6 +56,7 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(forget.app, name="contact")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(series.app, name="series")
 app.add_typer(database.app, name="db")
 
 

@@ -64,9 +64,17 @@ def list_windows(
                 ]
             )
             return
-        table = Table("ID", "Status", "When", "Impact", "Sites", "Title", header_style="bold")
+        table = Table("ID", "Status", "When", "Impact", "Sites", "Title", "Series", header_style="bold")
         for w in windows:
-            table.add_row(w.id, w.state, when(w.start, w.end), w.impact, ",".join(w.sites), safe(w.title))
+            table.add_row(
+                w.id,
+                w.state,
+                when(w.start, w.end),
+                w.impact,
+                ",".join(w.sites),
+                safe(w.title),
+                w.series_id or "",
+            )
         if windows:
             console.print(table)
         elif booked:

@@ -31,7 +31,25 @@ def window_json(window: dict, tenants: list[dict], **extra: object) -> dict:
         "revision": window["revision"],
         "description": window.get("description", ""),
         **_rolling_json(window),
+        **_series_json(window),
         **extra,
+    }
+
+
+def _series_json(window: dict) -> dict:
+    """A recurring window's series: the rule, every occurrence, what was skipped and why."""
+    found = window.get("series")
+    if not found:
+        return {}
+    return {
+        "series": {
+            "id": found["id"],
+            "rrule": found["rrule"],
+            "timezone": found["timezone"],
+            "occurrence": _iso(found["recurrence_id"]["start"]),
+            "occurrences": [_iso(o["start"]) for o in found["occurrences"]],
+            "skipped": [{"start": _iso(s["start"]), "reason": s["reason"]} for s in found["skipped"]],
+        }
     }
 
 
@@ -97,9 +115,33 @@ def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
             ("Impact", window["impact"]),
             ("Hosts", f"{fold(window['hosts'])} ({len(window['hosts'])})"),
             ("Tenants", f"{len(tenants)} affected" + (f": {names}" if tenants else "")),
+            *_series_rows(window),
         ]
     )
     print_batches(window)
+
+
+def _series_rows(window: dict) -> list[tuple[str, str]]:
+    """A recurring window's card rows: which occurrence of which series, the next ones, those skipped."""
+    found = window.get("series")
+    if not found:
+        return []
+    starts = [datetime.fromisoformat(str(o["start"])) for o in found["occurrences"]]
+    this = datetime.fromisoformat(str(found["recurrence_id"]["start"]))
+    shown = ", ".join(f"{s:%Y-%m-%d %H:%M}" for s in starts[:6]) + (", …" if len(starts) > 6 else "")
+    number = starts.index(this) + 1 if this in starts else "?"
+    rows = [
+        (
+            "Series",
+            f"{found['id']}: occurrence {number} of {len(starts)}, "
+            f"{safe(found['rrule'])} in {safe(found['timezone'])}",
+        ),
+        ("Occurrences", f"{shown} UTC"),
+    ]
+    for skipped in found["skipped"]:
+        at = datetime.fromisoformat(str(skipped["start"]))
+        rows.append(("Skipped", f"{at:%Y-%m-%d %H:%M} UTC: {safe(skipped['reason'])}"))
+    return rows
 
 
 def print_batches(window: dict) -> None:

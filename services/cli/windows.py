@@ -13,6 +13,7 @@ import typer
 
 from forewarn.schemas import subjects
 
+from . import recurrence
 from .common import Abort, duration, fail, fail_validation, later, parse_time, report
 
 if TYPE_CHECKING:
@@ -36,9 +37,13 @@ OPTION_OF = {
     "rolling.batch_size": "--batch-size",
     "rolling.batches": "--batch",
     "rolling.per_batch": "--per-batch",
+    "recurrence": "--rrule",
+    "recurrence.rrule": "--rrule",
+    "recurrence.timezone": "--tz",
 }
 
 _ROLL = "Rolling windows"
+_SERIES = "Recurring windows"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 TimeoutOpt = Annotated[float, typer.Option(metavar="SECONDS", help="Seconds to wait for the scheduler.")]
 
@@ -82,7 +87,7 @@ def ask(subject: str, command: Payload, *, as_json: bool, timeout: float) -> Ans
     return answer
 
 
-def _run(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
+def run_command(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
     from .render import dump, print_window, window_json
 
     answer = ask(subject, command, as_json=as_json, timeout=timeout)
@@ -156,6 +161,25 @@ def book(
         str | None,
         typer.Option(metavar="DURATION", help="Rolling: each batch's slot, e.g. 40m.", rich_help_panel=_ROLL),
     ] = None,
+    rrule: Annotated[
+        str | None,
+        typer.Option(
+            metavar="RULE",
+            help="Recurring: an RFC 5545 RRULE, e.g. 'FREQ=MONTHLY;BYDAY=2TU', read in --tz; "
+            "--start may then be a time of day (22:00).",
+            rich_help_panel=_SERIES,
+        ),
+    ] = None,
+    count: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Recurring: this many occurrences.", rich_help_panel=_SERIES),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE", help="Recurring: no occurrence after this date.", rich_help_panel=_SERIES
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
@@ -163,6 +187,8 @@ def book(
 
     A rolling window takes its hosts down in batches, each in a slot of its own
     (--batch-size or --batch, with --per-batch); each tenant is told its own slots.
+    A recurring window (--rrule with --count or --until) books a series: one window
+    per occurrence, one recurring invitation per tenant.
     """
     from pydantic import ValidationError
 
@@ -177,7 +203,10 @@ def book(
             fail("--end", "give either --end or --duration, not both")
         if end is None and for_ is None and rolling is None:
             fail("--end", "give either --end or --duration")
-        start_at = parse_time("--start", start, tz)
+        repeats = recurrence.rule(rrule, tz, count, until) if rrule else None
+        if repeats is None and (count is not None or until is not None):
+            fail("--rrule", "--count and --until belong to a series: give its --rrule")
+        start_at = recurrence.first_start(start, tz) if rrule else parse_time("--start", start, tz)
         end_at = _end(start_at, end, for_, tz) if (end or for_) else None
         if batch and not hosts:
             hosts = ",".join(batch)
@@ -210,10 +239,11 @@ def book(
             hosts=selector,
             allow_overlap=allow_overlap,
             rolling=rolling,
+            recurrence=repeats,
         )
     except Abort as exc:
         report(exc, as_json=as_json)
-    _run(subjects.BOOK, command, as_json=as_json, timeout=timeout, verb="scheduled")
+    run_command(subjects.BOOK, command, as_json=as_json, timeout=timeout, verb="scheduled")
 
 
 def _rolling(batch_size: int | None, batches: list[str], per_batch: str | None) -> dict | None:
@@ -254,7 +284,7 @@ def reschedule(
         command = build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at)
     except Abort as exc:
         report(exc, as_json=as_json)
-    _run(subjects.RESCHEDULE, command, as_json=as_json, timeout=timeout, verb="rescheduled")
+    run_command(subjects.RESCHEDULE, command, as_json=as_json, timeout=timeout, verb="rescheduled")
 
 
 def extend(
@@ -270,7 +300,7 @@ def extend(
         command = build(ExtendWindow, window_id=window_id, by=duration("--by", by))
     except Abort as exc:
         report(exc, as_json=as_json)
-    _run(subjects.EXTEND, command, as_json=as_json, timeout=timeout, verb="extended")
+    run_command(subjects.EXTEND, command, as_json=as_json, timeout=timeout, verb="extended")
 
 
 def cancel(
@@ -286,7 +316,7 @@ def cancel(
         command = build(CancelWindow, window_id=window_id, reason=reason)
     except Abort as exc:
         report(exc, as_json=as_json)
-    _run(subjects.CANCEL, command, as_json=as_json, timeout=timeout, verb="cancelled")
+    run_command(subjects.CANCEL, command, as_json=as_json, timeout=timeout, verb="cancelled")
 
 
 def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt = 15.0) -> None:
@@ -297,7 +327,7 @@ def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt
         command = build(CompleteWindow, window_id=window_id)
     except Abort as exc:
         report(exc, as_json=as_json)
-    _run(subjects.COMPLETE, command, as_json=as_json, timeout=timeout, verb="completed")
+    run_command(subjects.COMPLETE, command, as_json=as_json, timeout=timeout, verb="completed")
 
 
 def _end(start_at: datetime, end: str | None, for_: str | None, tz: str | None) -> datetime:

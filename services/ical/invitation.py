@@ -46,14 +46,17 @@ def event_uid(window_id: str, tenant_id: str, provider: str) -> str:
     return f"{window_id}.{tenant_id}@{provider}"
 
 
-def method_for(window: WindowView, mode: Mode, *, withdrawn: bool = False) -> str | None:
+def method_for(
+    window: WindowView, mode: Mode, *, withdrawn: bool = False, cleared: bool = False, master: bool = False
+) -> str | None:
     """REQUEST or CANCEL for people; none for automation, which must not get calendar requests.
 
     A tenant the window no longer affects (withdrawn) gets a CANCEL of its own event.
     """
     if mode == "notice":
         return None
-    return "CANCEL" if withdrawn or window.state is WindowState.CANCELLED else "REQUEST"
+    state = event_state(window, withdrawn=withdrawn, cleared=cleared, master=master)
+    return "CANCEL" if state is WindowState.CANCELLED else "REQUEST"
 
 
 def shown_times(window: WindowView) -> tuple[datetime, datetime]:
@@ -210,8 +213,8 @@ class Invitations:
                     master=master,
                 )
             )
-        state = _state(window, withdrawn=withdrawn, cleared=cleared)
-        method = method_for(window, mode, withdrawn=withdrawn) or ""
+        state = event_state(window, withdrawn=withdrawn, cleared=cleared)
+        method = method_for(window, mode, withdrawn=withdrawn, cleared=cleared) or ""
         times = tenant_times(window, tenant, state)
         shared = self._window(window, location=location, state=state, method=method, times=times)
         own = Event()
@@ -331,7 +334,7 @@ def build_calendar(
     """The VCALENDAR for one tenant's contacts of one mode; withdrawn: the tenant's event cancelled;
     cleared: the work on the tenant's hosts is done (a rolling window); master: a series'
     recurring VEVENT rather than its occurrence's override."""
-    calendar = new_calendar(method_for(window, mode, withdrawn=withdrawn))
+    calendar = new_calendar(method_for(window, mode, withdrawn=withdrawn, cleared=cleared, master=master))
     calendar.add_component(
         build_event(
             window,
@@ -373,7 +376,7 @@ def build_event(
     `master` gives that VEVENT (RRULE, EXDATE), else the occurrence's override
     (RECURRENCE-ID). `recurring=False` gives the occurrence as an event of its own.
     """
-    state = _state(window, withdrawn=withdrawn, cleared=cleared)
+    state = event_state(window, withdrawn=withdrawn, cleared=cleared, master=master and recurring)
     event = window_event(
         window,
         organizer,
@@ -393,10 +396,18 @@ def build_event(
     return event
 
 
-def _state(window: WindowView, *, withdrawn: bool, cleared: bool) -> WindowState:
-    """The state a tenant's event shows: its own, where it differs from the window's."""
+def event_state(window: WindowView, *, withdrawn: bool, cleared: bool, master: bool = False) -> WindowState:
+    """The state a tenant's event shows: its own, where it differs from the window's.
+
+    A series' recurring VEVENT stands for the series, not for the occurrence it is
+    sent with: confirmed, unless a change called off every occurrence of it.
+    """
     if withdrawn:
         return WindowState.CANCELLED
+    if master and window.series is not None:
+        series = window.series
+        gone = series.cut is not None and series.cut <= series.first.start
+        return WindowState.CANCELLED if gone else WindowState.SCHEDULED
     return WindowState.COMPLETED if cleared else window.state
 
 

@@ -62,7 +62,7 @@ def finish_calendar(calendar: Calendar, window: WindowView, *, master: bool) -> 
     tz = ZoneInfo(series.timezone)
     if master:
         [event] = calendar.walk("VEVENT")
-        for found in series.occurrences:
+        for found in remaining(series):
             if unclear(found, series.duration, tz):
                 calendar.add_component(_pinned(event, found, series.duration, tz))
     calendar.subcomponents.insert(0, vtimezone(series.timezone))
@@ -116,13 +116,20 @@ def description(window: WindowView, *, master: bool) -> list[str]:
     if not master:
         at = series.recurrence_id.start
         return [f"This is the occurrence of {at:%Y-%m-%d %H:%M} UTC of a recurring maintenance."]
-    first = series.occurrences[0].start
+    kept = remaining(series)
+    if not kept:
+        return ["This recurring maintenance is called off: none of its occurrences will take place."]
     lines = [
         f"A recurring maintenance ({series.rrule}, in {series.timezone}): "
-        f"{len(series.occurrences)} occurrences, the first {first:%Y-%m-%d %H:%M} UTC."
+        f"{len(kept)} occurrences, the first {kept[0].start:%Y-%m-%d %H:%M} UTC."
     ]
     lines += [f"Not on {s.start:%Y-%m-%d %H:%M} UTC: {s.reason}" for s in series.skipped]
     return lines
+
+
+def remaining(series: SeriesView) -> list[Occurrence]:
+    """The occurrences the series' rule still gives: those before any change called the rest off."""
+    return [o for o in series.occurrences if series.cut is None or o.start < series.cut]
 
 
 def _series(window: WindowView) -> SeriesView:

@@ -27,6 +27,7 @@ from .. import rolling
 from ..answers.links import AnswerLinks
 from ..hostnames import fold
 from ..ical.invitation import Invitations, Organizer, location_of, method_for
+from ..ical.series import remaining
 from ..privacy import contact_key
 
 NoticeKind = Literal[
@@ -40,6 +41,7 @@ NoticeKind = Literal[
     "joined",
     "withdrawn",
     "cleared",
+    "series",
 ]
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -54,7 +56,7 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # word, which fits on the first line beside "Subject: " (78 at most).
 _WORD_BYTES = 42
 # The notices that ask for an answer: those about a plan still ahead.
-ASKS_ANSWER = frozenset({"scheduled", "updated", "reminder", "escalation", "joined"})
+ASKS_ANSWER = frozenset({"scheduled", "updated", "reminder", "escalation", "joined", "series"})
 # Ending a minute or two late is on time; say so only past this.
 OVERRUN_SHOWN = timedelta(minutes=5)
 
@@ -75,7 +77,9 @@ class Notice:
 def is_master(notice: Notice) -> bool:
     """Whether the notice carries its series' recurring VEVENT: the booking, with its first occurrence."""
     series = notice.window.series
-    return series is not None and series.lead and notice.kind == "scheduled"
+    if series is None:
+        return False
+    return notice.kind == "series" or (series.lead and notice.kind == "scheduled")
 
 
 def told_start(notice: Notice) -> datetime:
@@ -147,13 +151,13 @@ def series_words(notice: Notice, zone: str, locale: str) -> dict[str, object] | 
         return None
     if not is_master(notice):
         return {
-            "occurrence": local_time(series.recurrence_id, zone, locale),
+            "occurrence": local_time(series.recurrence_id.start, zone, locale),
             "occurrences": [],
             "skipped": [],
         }
     return {
         "occurrence": None,
-        "occurrences": [local_time(o.start, zone, locale) for o in series.occurrences],
+        "occurrences": [local_time(o.start, zone, locale) for o in remaining(series)],
         "skipped": [(local_time(s.start, zone, locale), s.reason) for s in series.skipped],
     }
 
@@ -253,7 +257,9 @@ class Composer:
             master=is_master(notice),
         )
 
-        method = method_for(window, contact.mode, withdrawn=withdrawn)
+        method = method_for(
+            window, contact.mode, withdrawn=withdrawn, cleared=cleared, master=is_master(notice)
+        )
         msg = _mime(text, html, calendar, method)
         msg["Subject"] = _header(subject)
         msg["From"] = _address(f"{self.provider} maintenance", self.mail_from)

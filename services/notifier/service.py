@@ -77,6 +77,26 @@ class Notifier:
             return None
         return KIND_OF[cause]
 
+    def kind_of(self, impact: ImpactResolved) -> NoticeKind | None:
+        """The notice an impact gets; for an occurrence of a series, what it tells of the series.
+
+        A series' booking is one invitation per tenant, its recurring VEVENT, sent
+        with its first occurrence: every other occurrence's booking tells nobody. A
+        change from a date on updates that VEVENT once, with the first occurrence it
+        called off; the others it called off tell nobody either.
+        """
+        series = impact.window.series
+        if series is not None:
+            if impact.cause is ImpactCause.SCHEDULED and not series.lead:
+                return None
+            if impact.cause is ImpactCause.CANCELLED and series.cut is not None:
+                at = series.recurrence_id.start
+                if at == series.cut:
+                    return "series"
+                if at > series.cut:
+                    return None
+        return self.kind_for(impact.cause)
+
     async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:
         """Send every notice of this impact that the ledger has not seen through; set its reminders."""
         with about(window_id=impact.window.id):
@@ -85,8 +105,8 @@ class Notifier:
     async def _notify(self, impact: ImpactResolved, msg: NatsMessage | None) -> None:
         # Queued first, as it only takes a publish: a mail server that is down holds up no webhook.
         await self.webhooks.queue(impact)
-        kind = self.kind_for(impact.cause)
-        if kind is not None and not _told_with_its_series(impact):
+        kind = self.kind_of(impact)
+        if kind is not None:
             await self.sender.fan_out(impact, kind)
         if impact.cause is ImpactCause.PROGRESSED:
             await self._tell_progress(impact)
@@ -188,10 +208,3 @@ class Notifier:
     async def close(self) -> None:
         await self.sender.close()
         await self.webhooks.close()
-
-
-def _told_with_its_series(impact: ImpactResolved) -> bool:
-    """A series' booking is one invitation per tenant, its recurring VEVENT, sent with its first
-    occurrence: every other occurrence's booking tells nobody."""
-    series = impact.window.series
-    return impact.cause is ImpactCause.SCHEDULED and series is not None and not series.lead

@@ -10,6 +10,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.commands import (
     BookWindow,
     CancelWindow,
+    ChangeSeries,
     CompleteWindow,
     ExtendWindow,
     ReportProgress,
@@ -51,6 +52,10 @@ def scheduler_router(get: Callable[[], Scheduler]) -> NatsRouter:
 
     @router.subscriber(subjects.PROGRESS, **durable("scheduler-progress", commands), title="ReportProgress")
     async def record_progress(cmd: ReportProgress) -> bytes:
+        return await get().obey(cmd)
+
+    @router.subscriber(subjects.SERIES, **durable("scheduler-series", commands), title="ChangeSeries")
+    async def change_series(cmd: ChangeSeries) -> bytes:
         return await get().obey(cmd)
 
     @router.subscriber(subjects.DUE, **durable("scheduler-due", subjects.TIMER_STREAM), title="WindowDue")

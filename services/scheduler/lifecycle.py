@@ -16,6 +16,7 @@ from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import (
     BookWindow,
     CancelWindow,
+    ChangeSeries,
     CompleteWindow,
     ExtendWindow,
     ReportProgress,
@@ -218,6 +219,14 @@ def complete(session: Session, cmd: CompleteWindow, *, rules: Rules, now: dateti
         early=now < window.end,
     )
     return [record(session, cmd.command_id, event, window=window)]
+
+
+def change_series(session: Session, cmd: ChangeSeries, *, rules: Rules, now: datetime) -> list[Outgoing]:
+    """Call off, move or lengthen a series from a date on (see series.change_series)."""
+    out, reasons = series.change_series(session, cmd, rules=rules, now=now)
+    if reasons:
+        raise Rejected(reasons)
+    return out
 
 
 def progress(session: Session, cmd: ReportProgress, *, rules: Rules, now: datetime) -> list[Outgoing]:

@@ -31,6 +31,9 @@ class WindowSeries(SQLModel, table=True):
     # The occurrences the rule gave that were not booked (schemas.events.Skipped, as JSON).
     skipped: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     lead_window_id: str = Field(max_length=32)
+    # From when a change called its occurrences off, and the series that carries on from there.
+    cut: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    replaced_by: str | None = Field(default=None, max_length=32)
     command_id: str = Field(unique=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 

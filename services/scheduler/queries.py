@@ -74,6 +74,8 @@ def _series(window: Window) -> SeriesView | None:
         skipped=series.skipped,
         recurrence_id=Occurrence(start=window.recurrence_id, local=window.recurrence_local),
         lead=series.lead_window_id == window.id,
+        cut=series.cut,
+        replaced_by=series.replaced_by,
     )
 
 

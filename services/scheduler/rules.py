@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from forewarn.schemas.base import WindowState
@@ -73,9 +73,19 @@ def check_freezes(rules: Rules, start: datetime, end: datetime) -> list[Reason]:
 
 
 def check_overlap(
-    session: Session, hosts: list[str], start: datetime, end: datetime, *, exclude: str | None = None
+    session: Session,
+    hosts: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude: str | None = None,
+    exclude_series: str | None = None,
 ) -> list[Reason]:
-    """A window may not share hosts with another live window at the same time."""
+    """A window may not share hosts with another live window at the same time.
+
+    `exclude` leaves one window out (the one being moved), `exclude_series` the
+    occurrences of a series (the one a new series replaces from a date on).
+    """
     clashes: dict[str, list[str]] = {}
     titles: dict[str, Window] = {}
     live = [WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value]
@@ -88,6 +98,8 @@ def check_overlap(
         )
         if exclude:
             query = query.where(Window.id != exclude)
+        if exclude_series:
+            query = query.where(or_(Window.series_id.is_(None), Window.series_id != exclude_series))
         for window, host in session.execute(query):
             clashes.setdefault(window.id, []).append(host)
             titles[window.id] = window

@@ -10,21 +10,23 @@ on the night clocks go back) is its first, summer-time, instance.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
+from sqlalchemy import select
 from sqlmodel import Session
 
 from forewarn.schemas.base import WindowState
-from forewarn.schemas.commands import BookWindow, Recurrence
-from forewarn.schemas.events import Occurrence, Reason, Skipped, WindowScheduled
+from forewarn.schemas.commands import BookWindow, ChangeSeries, HostSelector, Recurrence
+from forewarn.schemas.events import Occurrence, Reason, Skipped, WindowCancelled, WindowScheduled
 
 from ..bus.publish import Outgoing
+from ..hostnames import fold
 from .ids import window_id_for
 from .models import Window, WindowHost, WindowSeries
-from .queries import view
+from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
 from .selectors import select_hosts
 from .timeline import record
@@ -111,11 +113,12 @@ def series_id_for(command_id: str) -> str:
 
 
 def book_series(
-    session: Session, cmd: BookWindow, *, rules: Rules, now: datetime
+    session: Session, cmd: BookWindow, *, rules: Rules, now: datetime, replacing: str | None = None
 ) -> tuple[list[Outgoing], list[Reason]]:
     """Book every occurrence of a recurring window, skipping those in a change freeze; or say why not.
 
-    Nothing is written unless every occurrence may be booked.
+    Nothing is written unless every occurrence may be booked. `replacing`: the
+    series whose occurrences this one takes over, which it may overlap.
     """
     assert cmd.recurrence is not None and cmd.end is not None
     duration = cmd.end - cmd.start
@@ -132,7 +135,7 @@ def book_series(
     reasons += check_times(rules, booked[0].start, booked[0].start + duration, now=now)
     if names and not cmd.allow_overlap:
         for start in (b.start for b in booked):
-            for reason in check_overlap(session, names, start, start + duration):
+            for reason in check_overlap(session, names, start, start + duration, exclude_series=replacing):
                 reasons.append(
                     Reason(
                         field=reason.field, message=f"occurrence {start:%Y-%m-%d %H:%M}Z: {reason.message}"
@@ -188,3 +191,97 @@ def book_series(
         event = WindowScheduled(window=view(window, names), command_id=cmd.command_id, occurred_at=now)
         out.append(record(session, cmd.command_id, event, window=window))
     return out, []
+
+
+def change_series(
+    session: Session, cmd: ChangeSeries, *, rules: Rules, now: datetime
+) -> tuple[list[Outgoing], list[Reason]]:
+    """Call off, move or lengthen a series' occurrences from a date on; or say why not.
+
+    The occurrences still scheduled from `since` on are cancelled and the series'
+    RRULE ends before the first of them (SEQUENCE raised): its tenants get one
+    update of their recurring VEVENT, sent with that first occurrence's
+    cancellation. Moving or lengthening them books the rest as a new series.
+    """
+    series = session.get(WindowSeries, cmd.series_id, with_for_update=True)
+    if series is None:
+        return [], [Reason(field="series_id", message=f"no series {cmd.series_id}")]
+    cut = list(
+        session.scalars(
+            select(Window)
+            .where(
+                Window.series_id == series.id,
+                Window.recurrence_id >= cmd.since,
+                Window.state == WindowState.SCHEDULED.value,
+            )
+            .order_by(Window.recurrence_id)
+        )
+    )
+    if not cut:
+        return [], [
+            Reason(
+                field="since",
+                message=f"no occurrence of {series.id} still scheduled starts at or after "
+                f"{cmd.since:%Y-%m-%d %H:%M}Z",
+            )
+        ]
+    out: list[Outgoing] = []
+    if cmd.action != "cancel":
+        booked, reasons = book_series(
+            session, _rest(session, series, cut, cmd), rules=rules, now=now, replacing=series.id
+        )
+        if reasons:
+            return [], reasons
+        out += booked
+        series.replaced_by = series_id_for(cmd.command_id)
+    series.cut = cut[0].recurrence_id
+    series.rrule = _ending_before(series.rrule, cut[0].recurrence_id)
+    series.sequence += 1
+    session.flush()
+    reason = cmd.reason or f"Moved: from {cut[0].start:%Y-%m-%d} on, this maintenance follows a new series."
+    for window in cut:
+        window.state = WindowState.CANCELLED.value
+        window.revision += 1
+        window.updated_at = now
+        session.flush()
+        event = WindowCancelled(
+            window=view(window, hosts_of(session, window.id)),
+            command_id=cmd.command_id,
+            occurred_at=now,
+            reason=reason,
+        )
+        out.append(record(session, cmd.command_id, event, window=window))
+    return out, []
+
+
+def _ending_before(text: str, cut: datetime) -> str:
+    """The RRULE, its COUNT or UNTIL replaced by an UNTIL just before `cut` (in UTC, as RFC 5545 asks)."""
+    parts = [p for p in text.split(";") if p.split("=", 1)[0].upper() not in ("COUNT", "UNTIL")]
+    return ";".join([*parts, f"UNTIL={cut - timedelta(seconds=1):%Y%m%dT%H%M%SZ}"])
+
+
+def _rest(session: Session, series: WindowSeries, cut: list[Window], cmd: ChangeSeries) -> BookWindow:
+    """The booking of the occurrences from `since` on as a series of their own, moved or lengthened."""
+    first = cut[0]
+    tz = ZoneInfo(series.timezone)
+    local = datetime.fromisoformat(first.recurrence_local or "")
+    if cmd.start_time:
+        local = datetime.combine(local.date(), time.fromisoformat(cmd.start_time))
+    duration = cmd.duration or timedelta(seconds=series.duration_s)
+    if cmd.by:
+        duration += cmd.by
+    start = local.replace(tzinfo=tz).astimezone(UTC)
+    rule = ";".join(
+        p for p in series.rrule.split(";") if p.split("=", 1)[0].upper() not in ("COUNT", "UNTIL")
+    )
+    return BookWindow(
+        command_id=cmd.command_id,
+        title=first.title,
+        description=first.description,
+        impact=first.impact,
+        start=start,
+        end=start + duration,
+        hosts=HostSelector(nodeset=fold(hosts_of(session, first.id))),
+        requested_by=cmd.requested_by,
+        recurrence=Recurrence(rrule=f"{rule};COUNT={len(cut)}", timezone=series.timezone),
+    )

@@ -17,6 +17,7 @@ from forewarn.schemas.base import Payload, WindowState, utcnow
 from forewarn.schemas.commands import (
     BookWindow,
     CancelWindow,
+    ChangeSeries,
     CompleteWindow,
     ExtendWindow,
     ReportProgress,
@@ -165,4 +166,5 @@ _APPLY: dict[type[Payload], Callable[..., list[Outgoing]]] = {
     CancelWindow: lifecycle.cancel,
     CompleteWindow: lifecycle.complete,
     ReportProgress: lifecycle.progress,
+    ChangeSeries: lifecycle.change_series,
 }

@@ -92,7 +92,10 @@ ALL = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 # The durable consumers each service reads, as its /metrics report their lag.
 CONSUMERS = {
     "scheduler": {
-        *(f"scheduler-{c}" for c in ("book", "reschedule", "extend", "cancel", "complete", "progress")),
+        *(
+            f"scheduler-{c}"
+            for c in ("book", "reschedule", "extend", "cancel", "complete", "progress", "series")
+        ),
         "scheduler-due",
         "scheduler-dead-letters",
     },

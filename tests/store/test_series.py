@@ -15,7 +15,14 @@ import pytest
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.commands import BookWindow, CancelWindow, HostSelector, Recurrence, RescheduleWindow
+from forewarn.schemas.commands import (
+    BookWindow,
+    CancelWindow,
+    ChangeSeries,
+    HostSelector,
+    Recurrence,
+    RescheduleWindow,
+)
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
 from forewarn.services.db import transaction
 from forewarn.services.ical.invitation import Organizer, build_calendar, serialize
@@ -211,3 +218,73 @@ def test_every_maintnote_field_is_on_the_rule_and_each_override(loaded, tmp_path
         assert (m["provider"], m["account"]) == ("cloud.example.net", "acme-ab"), path.name
         assert m["circuits"] == [{"circuit_id": "vm-1", "impact": "OUTAGE"}]
         assert m["uid"] == f"{booked[0]['series']['id']}.acme-ab@cloud.example.net"
+
+
+def test_a_series_called_off_from_a_date_ends_its_rule_there_in_one_update(loaded, tmp_path) -> None:
+    booked = _book(loaded, "FREQ=MONTHLY;BYDAY=2TU;COUNT=6", datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
+    fourth = datetime.fromisoformat(booked[3]["start"])
+    with transaction(loaded) as session:
+        out = lifecycle.change_series(
+            session,
+            ChangeSeries(
+                command_id="cmd-series-cut",
+                series_id=booked[0]["series"]["id"],
+                since=fourth - timedelta(days=1),
+                action="cancel",
+                reason="The new kernel is out",
+            ),
+            rules=RULES,
+            now=NOW,
+        )
+    assert [json.loads(o.payload)["window"]["id"] for o in out] == [w["id"] for w in booked[3:]]
+    first_cut = _view(loaded, booked[3]["id"])
+    assert first_cut.state is WindowState.CANCELLED and first_cut.series.cut == fourth
+    assert first_cut.series.rrule.endswith(f"UNTIL={fourth - timedelta(seconds=1):%Y%m%dT%H%M%SZ}")
+    # The update tenants get: their recurring VEVENT, confirmed, SEQUENCE raised, three occurrences left.
+    path = _write(tmp_path, "cut", first_cut, master=True)
+    calendar = Calendar.from_ical(path.read_bytes())
+    assert calendar["METHOD"] == "REQUEST" and calendar.walk("VEVENT")[0]["SEQUENCE"] == 2
+    expected = [(w["start"], w["end"]) for w in booked[:3]]
+    assert python_occurrences(path.read_bytes()) == expected
+    assert [(o["start"], o["end"]) for o in icaljs([path])[0]["occurrences"]] == expected
+
+
+def test_a_series_moved_from_a_date_carries_on_as_a_new_series(loaded) -> None:
+    booked = _book(loaded, "FREQ=MONTHLY;BYDAY=2TU;COUNT=6", datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
+    old = booked[0]["series"]["id"]
+    with transaction(loaded) as session:
+        out = lifecycle.change_series(
+            session,
+            ChangeSeries(
+                command_id="cmd-series-move",
+                series_id=old,
+                since=datetime.fromisoformat(booked[2]["start"]),
+                action="reschedule",
+                start_time="23:30",
+            ),
+            rules=RULES,
+            now=NOW,
+        )
+    events = [json.loads(o.payload) for o in out]
+    new = [e["window"] for e in events if e["window"]["series"]["id"] != old]
+    assert [w["start"] for w in new] == [
+        "2027-02-09T22:30:00Z",
+        "2027-03-09T22:30:00Z",
+        "2027-04-13T21:30:00Z",  # 23:30 CEST
+        "2027-05-11T21:30:00Z",
+    ]
+    assert new[0]["series"]["lead"] and new[0]["series"]["rrule"] == "FREQ=MONTHLY;BYDAY=2TU;COUNT=4"
+    assert _view(loaded, booked[2]["id"]).series.replaced_by == new[0]["series"]["id"]
+    with transaction(loaded) as session, pytest.raises(lifecycle.Rejected, match="no occurrence of"):
+        lifecycle.change_series(
+            session,
+            ChangeSeries(
+                command_id="cmd-series-again",
+                series_id=old,
+                since=NOW + timedelta(days=400),
+                action="cancel",
+                reason="x",
+            ),
+            rules=RULES,
+            now=NOW,
+        )

@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("skipped", sa.JSON(), nullable=False),
         sa.Column("lead_window_id", sa.String(length=32), nullable=False),
+        sa.Column("cut", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replaced_by", sa.String(length=32), nullable=True),
         sa.Column("command_id", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
