@@ -92,22 +92,15 @@ def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> l
         reasons += check_overlap(session, names, cmd.start, end)
     if reasons:
         raise Rejected(reasons)
-    components = sorted({(h.site, h.role) for h in hosts})
-    window = Window(
+    window = series.new_window(
+        cmd,
+        hosts,
         id=window_id_for(cmd.command_id),
-        title=cmd.title,
-        description=cmd.description,
-        impact=cmd.impact.value,
-        state=WindowState.SCHEDULED.value,
         start=cmd.start,
         end=end,
-        components=[{"site": s, "role": r} for s, r in components],
-        sites=sorted({s for s, _ in components}),
-        requested_by=cmd.requested_by,
+        now=now,
         batches=_stored(batches),
         command_id=cmd.command_id,
-        created_at=now,
-        updated_at=now,
     )
     session.add(window)
     session.flush()
@@ -211,14 +204,19 @@ def complete(session: Session, cmd: CompleteWindow, *, rules: Rules, now: dateti
     """End a running window early."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.IN_PROGRESS, action="complete")
+    return [_complete_now(session, window, cmd.command_id, now)]
+
+
+def _complete_now(session: Session, window: Window, command_id: str, now: datetime) -> Outgoing:
+    """A running window completed on request (or by its last host done): early, if before its end."""
     _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
     event = WindowCompleted(
         window=view(window, hosts_of(session, window.id)),
-        command_id=cmd.command_id,
+        command_id=command_id,
         occurred_at=now,
         early=now < window.end,
     )
-    return [record(session, cmd.command_id, event, window=window)]
+    return record(session, command_id, event, window=window)
 
 
 def change_series(session: Session, cmd: ChangeSeries, *, rules: Rules, now: datetime) -> list[Outgoing]:
@@ -253,14 +251,7 @@ def progress(session: Session, cmd: ReportProgress, *, rules: Rules, now: dateti
     )
     out = [record(session, cmd.command_id, event, window=window)]
     if rolling.all_done(batches):
-        _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
-        done = WindowCompleted(
-            window=view(window, hosts_of(session, window.id)),
-            command_id=cmd.command_id,
-            occurred_at=now,
-            early=now < window.end,
-        )
-        out.append(record(session, cmd.command_id, done, window=window))
+        out.append(_complete_now(session, window, cmd.command_id, now))
     return out
 
 

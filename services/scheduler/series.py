@@ -28,7 +28,7 @@ from .ids import window_id_for
 from .models import Window, WindowHost, WindowSeries
 from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
-from .selectors import select_hosts
+from .selectors import SelectedHost, select_hosts
 from .timeline import record
 
 # A series holds at most this many occurrences: each is a window with its own timers.
@@ -107,6 +107,35 @@ def skipped(
     return booked, left_out
 
 
+def new_window(
+    cmd: BookWindow,
+    hosts: list[SelectedHost],
+    *,
+    id: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    **extra,
+) -> Window:
+    """A scheduled window as a booking describes it, over these hosts."""
+    components = sorted({(h.site, h.role) for h in hosts})
+    return Window(
+        id=id,
+        title=cmd.title,
+        description=cmd.description,
+        impact=cmd.impact.value,
+        state=WindowState.SCHEDULED.value,
+        start=start,
+        end=end,
+        components=[{"site": s, "role": r} for s, r in components],
+        sites=sorted({s for s, _ in components}),
+        requested_by=cmd.requested_by,
+        created_at=now,
+        updated_at=now,
+        **extra,
+    )
+
+
 def series_id_for(command_id: str) -> str:
     """The series' id: from the booking's command id, as its first window's is."""
     return "ms-" + window_id_for(command_id).removeprefix("mw-")
@@ -143,7 +172,6 @@ def book_series(
                 )
     if reasons:
         return [], reasons
-    components = sorted({(h.site, h.role) for h in hosts})
     series = WindowSeries(
         id=series_id_for(cmd.command_id),
         rrule=cmd.recurrence.rrule.removeprefix("RRULE:"),
@@ -161,24 +189,18 @@ def book_series(
     windows = []
     for n, found in enumerate(booked):
         start = found.start
-        window = Window(
+        window = new_window(
+            cmd,
+            hosts,
             id=window_id_for(cmd.command_id if n == 0 else f"{cmd.command_id}#{n}"),
-            title=cmd.title,
-            description=cmd.description,
-            impact=cmd.impact.value,
-            state=WindowState.SCHEDULED.value,
             start=start,
             end=start + duration,
-            components=[{"site": s, "role": r} for s, r in components],
-            sites=sorted({s for s, _ in components}),
-            requested_by=cmd.requested_by,
+            now=now,
             series_id=series.id,
             recurrence_id=start,
             recurrence_local=found.local,
             # Each occurrence's own key: the booking's id is the series'.
             command_id=f"{cmd.command_id}#{n}",
-            created_at=now,
-            updated_at=now,
         )
         session.add(window)
         windows.append(window)

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -74,6 +76,19 @@ WINDOW = ["--start", "+1h", "--duration", "1h"]
         (["progress", "mw-abcdefgh", "--batch", "1"], "--started/--done", "give one of"),
         (["progress", "mw-abcdefgh", "--done"], "--host", "give either --host or --batch"),
         (["progress", "mw-abcdefgh", "--batch", "0", "--done"], "--batch", "greater than or equal to 1"),
+        (book(*WINDOW, "--count", "3"), "--rrule", "--count and --until belong to a series"),
+        (book("--start", "22:00", "--duration", "1h", "--rrule", "FREQ=WEEKLY"), "--tz", "needs the zone"),
+        (book(*WINDOW, "--tz", "UTC", "--rrule", "FREQ=WEEKLY"), "--count", "a series must end"),
+        (
+            book(*WINDOW, "--tz", "UTC", "--rrule", "FREQ=WEEKLY;COUNT=2", "--count", "3"),
+            "--rrule",
+            "already has COUNT or UNTIL",
+        ),
+        (
+            ["series", "reschedule", "ms-abc", "--from", "2027-01-01T00:00Z", "--start", "25h"],
+            "--start",
+            "is not a time of day",
+        ),
         (book(*WINDOW, title="Reboot\x1b[2J"), "--title", "control or invisible character U+001B"),
         (book(*WINDOW, title="\u202egnp.exe"), "--title", "control or invisible character U+202E"),
         (book(*WINDOW, "--description", "ding\x07"), "--description", "U+0007"),
@@ -191,8 +206,39 @@ def test_book_by_aggregate_and_availability_zone_sends_those_selectors(monkeypat
     from forewarn.services.cli import windows
 
     sent = []
-    monkeypatch.setattr(windows, "_run", lambda subject, command, **_: sent.append(command))
+    monkeypatch.setattr(windows, "run_command", lambda subject, command, **_: sent.append(command))
     args = ["book", "--title", "t", "--impact", "outage", *WINDOW, "--aggregate", "gpu", "--az", "sto2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert sent[0].hosts.tags == ["gpu"] and sent[0].hosts.zones == ["sto2"] and not sent[0].hosts.nodeset
+
+
+def test_book_with_a_rule_sends_a_series_that_ends(monkeypatch) -> None:
+    """--rrule with --count or --until becomes the booking's recurrence; --start may be a time of day."""
+    from forewarn.services.cli import windows
+
+    sent = []
+    monkeypatch.setattr(windows, "run_command", lambda subject, command, **_: sent.append(command))
+    base = [
+        "book",
+        "--title",
+        "t",
+        "--impact",
+        "outage",
+        "--hosts",
+        "h",
+        "--duration",
+        "4h",
+        "--tz",
+        "Europe/Oslo",
+    ]
+    rule = ["--rrule", "FREQ=MONTHLY;BYDAY=2TU"]
+    assert CliRunner().invoke(app, [*base, *rule, "--start", "22:00", "--count", "12"]).exit_code == 0
+    assert CliRunner().invoke(app, [*base, *rule, "--start", "22:00", "--until", "2027-06-30"]).exit_code == 0
+    counted, until = sent
+    assert counted.recurrence.rrule == "FREQ=MONTHLY;BYDAY=2TU;COUNT=12"
+    assert counted.recurrence.timezone == "Europe/Oslo"
+    assert counted.end - counted.start == timedelta(hours=4)
+    assert counted.start.astimezone(ZoneInfo("Europe/Oslo")).strftime("%H:%M") == "22:00"
+    # The end of 30 June in Oslo (CEST), in UTC as RFC 5545 asks.
+    assert until.recurrence.rrule == "FREQ=MONTHLY;BYDAY=2TU;UNTIL=20270630T215959Z"
