@@ -78,6 +78,22 @@ async def test_a_series_is_one_invitation_and_each_change_one_update(env, js, sm
             if w.get("series", {}).get("id") == series["id"]
         )
         assert [start for start, _ in occurrences] == series["occurrences"]
+        shown = await run_cli("show", occurrences[2][1])
+        assert (
+            f"{series['id']}: occurrence 3 of 4, FREQ=WEEKLY;BYDAY=TU;COUNT=4 in Europe/Stockholm"
+            in shown.out
+        )
+
+        # Occurrences in a change freeze are not booked, and the booking says so.
+        december = next(date(year, 12, d) for d in range(1, 8) if date(year, 12, d).weekday() == 1)
+        frozen = await run_cli(
+            "book", "--title", "December patching", "--impact", "degraded", "--hosts", "osl2-cmp-01",
+            "--rrule", "FREQ=WEEKLY;BYDAY=TU", "--count", "5", "--tz", "Europe/Oslo",
+            "--start", f"{december}T22:00", "--duration", "2h",
+        )  # fmt: skip
+        assert frozen.code == 0, frozen.err
+        skipped = [line for line in frozen.out.splitlines() if line.startswith("Skipped")]
+        assert len(skipped) == 2 and all("Christmas and New Year change freeze" in line for line in skipped)
 
         # One occurrence called off: one CANCEL, for that occurrence, to each contact.
         await cli_json("cancel", occurrences[1][1], "--reason", "Nothing to patch that week")

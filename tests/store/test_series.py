@@ -79,9 +79,16 @@ def _view(engine, window_id: str) -> WindowView:
         return window_view(session, window_id)
 
 
-def _write(tmp_path: Path, name: str, window: WindowView, *, master: bool) -> Path:
+def _write(tmp_path: Path, name: str, window: WindowView, *, master: bool, withdrawn: bool = False) -> Path:
     calendar = build_calendar(
-        window, TENANT, ORGANIZER, location="STO1", mode="invite", stamp=NOW, master=master
+        window,
+        TENANT,
+        ORGANIZER,
+        location="STO1",
+        mode="invite",
+        stamp=NOW,
+        master=master,
+        withdrawn=withdrawn,
     )
     path = tmp_path / f"{name}.ics"
     path.write_bytes(serialize(calendar))
@@ -206,13 +213,23 @@ def test_every_maintnote_field_is_on_the_rule_and_each_override(loaded, tmp_path
         _write(tmp_path, "master", _view(loaded, booked[0]["id"]), master=True),
         _write(tmp_path, "cancel", _view(loaded, booked[1]["id"]), master=False),
         _write(tmp_path, "reminder", _view(loaded, booked[2]["id"]), master=False),
+        # The inventory moved the tenant off the third occurrence's hosts: that occurrence alone is cancelled.
+        _write(tmp_path, "withdrawn", _view(loaded, booked[2]["id"]), master=False, withdrawn=True),
     ]
     for path in files:
         event = Calendar.from_ical(path.read_bytes()).walk("VEVENT")[0]
         for name in ("PROVIDER", "ACCOUNT", "MAINTENANCE-ID", "OBJECT-ID", "IMPACT", "STATUS"):
             assert f"X-MAINTNOTE-{name}" in event, (path.name, name)
     read = maintnote(files)
-    assert [[m["status"] for m in found] for found in read] == [["CONFIRMED"], ["CANCELLED"], ["CONFIRMED"]]
+    assert [[m["status"] for m in found] for found in read] == [
+        ["CONFIRMED"],
+        ["CANCELLED"],
+        ["CONFIRMED"],
+        ["CANCELLED"],
+    ]
+    withdrawn = Calendar.from_ical(files[3].read_bytes())
+    assert withdrawn["METHOD"] == "CANCEL"
+    assert withdrawn.walk("VEVENT")[0]["RECURRENCE-ID"].to_ical() == b"20270209T220000"
     for found, path in zip(read, files, strict=True):
         [m] = found
         assert (m["provider"], m["account"]) == ("cloud.example.net", "acme-ab"), path.name
