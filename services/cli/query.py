@@ -195,6 +195,10 @@ def _detail(record: WindowEventRecord) -> str:
         return f"started late by {event['late_by']}"
     if record.kind == "completed" and event.get("early"):
         return "completed early"
+    if record.kind == "progressed":
+        from ..hostnames import fold
+
+        return f"{fold(event['hosts'])} {event['step']}"
     return ""
 
 

@@ -61,6 +61,8 @@ def cloud_event(impact: ImpactResolved, tenant: TenantImpact, event: str, *, pro
             "resources": [r.model_dump(mode="json", exclude={"schema_version"}) for r in tenant.resources],
         },
     }
+    if w.series:  # an occurrence of a series: which one
+        window["series"] = {"id": w.series.id, "occurrence": _iso(w.series.recurrence_id.start)}
     if w.batches:  # a rolling window: the tenant's own slots, as told
         data["tenant"]["slots"] = [
             {

@@ -305,3 +305,21 @@ def test_a_series_moved_from_a_date_carries_on_as_a_new_series(loaded) -> None:
             rules=RULES,
             now=NOW,
         )
+
+
+def test_an_occurrence_s_webhook_says_which_occurrence_of_which_series(loaded) -> None:
+    from forewarn.schemas.events import ImpactCause, ImpactResolved
+    from forewarn.services.webhooks.events import cloud_event
+
+    booked = _book(loaded, "FREQ=MONTHLY;BYDAY=2TU;COUNT=2", datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
+    second = _view(loaded, booked[1]["id"])
+    impact = ImpactResolved(
+        window=second,
+        cause=ImpactCause.SCHEDULED,
+        components=[],
+        tenant_count=1,
+        resource_count=1,
+        tenants=[TENANT],
+    )
+    body = json.loads(cloud_event(impact, TENANT, "scheduled", provider="cloud.example.net", id="msg_1"))
+    assert body["data"]["window"]["series"] == {"id": second.series.id, "occurrence": "2027-01-12T21:00:00Z"}
