@@ -180,6 +180,7 @@ def test_one_cancelled_or_moved_occurrence_is_an_override_every_reader_places(lo
     override = calendar.walk("VEVENT")[0]
     assert calendar["METHOD"] == "CANCEL" and override["STATUS"] == "CANCELLED"
     assert override["RECURRENCE-ID"].params["TZID"] == "Europe/Stockholm"
+    assert utc(override.decoded("RECURRENCE-ID")) == third["start"]
     # Overrides outrank the master: their SEQUENCE is never below it, and rises with each change.
     assert (
         override["SEQUENCE"] == 2 and Calendar.from_ical(move.read_bytes()).walk("VEVENT")[0]["SEQUENCE"] == 2
