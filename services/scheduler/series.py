@@ -9,6 +9,7 @@ on the night clocks go back) is its first, summer-time, instance.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from itertools import islice
@@ -33,6 +34,7 @@ from .timeline import record
 
 # A series holds at most this many occurrences: each is a window with its own timers.
 MAX_OCCURRENCES = 100
+_ENDS = re.compile(r"(^|;)(COUNT|UNTIL)=", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,19 +64,27 @@ def zone(spec: Recurrence) -> tuple[ZoneInfo | None, list[Reason]]:
         ]
 
 
-def expand(spec: Recurrence, after: datetime) -> tuple[Expansion | None, list[Reason]]:
-    """The rule's occurrences from the first at or after `after`, or why it gives none to book."""
+def expand(
+    spec: Recurrence, start: datetime, *, not_before: datetime
+) -> tuple[Expansion | None, list[Reason]]:
+    """The rule's occurrences from `start` (whose local time of day the rule keeps), none before
+    `not_before`; or why it gives none to book."""
     tz, reasons = zone(spec)
     if tz is None:
         return None, reasons
-    local = after.astimezone(tz)
+    local = start.astimezone(tz)
+    text = spec.rrule.removeprefix("RRULE:")
+    if not _ENDS.search(text):
+        return None, [Reason(field="recurrence.rrule", message="give COUNT or UNTIL: a series must end")]
     try:
-        rule = rrulestr(spec.rrule.removeprefix("RRULE:"), dtstart=local)
+        rule = rrulestr(text, dtstart=local)
     except (ValueError, TypeError) as exc:
         return None, [Reason(field="recurrence.rrule", message=str(exc))]
-    if not isinstance(rule, rrule) or (rule._count is None and rule._until is None):
-        return None, [Reason(field="recurrence.rrule", message="give COUNT or UNTIL: a series must end")]
-    first = rule.after(local, inc=True)
+    if not isinstance(rule, rrule):
+        return None, [
+            Reason(field="recurrence.rrule", message="give one RRULE value, e.g. FREQ=MONTHLY;BYDAY=2TU")
+        ]
+    first = rule.after(max(local, not_before.astimezone(tz)), inc=True)
     if first is None:
         return None, [
             Reason(field="recurrence.rrule", message="the rule gives no occurrence from the start on")
@@ -153,7 +163,7 @@ def book_series(
     duration = cmd.end - cmd.start
     hosts, reasons = select_hosts(session, cmd.hosts)
     names = [h.name for h in hosts]
-    expansion, wrong = expand(cmd.recurrence, max(cmd.start, now))
+    expansion, wrong = expand(cmd.recurrence, cmd.start, not_before=now)
     reasons += wrong
     if expansion is None:
         return [], reasons

@@ -324,3 +324,13 @@ def test_an_occurrence_s_webhook_says_which_occurrence_of_which_series(loaded) -
     )
     body = json.loads(cloud_event(impact, TENANT, "scheduled", provider="cloud.example.net", id="msg_1"))
     assert body["data"]["window"]["series"] == {"id": second.series.id, "occurrence": "2027-01-12T21:00:00Z"}
+
+
+def test_a_rule_started_in_the_past_keeps_its_time_of_day_from_now_on(loaded) -> None:
+    # "--start 22:00" yesterday (before now): the first occurrence is the next 22:00, not now's time of day.
+    booked = _book(loaded, "FREQ=DAILY;COUNT=3", NOW - timedelta(hours=15))
+    assert [w["start"] for w in booked] == [
+        "2026-11-28T21:00:00Z",
+        "2026-11-29T21:00:00Z",
+        "2026-11-30T21:00:00Z",
+    ]
