@@ -200,7 +200,7 @@ def rolling(inbox: Path) -> None:
     text = sample.get_body(("plain",)).get_content()
     console.print("\n".join("    " + line for line in text.splitlines()[6:17]), highlight=False)
     wait_for_state(window_id, "in_progress")
-    console.rule("Batch 1 is back: its tenant alone gets the all-clear, long before the window ends")
+    console.rule("Batch 1 is back: its one tenant gets the all-clear, long before the window ends")
     forewarn("progress", window_id, "--batch", "1", "--done")
     for message in wait_for_notices(inbox, f"<{window_id}.", ".cleared."):
         console.print(f"  to {message['To']}: {message['Subject'].strip()}", highlight=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,9 @@ from forewarn.schemas import subjects
 
 from .common import Abort, fail, report
 from .windows import JsonOpt, TimeoutOpt, WindowArg, ask, build
+
+if TYPE_CHECKING:
+    from .send import Answer
 
 OPTIONS = {"hosts": "--host", "batch": "--batch", "step": "--started/--done", "window_id": "ID"}
 
@@ -53,7 +56,7 @@ def progress(
     _show(answer, command_id=command.command_id, as_json=as_json)
 
 
-def _show(answer, *, command_id: str, as_json: bool) -> None:
+def _show(answer: Answer, *, command_id: str, as_json: bool) -> None:
     from forewarn.schemas.events import WindowView
 
     from .. import rolling
@@ -78,7 +81,8 @@ def _show(answer, *, command_id: str, as_json: bool) -> None:
         f"{done} of {total} hosts done",
         highlight=False,
     )
-    for label, who in (("All clear sent to", cleared), ("New slots sent to", moved)):
+    # What this step tells whom: the notifier sends it, and `forewarn show` counts what it sent.
+    for label, who in (("All clear to", cleared), ("New slot to", moved)):
         if who:
             names = ", ".join(safe(name) for _, name in who)
             console.print(f"{label} {len(who)}: {names}", highlight=False, soft_wrap=True)

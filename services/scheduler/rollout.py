@@ -28,6 +28,9 @@ def split(spec: Rolling, hosts: list[str]) -> tuple[list[list[str]], list[Reason
         except NodeSetException as exc:
             reasons.append(Reason(field="rolling.batches", message=f"batch {number}: {exc}"))
             continue
+        if not names:
+            reasons.append(Reason(field="rolling.batches", message=f"batch {number} names no host"))
+            continue
         stray = [n for n in names if n not in hosts]
         twice = [n for n in names if n in seen]
         if stray:

@@ -78,6 +78,8 @@ def test_batches_must_fit_and_cover_the_hosts(loaded) -> None:
     ]
     missing = _reasons(loaded, lifecycle.book, _book(3, batches=["sto1-cmp-[01-10]"]))
     assert missing == ["rolling.batches: sto1-cmp-[11-12] in no batch"]
+    empty = _reasons(loaded, lifecycle.book, _book(4, batches=["sto1-cmp-[01-12]", ""]))
+    assert empty == ["rolling.batches: batch 2 names no host"]
 
 
 def test_progress_moves_late_slots_and_the_last_host_completes(loaded) -> None:
