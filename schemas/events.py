@@ -98,6 +98,12 @@ class WindowView(Payload):
         default=None, description="When the window actually completed, or was cancelled while running."
     )
     series: SeriesView | None = Field(default=None, description="The series this window is an occurrence of.")
+
+    @property
+    def told_with_its_series(self) -> bool:
+        """An occurrence of a series other than its first: its booking was told with the series'."""
+        return self.series is not None and not self.series.lead
+
     batches: list[Batch] = Field(
         default_factory=list,
         description="A rolling window's batches, in order; empty when all its hosts go down at once.",

@@ -85,16 +85,15 @@ class Notifier:
         change from a date on updates that VEVENT once, with the first occurrence it
         called off; the others it called off tell nobody either.
         """
+        if impact.cause is ImpactCause.SCHEDULED and impact.window.told_with_its_series:
+            return None
         series = impact.window.series
-        if series is not None:
-            if impact.cause is ImpactCause.SCHEDULED and not series.lead:
+        if impact.cause is ImpactCause.CANCELLED and series is not None and series.cut is not None:
+            at = series.recurrence_id.start
+            if at == series.cut:
+                return "series"
+            if at > series.cut:
                 return None
-            if impact.cause is ImpactCause.CANCELLED and series.cut is not None:
-                at = series.recurrence_id.start
-                if at == series.cut:
-                    return "series"
-                if at > series.cut:
-                    return None
         return self.kind_for(impact.cause)
 
     async def notify(self, impact: ImpactResolved, msg: NatsMessage | None = None) -> None:

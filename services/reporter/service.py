@@ -60,7 +60,13 @@ class Reporter:
         if impact.cause is ImpactCause.DRIFTED:
             await asyncio.to_thread(self._note, impact)
             return
-        if impact.part == 1 and impact.cause in (ImpactCause.SCHEDULED, ImpactCause.STARTED):
+        # A series' booking is one message, with its first occurrence; each start is one.
+        booked_with_series = impact.cause is ImpactCause.SCHEDULED and impact.window.told_with_its_series
+        if (
+            impact.part == 1
+            and impact.cause in (ImpactCause.SCHEDULED, ImpactCause.STARTED)
+            and not booked_with_series
+        ):
             await self._chat_about(impact)
         if impact.cause not in ENDINGS:
             return
