@@ -130,6 +130,8 @@ def hosts_of(tenant: TenantImpact) -> set[str]:
 
 def tenant_batches(window: WindowView, tenant: TenantImpact) -> list[Batch]:
     """The batches holding any of the tenant's hosts, in order."""
+    if not window.batches:  # most windows: nothing to look up, on every notice of a fan-out
+        return []
     hosts = hosts_of(tenant)
     return [b for b in window.batches if hosts.intersection(b.hosts)]
 
