@@ -123,6 +123,11 @@ def progress(window: WindowView) -> tuple[int, int]:
     return sum(len(b.done) for b in window.batches), sum(len(b.hosts) for b in window.batches)
 
 
+def batches_done(window: WindowView) -> int:
+    """How many of a rolling window's batches have all their hosts done."""
+    return sum(1 for b in window.batches if b.done_at)
+
+
 def hosts_of(tenant: TenantImpact) -> set[str]:
     """The hosts a tenant's affected resources sit on."""
     return {r.host for r in tenant.resources}

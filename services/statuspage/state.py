@@ -278,7 +278,7 @@ class StatusView:
             public.updated_at = at
         public.hosts_done, public.hosts_total = rolling.progress(view)
         public.batches = len(view.batches)
-        public.batches_done = sum(1 for b in view.batches if b.done_at)
+        public.batches_done = rolling.batches_done(view)
         self.views[view.id] = view
         if isinstance(event, PLAN_CHANGES):
             public.plan_revision = view.revision

@@ -20,6 +20,8 @@ from forewarn.schemas.events import (
     WindowStarted,
 )
 
+from .. import rolling
+
 # The words people read for each value; the API keeps Statuspage's own values.
 WORDS = {
     "state": {
@@ -65,10 +67,8 @@ def describe(event: WindowEvent) -> str:
         late = f" It began {span(event.late_by)} after the planned start." if event.late else ""
         return f"The maintenance is in progress.{late}"
     if isinstance(event, WindowProgressed):
-        done = sum(len(b.done) for b in w.batches)
-        total = sum(len(b.hosts) for b in w.batches)
-        batches = sum(1 for b in w.batches if b.done_at)
-        return f"{done} of {total} hosts done ({batches} of {len(w.batches)} batches)."
+        done, total = rolling.progress(w)
+        return f"{done} of {total} hosts done ({rolling.batches_done(w)} of {len(w.batches)} batches)."
     if isinstance(event, WindowCompleted):
         return "The maintenance is complete." + (" It finished ahead of schedule." if event.early else "")
     if isinstance(event, WindowCancelled):
