@@ -18,7 +18,13 @@ def utcnow() -> datetime:
 
 
 class Payload(BaseModel):
-    """A message on the bus: strict, immutable and versioned."""
+    """A message on the bus: strict, immutable and versioned.
+
+    Each message that travels on its own (catalog.ALL) names its type in a `type`
+    field, its class name, so a body made as one type never validates as another,
+    whatever subject it is found on. A message stored by an earlier release has no
+    `type` and is read as the type its subject carries.
+    """
 
     # Unknown fields are an error, not silently dropped: a producer on a newer
     # contract must bump schema_version, and a typo must not lose data.

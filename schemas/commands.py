@@ -97,6 +97,7 @@ class Recurrence(Payload):
 class BookWindow(Payload):
     """Book a maintenance window over a set of hosts."""
 
+    type: Literal["BookWindow"] = "BookWindow"
     command_id: str = CommandId
     title: Line = Field(min_length=1, max_length=200, examples=["Ubuntu 24.04 migration"])
     description: Text = Field(default="", max_length=10_000)
@@ -128,6 +129,7 @@ class BookWindow(Payload):
 class RescheduleWindow(Payload):
     """Move a scheduled window to new times."""
 
+    type: Literal["RescheduleWindow"] = "RescheduleWindow"
     command_id: str = CommandId
     window_id: str = WindowId
     start: UtcTime
@@ -138,6 +140,7 @@ class RescheduleWindow(Payload):
 class ExtendWindow(Payload):
     """Push a window's end later, before or while it runs."""
 
+    type: Literal["ExtendWindow"] = "ExtendWindow"
     command_id: str = CommandId
     window_id: str = WindowId
     by: timedelta = Field(gt=timedelta(0), description="How much later the window ends.")
@@ -147,6 +150,7 @@ class ExtendWindow(Payload):
 class CancelWindow(Payload):
     """Call a window off before it ends."""
 
+    type: Literal["CancelWindow"] = "CancelWindow"
     command_id: str = CommandId
     window_id: str = WindowId
     reason: Text = Field(min_length=1, max_length=2_000)
@@ -156,6 +160,7 @@ class CancelWindow(Payload):
 class CompleteWindow(Payload):
     """End a running window now, earlier than planned."""
 
+    type: Literal["CompleteWindow"] = "CompleteWindow"
     command_id: str = CommandId
     window_id: str = WindowId
     requested_by: Line = Field(default="", max_length=200)
@@ -164,6 +169,7 @@ class CompleteWindow(Payload):
 class ReportProgress(Payload):
     """Say that work on some hosts of a running rolling window began, or is done."""
 
+    type: Literal["ReportProgress"] = "ReportProgress"
     command_id: str = CommandId
     window_id: str = WindowId
     step: Literal["started", "done"]
@@ -187,6 +193,7 @@ class ChangeSeries(Payload):
     as a new series, as calendars split "this and following" occurrences.
     """
 
+    type: Literal["ChangeSeries"] = "ChangeSeries"
     command_id: str = CommandId
     series_id: str = Field(pattern=r"^ms-[a-z0-9]+$", max_length=32, examples=["ms-4k2q9x4d"])
     since: UtcTime = Field(description="Every occurrence starting at or after this time is changed.")

@@ -123,10 +123,13 @@ class WindowEvent(Payload):
 class WindowScheduled(WindowEvent):
     """A booking was accepted and stored."""
 
+    type: Literal["WindowScheduled"] = "WindowScheduled"
+
 
 class WindowRescheduled(WindowEvent):
     """A scheduled window moved to new times."""
 
+    type: Literal["WindowRescheduled"] = "WindowRescheduled"
     previous_start: UtcTime
     previous_end: UtcTime
 
@@ -134,6 +137,7 @@ class WindowRescheduled(WindowEvent):
 class WindowExtended(WindowEvent):
     """A window's end moved later."""
 
+    type: Literal["WindowExtended"] = "WindowExtended"
     previous_end: UtcTime
     by: timedelta
 
@@ -141,6 +145,7 @@ class WindowExtended(WindowEvent):
 class WindowStarted(WindowEvent):
     """A window began. `late` is set when it started after its time."""
 
+    type: Literal["WindowStarted"] = "WindowStarted"
     late: bool = False
     late_by: timedelta = timedelta(0)
 
@@ -148,6 +153,7 @@ class WindowStarted(WindowEvent):
 class WindowCompleted(WindowEvent):
     """A window ended, at its end time or early on request."""
 
+    type: Literal["WindowCompleted"] = "WindowCompleted"
     early: bool = False
 
 
@@ -158,6 +164,7 @@ class WindowProgressed(WindowEvent):
     (their `announced` is this revision) because the work before them ran late.
     """
 
+    type: Literal["WindowProgressed"] = "WindowProgressed"
     step: Literal["started", "done"]
     hosts: list[Line] = Field(description="The hosts this report was about.")
 
@@ -165,6 +172,7 @@ class WindowProgressed(WindowEvent):
 class WindowCancelled(WindowEvent):
     """A window was called off."""
 
+    type: Literal["WindowCancelled"] = "WindowCancelled"
     reason: Text
 
 
@@ -178,6 +186,7 @@ class Reason(Payload):
 class WindowRejected(Payload):
     """A command was refused; nothing changed."""
 
+    type: Literal["WindowRejected"] = "WindowRejected"
     command_id: str = Field(description="Empty when the command could not even be read.")
     command: str = Field(examples=["BookWindow"])
     window_id: str | None = None
@@ -250,6 +259,7 @@ class ImpactResolved(Payload):
     server's payload limit; every part carries the same public summary.
     """
 
+    type: Literal["ImpactResolved"] = "ImpactResolved"
     window: WindowView
     cause: ImpactCause
     components: list[ComponentImpact]
@@ -284,6 +294,7 @@ class ServerChange(Payload):
 class InventoryChanged(Payload):
     """Servers appeared, went or moved in a cloud's inventory: a notification or a sync said so."""
 
+    type: Literal["InventoryChanged"] = "InventoryChanged"
     source: Line = Field(examples=["openstack:sto"])
     cause: Literal["notification", "sync"]
     event_type: Line = Field(default="", description="Nova's event, for a notification.")
@@ -295,6 +306,7 @@ class InventoryChanged(Payload):
 class DeadLettered(Payload):
     """A message a consumer could not use, kept with the reason."""
 
+    type: Literal["DeadLettered"] = "DeadLettered"
     id: str = Field(description="Stable id: stream and sequence of the original message.")
     subject: str
     consumer: str
@@ -307,6 +319,7 @@ class DeadLettered(Payload):
 class WindowDue(Payload):
     """A window's start or end time arrived: the body of a durable timer."""
 
+    type: Literal["WindowDue"] = "WindowDue"
     window_id: WindowRef
     edge: Literal["start", "end"]
     at: UtcTime = Field(description="The time the timer was set for.")
@@ -315,6 +328,7 @@ class WindowDue(Payload):
 class ReminderDue(Payload):
     """A reminder's time arrived: the body of a reminder timer."""
 
+    type: Literal["ReminderDue"] = "ReminderDue"
     window_id: WindowRef
     revision: int
     lead: timedelta = Field(description="How long before the start this reminder goes out.")
@@ -340,10 +354,13 @@ class NoticeOutcome(Payload):
 class NoticeDelivered(NoticeOutcome):
     """The mail server accepted a notice."""
 
+    type: Literal["NoticeDelivered"] = "NoticeDelivered"
+
 
 class NoticeFailed(NoticeOutcome):
     """A notice was refused for good; the server's reply says why."""
 
+    type: Literal["NoticeFailed"] = "NoticeFailed"
     reason: str
 
 
@@ -383,6 +400,7 @@ class DriftCheckDue(Payload):
     The body of the impact resolver's timer, which gathers a burst of changes into one check.
     """
 
+    type: Literal["DriftCheckDue"] = "DriftCheckDue"
     window_id: WindowRef
     revision: int
 
@@ -390,6 +408,7 @@ class DriftCheckDue(Payload):
 class ReportPublished(Payload):
     """A window ended, completed or cancelled: what was planned, what happened, who was told."""
 
+    type: Literal["ReportPublished"] = "ReportPublished"
     window: WindowView
     outcome: Literal["completed", "cancelled"]
     planned_start: UtcTime
@@ -427,6 +446,7 @@ class ReplyReceived(Payload):
     to the current plan.
     """
 
+    type: Literal["ReplyReceived"] = "ReplyReceived"
     reply_id: str = Field(
         min_length=8, max_length=64, pattern=r"^[a-z0-9]+$", description="Same answer, same id."
     )
@@ -444,6 +464,7 @@ class ReplyReceived(Payload):
 class WebhookDue(Payload):
     """One event to deliver to one tenant's webhook endpoint: the body of a delivery message."""
 
+    type: Literal["WebhookDue"] = "WebhookDue"
     delivery_id: str = Field(max_length=40, pattern=r"^msg_[0-9a-f]+$", description="The webhook-id header.")
     endpoint_id: str = Field(max_length=32, pattern=r"^ep_[0-9a-f]+$")
     tenant_id: Line = Field(max_length=64)

@@ -200,3 +200,15 @@ def due(window_id: str, edge: str) -> str:
 def dead_letter(consumer: str) -> str:
     """Subject for messages a consumer gave up on."""
     return f"{DEAD_LETTER_PREFIX}.{consumer}"
+
+
+# Answers to a request go to the asker's inbox: `_INBOX.<token>`, or a login's own
+# `_INBOX_<login>.<token>`. Never onto an event subject, whatever a message asks.
+INBOX = "_INBOX"
+
+
+def is_inbox(subject: str) -> bool:
+    """Whether a literal subject is a requester's inbox, the only place an answer may go."""
+    first, _, rest = subject.partition(".")
+    literal = bool(rest) and not ({"*", ">"} & set(subject.split(".")))
+    return literal and (first == INBOX or first.startswith(f"{INBOX}_"))

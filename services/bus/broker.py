@@ -20,6 +20,7 @@ from forewarn.schemas import subjects
 from ..config import CommonSettings, StartupError
 from ..ops import Metrics
 from .embedded import passwords
+from .inboxes import AnswerOnlyToInboxes
 from .metrics import metrics_middleware
 from .reliability import Reliability
 
@@ -63,6 +64,8 @@ def build_broker(
             *([NatsTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []),
             *([metrics_middleware(metrics.registry)] if metrics else []),
             *([Reliability] if reliable else []),
+            # Whatever a message asks, an answer goes only to an inbox.
+            AnswerOnlyToInboxes,
         ],
         logger=logging.getLogger(f"forewarn.{name}"),
         # Per-message "Received"/"Processed" lines only at debug level.

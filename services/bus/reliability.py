@@ -18,6 +18,7 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.catalog import COMMANDS
 from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
 
+from .inboxes import answer_subject
 from .publish import Outgoing, publish
 from .stream import ACK_WAIT_S
 
@@ -144,8 +145,7 @@ class Reliability(BaseMiddleware):
                 rejection.model_dump_json().encode(),
             )
             await publish(broker, out, timeout=5.0)
-            reply_to = (msg.headers or {}).get("reply_to")
-            if reply_to:
+            if reply_to := answer_subject((msg.headers or {}).get("reply_to")):
                 await broker.publish(rejection, reply_to)
 
 
@@ -190,7 +190,7 @@ def _command_id(raw: bytes) -> str:
     """The sender's command id if the payload is readable enough to hold one."""
     try:
         value = json.loads(raw).get("command_id", "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     return value if isinstance(value, str) and 0 < len(value) <= 64 else ""
 

@@ -78,7 +78,8 @@ ROWS: list[tuple[str, str, object, object]] = [
         "JSON nested 100,000 deep",
         subjects.BOOK,
         b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
-        Dead(("scheduler-book",), "payload"),
+        # Rejected on its first delivery, not given up on after every retry.
+        Dead(("scheduler-book",), "payload: is nested too deeply"),
     ),
     (
         "a title with an escape sequence",
@@ -214,6 +215,12 @@ ROWS: list[tuple[str, str, object, object]] = [
         subjects.RESCHEDULED,
         window_event(previous_start=START.isoformat(), previous_end=YEARS, extra=1),
         Dead(("impact-rescheduled",), "extra"),
+    ),
+    (
+        "event: a scheduled event on the completed subject",
+        subjects.COMPLETED,
+        window_event(type="WindowScheduled"),
+        Dead(("impact-completed",), "type"),
     ),
     (
         "event: bad duration",

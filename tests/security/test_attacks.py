@@ -12,14 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import nats.errors
 import pytest
-import pytest_asyncio
 from nats.js.errors import APIError
 
 from forewarn.schemas import subjects
@@ -28,90 +24,11 @@ from forewarn.services.bus.broker import build_broker
 from forewarn.services.bus.publish import IdClaimed, Outgoing, publish
 from forewarn.services.config import CommonSettings
 
-from ..conftest import NatsServer
 from ..factories import make_window
-from ..fleet import Fleet, make_fleet, stop_fleet
-from ..integration.smtp import free_port
-from .conftest import as_user, connect, production_server
+from .conftest import Bus, as_user
 
-SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 OUTSIDER = "attacker@evil.example"
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
-
-
-@dataclass
-class Bus:
-    server: NatsServer
-    fleet: Fleet
-
-    async def login(self, name: str):
-        """A connection as forewarn-NAME that remembers what the server refused it."""
-        refusals: list[str] = []
-
-        async def noted(error: Exception) -> None:
-            refusals.append(str(error))
-
-        nc = await connect(self.server, name, error_cb=noted)
-        nc.refusals = refusals
-        return nc
-
-    async def book(self) -> str:
-        """A window an hour ahead on all ten hosts: every tenant's two contacts are told."""
-        before = Counter(self.fleet.mail.handler.received)
-        code, out, err = await self.fleet.cli(
-            "book", "--title", "Kernel update", "--impact", "outage", "--hosts", "sto1-cmp-[01-10]",
-            "--start", "+1h", "--duration", "1h", "--allow-overlap", "--json",
-        )  # fmt: skip
-        assert code == 0, err
-        await self.mails(before, kind="scheduled", sequence=1)
-        return json.loads(out)["id"]
-
-    async def mails(self, before: Counter, *, kind: str, sequence: int, timeout: float = 60) -> None:
-        """Wait until each contact got one more notice of this kind, and no other address any."""
-        want = {(c, kind, sequence): 1 for c in self.fleet.contacts}
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            new = Counter(self.fleet.mail.handler.received) - before
-            if new == Counter(want):
-                return
-            assert asyncio.get_running_loop().time() < deadline, f"after {timeout}s: {new}"
-            assert {rcpt for rcpt, *_ in new} <= set(self.fleet.contacts), new
-            await asyncio.sleep(0.2)
-
-    async def stored(self, stream: str, subject: str) -> int:
-        admin = await connect(self.server, "admin")
-        try:
-            info = await admin.jetstream().stream_info(stream, subjects_filter=subject)
-            return sum((info.state.subjects or {}).values())
-        finally:
-            await admin.close()
-
-    async def consumer(self, stream: str, name: str):
-        admin = await connect(self.server, "admin")
-        try:
-            return await admin.jetstream().consumer_info(stream, name)
-        finally:
-            await admin.close()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bus]:
-    folder: Path = tmp_path_factory.mktemp("attacks")
-    server = production_server(folder)
-    fleet = await make_fleet(
-        folder,
-        None,
-        server.url,
-        tenants=10,
-        FOREWARN_STATUS_PORT=str(free_port()),
-        **as_user("cli", server.passwords),
-    )
-    try:
-        await fleet.start(*SERVICES, env={name: as_user(name, server.passwords) for name in SERVICES})
-        yield Bus(server, fleet)
-    finally:
-        await stop_fleet(fleet)
-        server.stop()
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="package")]
 
 
 async def refused(nc, subject: str, request: dict) -> bool:
