@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
@@ -20,7 +20,6 @@ from babel.dates import format_datetime as babel_datetime
 from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from forewarn.schemas.base import printable
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
 from .. import rolling
@@ -29,6 +28,7 @@ from ..hostnames import fold
 from ..ical.invitation import Invitations, Organizer, location_of, method_for
 from ..ical.series import remaining
 from ..privacy import contact_key
+from .headers import one_line, set_data_headers
 
 NoticeKind = Literal[
     "scheduled",
@@ -49,12 +49,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 # The notices a drift sends: a tenant can join and leave a revision more than once.
 DRIFT_KINDS = ("joined", "withdrawn")
-_SPACE = re.compile(r"\s+")
 # A header value that folding leaves as it is when short: printable ASCII, single spaces.
 _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
-# 42 bytes are 56 characters of base64: with "=?utf-8?b?" and "?=", a 68-character
-# word, which fits on the first line beside "Subject: " (78 at most).
-_WORD_BYTES = 42
 # The notices that ask for an answer: those about a plan still ahead.
 ASKS_ANSWER = frozenset({"scheduled", "updated", "reminder", "escalation", "joined", "series"})
 # Ending a minute or two late is on time; say so only past this.
@@ -100,11 +96,6 @@ def notice_id(notice: Notice) -> str:
     """The ledger key of a notice: window, tenant, kind, sequence and recipient."""
     w, who = notice.window, contact_key(notice.contact.email)
     return f"{w.id}.{notice.tenant.tenant_id}.{ledger_kind(notice)}.r{w.revision}.{who}"
-
-
-def one_line(text: str) -> str:
-    """Header-safe text: no CR or LF can smuggle in another header, no control or bidi trick shows."""
-    return _SPACE.sub(" ", printable(text.replace("\r", " ").replace("\n", " "))).strip()
 
 
 def local_time(value: datetime, zone: str, locale: str, *, seconds: bool = False) -> str:
@@ -261,9 +252,12 @@ class Composer:
             window, contact.mode, withdrawn=withdrawn, cleared=cleared, master=is_master(notice)
         )
         msg = _mime(text, html, calendar, method)
-        msg["Subject"] = _header(subject)
-        msg["From"] = _address(f"{self.provider} maintenance", self.mail_from)
-        msg["To"] = _address(contact.name, contact.email)
+        set_data_headers(
+            msg,
+            subject=subject,
+            sender=(f"{self.provider} maintenance", self.mail_from),
+            to=(contact.name, contact.email),
+        )
         msg["Date"] = format_datetime(stamp)
         msg["Message-ID"] = self.message_id(notice)
         msg["In-Reply-To"] = self.thread_id(notice)
@@ -271,35 +265,6 @@ class Composer:
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
         return msg
-
-
-def _header(text: str) -> str:
-    """A header value: plain ASCII as it is, anything else as RFC 2047 encoded words."""
-    return text if text.isascii() else encoded_words(text)
-
-
-def _address(name: str, email: str) -> str:
-    """A mailbox header: a plain name quoted as needed, any other as encoded words."""
-    name = one_line(name)
-    if name.isascii():
-        return formataddr((name, email))
-    return f"{encoded_words(name)} <{email}>"
-
-
-def encoded_words(text: str) -> str:
-    """Text as UTF-8 encoded words of at most 75 characters each, split between characters.
-
-    The generator folds a long header at the spaces between them, so no line
-    exceeds what SMTP servers take. (The email package's own encoder writes
-    words of 76 characters, one over RFC 2047's limit.)
-    """
-    chunks: list[bytes] = [b""]
-    for char in text:
-        data = char.encode()
-        if len(chunks[-1]) + len(data) > _WORD_BYTES:
-            chunks.append(b"")
-        chunks[-1] += data
-    return " ".join(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=" for chunk in chunks)
 
 
 class _Headers(Compat32):

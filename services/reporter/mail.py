@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -14,7 +14,7 @@ from jinja2 import Environment
 
 from forewarn.schemas.events import Answer, NoticeFailure, ReplyReceived, ReportPublished
 
-from ..mail.compose import one_line
+from ..mail.headers import one_line, set_data_headers
 
 # The mail lists this many tenants; the attached JSON has them all.
 TENANTS_LISTED = 200
@@ -54,9 +54,7 @@ def compose_report(
         "failures": [f.model_dump(mode="json") for f in failures],
     }
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = subject
-    msg["From"] = formataddr((one_line(f"{provider} maintenance"), sender))
-    msg["To"] = to
+    set_data_headers(msg, subject=subject, sender=(f"{provider} maintenance", sender), to=("", to))
     msg["Date"] = format_datetime(stamp)
     msg["Message-ID"] = f"<report.{window.id}@{provider}>"
     msg["Auto-Submitted"] = "auto-generated"
@@ -77,9 +75,12 @@ def compose_objection(
     """The ops mail for a tenant that declined a window or asked for another time."""
     what = "declined" if reply.answer is Answer.DECLINED else "asks for another time"
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = one_line(f"[Answer] {reply.tenant_id} {what}: {title} ({reply.window_id})")
-    msg["From"] = formataddr((one_line(f"{provider} maintenance"), sender))
-    msg["To"] = to
+    set_data_headers(
+        msg,
+        subject=f"[Answer] {reply.tenant_id} {what}: {title} ({reply.window_id})",
+        sender=(f"{provider} maintenance", sender),
+        to=("", to),
+    )
     msg["Date"] = format_datetime(stamp)
     msg["Message-ID"] = f"<answer.{reply.reply_id}@{provider}>"
     msg["Auto-Submitted"] = "auto-generated"

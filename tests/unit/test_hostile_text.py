@@ -32,7 +32,8 @@ from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, Win
 from forewarn.services.cli import render
 from forewarn.services.ical.invitation import Organizer, feed_calendar, param_text, public_event
 from forewarn.services.inventory.load import ContactIn, ResourceIn
-from forewarn.services.mail.compose import Composer, Notice, one_line
+from forewarn.services.mail.compose import Composer, Notice
+from forewarn.services.mail.headers import one_line
 from forewarn.services.statuspage.feeds import atom
 from forewarn.services.statuspage.state import StatusView
 
