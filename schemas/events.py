@@ -311,6 +311,11 @@ class DeadLettered(Payload):
     subject: str
     consumer: str
     reason: str
+    stream: str | None = Field(
+        default=None,
+        description="The stream holding the original: a replay takes it from there, never from this copy. "
+        "None for a core message, which has no stored original.",
+    )
     stream_seq: int | None = None
     payload: str = Field(description="The original payload, cut at 64 KiB.")
     occurred_at: UtcTime = Field(default_factory=utcnow)

@@ -46,6 +46,7 @@ async def record_gave_up(broker: NatsBroker, advisory: MaxDeliveries, *, timeout
         subject=subject,
         consumer=advisory.consumer,
         reason=f"gave up after {advisory.deliveries} deliveries: the handler failed every time (see its log)",
+        stream=advisory.stream,
         stream_seq=advisory.stream_seq,
         payload=payload[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
     )

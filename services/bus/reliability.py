@@ -128,6 +128,7 @@ class Reliability(BaseMiddleware):
             subject=subject,
             consumer=consumer,
             reason=reason,
+            stream=stream if seq is not None else None,
             stream_seq=seq,
             payload=raw[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
         )

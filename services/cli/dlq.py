@@ -36,7 +36,7 @@ def listletters(as_json: JsonOpt = False) -> None:
     except Abort as exc:
         report(exc, as_json=as_json)
     if as_json:
-        dump([s.letter.model_dump(mode="json", exclude={"schema_version"}) for s in found])
+        dump([s.letter.model_dump(mode="json", exclude={"schema_version", "type"}) for s in found])
         return
     if not found:
         console.print("No dead letters.")
@@ -56,10 +56,12 @@ def retry(
     ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Publish the original message again, to its subject, and remove its dead letters.
+    """Publish the original message again, from its stream, and remove its dead letters.
 
-    Every consumer of that subject receives it again; they all recognise work
-    already done, so only what failed is done now.
+    The message is read from the stream the letter names, never from the letter's
+    copy; a letter that does not match it is refused. Every consumer of its
+    subject receives it again; they all recognise work already done, so only
+    what failed is done now.
     """
     from nats.js.errors import NotFoundError
 
@@ -69,7 +71,7 @@ def retry(
     from ..bus.publish import Outgoing, publish
     from ..config import CommonSettings
     from .common import connected
-    from .letters import letters, replayable
+    from .letters import letters, original_of, replayable
 
     async def go() -> dict:
         settings = CommonSettings()
@@ -79,13 +81,11 @@ def retry(
             mine = [s for s in await letters(js) if s.letter.id == letter_id]
             if not mine:
                 raise Abort(f"ID: no dead letter {letter_id!r} (see `forewarn dlq list`)")
-            original = mine[0].letter
-            if not replayable(original.subject):
+            if not replayable(mine[0].letter.subject):
                 raise Abort(f"ID: {letter_id} holds no message that can be replayed")
+            subject, data = await original_of(js, mine[0])
             ack = await publish(
-                broker,
-                Outgoing(original.subject, msgids.replay(letter_id), original.payload.encode()),
-                timeout=settings.publish_timeout,
+                broker, Outgoing(subject, msgids.replay(letter_id), data), timeout=settings.publish_timeout
             )
             for stored in mine:
                 # The view mirrors MAINT's sequence numbers, but not its deletions.
@@ -94,7 +94,7 @@ def retry(
                         await js.delete_msg(stream, stored.seq)
             return {
                 "id": letter_id,
-                "subject": original.subject,
+                "subject": subject,
                 "stream_seq": ack.seq,
                 "duplicate": ack.duplicate,
             }

@@ -20,6 +20,7 @@ class Stored:
 
     letter: DeadLettered
     seq: int
+    subject: str
 
 
 async def letters(js) -> list[Stored]:
@@ -43,7 +44,7 @@ async def letters(js) -> list[Stored]:
         found = []
         for _ in range(total):
             msg = await sub.next_msg(timeout=5)
-            found.append(Stored(letter(msg), msg.metadata.sequence.stream))
+            found.append(Stored(letter(msg), msg.metadata.sequence.stream, msg.subject))
         return found
     finally:
         await sub.unsubscribe()
@@ -70,3 +71,49 @@ def replayable(subject: str) -> bool:
         return subject.startswith("maint.") and bool(subjects.stream_of(subject))
     except ValueError:
         return False
+
+
+async def original_of(js, stored: Stored) -> tuple[str, bytes]:
+    """The message a letter is about, read from its source stream, once the letter is shown to match it.
+
+    A letter is only a pointer: whoever may write dead letters could write one
+    whose copy says anything. So a replay takes the original from where the
+    letter says it is stored, refuses a letter whose copy differs from it, and
+    replays it only on a subject that the letter's own consumer reads.
+    """
+    letter = stored.letter
+    if stored.subject != subjects.dead_letter(letter.consumer):
+        raise Abort(
+            f"ID: {letter.id} is stored on {stored.subject}, not among {letter.consumer}'s dead letters"
+        )
+    stream, seq = _source(letter)
+    if stream not in subjects.CONSUMED_STREAMS or seq is None:
+        raise Abort(f"ID: {letter.id} names no stored message to replay")
+    try:
+        original = await js.get_msg(stream, seq)
+    except NotFoundError:
+        raise Abort(f"ID: the original of {letter.id} ({stream} #{seq}) is no longer stored") from None
+    data = bytes(original.data or b"")
+    if original.subject != letter.subject or data[:PAYLOAD_KEEP].decode("utf-8", "replace") != letter.payload:
+        raise Abort(
+            f"ID: {letter.id} differs from its original ({stream} #{seq}, on {original.subject}): "
+            "refused, since a letter that does not match its source was altered or forged"
+        )
+    try:
+        consumer = await js.consumer_info(stream, letter.consumer)
+    except NotFoundError:
+        raise Abort(
+            f"ID: {letter.consumer}, which gave up on {letter.id}, no longer reads {stream}"
+        ) from None
+    reads = [f for f in (consumer.config.filter_subject, *(consumer.config.filter_subjects or ())) if f]
+    if reads and not any(subjects.matches(f, original.subject) for f in reads):
+        raise Abort(f"ID: {letter.consumer} does not read {original.subject}: {letter.id} is not its letter")
+    return original.subject, data
+
+
+def _source(letter: DeadLettered) -> tuple[str | None, int | None]:
+    """Where the original is stored; a letter of an earlier release says so only in its id."""
+    if letter.stream is not None:
+        return letter.stream, letter.stream_seq
+    stream, _, seq = letter.id.rpartition(".")
+    return (stream, int(seq)) if seq.isdigit() and seq and letter.stream_seq == int(seq) else (None, None)

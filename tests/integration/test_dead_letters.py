@@ -45,7 +45,8 @@ async def test_a_message_given_up_on_is_listed_and_replayed(env, js) -> None:
         assert letter == {
             "id": f"{subjects.STREAM}.{seq}", "subject": POISON, "consumer": "poison-eater",
             "reason": "gave up after 2 deliveries: the handler failed every time (see its log)",
-            "stream_seq": seq, "payload": '{"anything": 1}', "occurred_at": letter["occurred_at"],
+            "stream": subjects.STREAM, "stream_seq": seq, "payload": '{"anything": 1}',
+            "occurred_at": letter["occurred_at"],
         }  # fmt: skip
 
         listed = await run_cli("dlq", "list")

@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forewarn.schemas import subjects
+from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import BookWindow, HostSelector
+from forewarn.schemas.events import DeadLettered, WindowCancelled, WindowScheduled
 from forewarn.services.scheduler.lifecycle import window_id_for
 
-from .conftest import Bus
+from .conftest import Bus, as_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="package")]
 
@@ -66,3 +68,59 @@ async def _handled(bus: Bus, consumer: str, timeout: float = 10) -> None:
     while (info := await bus.consumer(subjects.COMMAND_STREAM, consumer)).num_ack_pending or info.num_pending:
         assert loop.time() < deadline, info
         await asyncio.sleep(0.1)
+
+
+async def test_a_forged_dead_letter_is_not_replayed(bus: Bus) -> None:
+    """The notifier's login rewrites a stored booking as a cancellation and files it as its letter."""
+    window_id = await bus.book()
+    before = Counter(bus.fleet.mail.handler.received)
+    cancelled_before = await bus.stored(subjects.STREAM, subjects.CANCELLED)
+    notifier = await bus.login("notifier")
+    js = notifier.jetstream()
+    real = await js.get_last_msg(subjects.STREAM, subjects.SCHEDULED)  # MSG.GET on MAINT is the notifier's
+    scheduled = WindowScheduled.model_validate_json(real.data)
+    assert scheduled.window.id == window_id
+    forged = WindowCancelled(
+        window=scheduled.window.model_copy(update={"state": WindowState.CANCELLED, "revision": 2}),
+        reason="vendor delay",
+    )
+    letters = {
+        # A copy that says cancellation, pointing at the booking's place in MAINT.
+        "forged": DeadLettered(
+            id=f"{subjects.STREAM}.{real.seq}", subject=subjects.CANCELLED, consumer="notifier",
+            reason="gave up after 12 deliveries: the handler failed every time (see its log)",
+            stream=subjects.STREAM, stream_seq=real.seq, payload=forged.model_dump_json(),
+        ),
+        # A true copy, but of a message the notifier's consumer never reads.
+        "not its own": DeadLettered(
+            id=f"{subjects.STREAM}.{real.seq}", subject=subjects.SCHEDULED, consumer="notifier",
+            reason="x", stream=subjects.STREAM, stream_seq=real.seq, payload=real.data.decode(),
+        ),
+    }  # fmt: skip
+    admin = as_user("admin", bus.server.passwords)
+    for name, letter in letters.items():
+        await js.publish(subjects.dead_letter("notifier"), letter.model_dump_json().encode())
+        code, out, err = await bus.fleet.cli("dlq", "list", "--json")
+        assert code == 0 and any(lt == letter.model_dump(mode="json", exclude={"schema_version", "type"})
+                                 for lt in json.loads(out)), name  # fmt: skip
+        code, out, err = await bus.fleet.cli("dlq", "retry", letter.id, env=admin)
+        assert code == 2, (name, out, err)
+        expected = "differs from its original" if name == "forged" else "notifier does not read"
+        assert expected in err and "Traceback" not in err, (name, err)
+        await _remove_letters(bus)
+    await notifier.close()
+    assert await bus.stored(subjects.STREAM, subjects.CANCELLED) == cancelled_before
+    assert Counter(bus.fleet.mail.handler.received) == before
+    code, out, err = await bus.fleet.cli("show", window_id, "--json")
+    assert code == 0 and json.loads(out)["status"] == "scheduled", err
+
+
+async def _remove_letters(bus: Bus) -> None:
+    """Clear the test's letters, as an operator would once they are reported."""
+    nc = await bus.login("admin")
+    try:
+        js = nc.jetstream()
+        await js.purge_stream(subjects.STREAM, subject=subjects.dead_letter("notifier"))
+        await js.purge_stream(subjects.VIEW_STREAM, subject=subjects.dead_letter("notifier"))
+    finally:
+        await nc.close()
