@@ -20,6 +20,7 @@ from .config import CommonSettings, StartupError
 from .db import create_db_engine
 from .names import SERVICES
 from .ops import HttpServer, Metrics, ops_app
+from .privacy import private_folder
 from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
@@ -130,6 +131,8 @@ class Stack:
 
     async def start(self) -> None:
         """Connect, build every service's resources, then start consuming."""
+        if not self.settings.database_url:
+            private_folder(self.settings.data_dir)  # it holds the store: every contact's address
         self.engine = create_db_engine(self.settings.db_url)
         await asyncio.to_thread(migrate.prepare, self.engine, auto_migrate=self.settings.migrates_at_start)
         for name in self.names:

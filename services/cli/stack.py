@@ -42,8 +42,11 @@ def up(log_level: LogLevel = None) -> None:
     """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
     from ..bus.embedded import EmbeddedNats
     from ..config import EMBEDDED_NATS_PORT
+    from ..privacy import private_folder
 
     settings = _logging(log_level)
+    # The store, the bus's passwords and the demo inbox live here: its owner's alone.
+    private_folder(settings.data_dir)
     nats = None
     if not settings.nats_url:
         nats = EmbeddedNats(settings.data_dir, EMBEDDED_NATS_PORT)

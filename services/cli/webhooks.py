@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Abort, console, err, open_store, report, safe
+from .common import EXIT_ENV, Abort, console, err, open_store, report, safe
 from .render import dump
 
 app = typer.Typer(
@@ -54,12 +54,13 @@ def add(
     refused = refusal(url, WebhookSettings().webhook_allow)
     if refused:
         report(Abort(f"URL: {refused}"), as_json=as_json)
+    box = _sealer(as_json)
     engine = open_store(as_json=as_json)
     with transaction(engine) as session:
         if session.get(Tenant, tenant) is None:
             report(Abort(f"TENANT: no tenant {tenant!r} in the inventory"), as_json=as_json)
-        endpoint = add_endpoint(session, tenant, url, wanted)
-        shown = {"id": endpoint.id, "tenant": tenant, "url": url, "events": wanted, "secret": endpoint.secret}
+        endpoint, secret = add_endpoint(session, tenant, url, wanted, box.seal)
+        shown = {"id": endpoint.id, "tenant": tenant, "url": url, "events": wanted, "secret": secret}
     if as_json:
         dump(shown)
         return
@@ -139,9 +140,10 @@ def rotate(endpoint_id: EndpointArg, as_json: JsonOpt = False) -> None:
     from ..webhooks.settings import WebhookSettings
 
     overlap = WebhookSettings().webhook_rotation_overlap
+    box = _sealer(as_json)
     with transaction(open_store(as_json=as_json)) as session:
         endpoint = _endpoint_or_abort(session, endpoint_id, as_json=as_json)
-        secret = store.rotate(session, endpoint, overlap, utcnow())
+        secret = store.rotate(session, endpoint, overlap, utcnow(), box.seal)
         until = endpoint.previous_until.isoformat()
     if as_json:
         dump({"id": endpoint_id, "secret": secret, "previous_valid_until": until})
@@ -253,3 +255,43 @@ async def _replay(row) -> None:
     async with connected(settings, login="admin") as broker:
         out = queued(row, settings.retention, replay=int(utcnow().timestamp()))
         await publish(broker, out, timeout=settings.publish_timeout)
+
+
+@app.command("new-key")
+def new_key() -> None:
+    """Print a new key for FOREWARN_SECRET_KEY, which seals webhook secrets at rest."""
+    from cryptography.fernet import Fernet
+
+    console.print(Fernet.generate_key().decode(), highlight=False)
+    err.print(
+        "[dim]Keep it where the services' environment comes from, never beside the database. "
+        "To rotate: put the new key first (FOREWARN_SECRET_KEY='NEW OLD'), run "
+        "`forewarn webhook reseal`, then drop the old one.[/]"
+    )
+
+
+@app.command("reseal")
+def reseal(as_json: JsonOpt = False) -> None:
+    """Seal every webhook secret with the first key of FOREWARN_SECRET_KEY (after a rotation or upgrade)."""
+    from ..db import transaction
+    from ..webhooks.sealing import reseal_all
+
+    box = _sealer(as_json)
+    with transaction(open_store(as_json=as_json)) as session:
+        changed = reseal_all(session, box)
+    if as_json:
+        dump({"resealed": changed})
+    else:
+        console.print(f"[green]✓[/] {changed} webhook secrets sealed with the first key")
+
+
+def _sealer(as_json: bool):
+    """The sealer from FOREWARN_SECRET_KEY, or the one-line refusal that says how to make one."""
+    from ..config import StartupError
+    from ..webhooks.sealing import sealer
+    from ..webhooks.settings import WebhookSettings
+
+    try:
+        return sealer(WebhookSettings().secret_key)
+    except StartupError as exc:
+        report(Abort(str(exc), code=EXIT_ENV), as_json=as_json)

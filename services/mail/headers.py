@@ -15,11 +15,14 @@ import binascii
 import codecs
 import re
 from email.message import Message
+from email.policy import Compat32, compat32
 from email.utils import formataddr
 
 from forewarn.schemas.base import printable
 
 _SPACE = re.compile(r"\s+")
+# Headers written as given, with SMTP's line ends.
+AS_GIVEN = compat32.clone(linesep="\r\n")
 # Printable ASCII in single spaces, with nothing a client would decode: sent as it is.
 _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # 42 bytes are 56 characters of base64: with "=?utf-8?b?" and "?=", a 68-character
@@ -27,9 +30,9 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 _WORD_BYTES = 42
 # What an address may not hold: what would end it, add another, or break the line.
 _NOT_IN_ADDRESS = re.compile(r"[\s<>,;:\"()\[\]\\\x00-\x1f\x7f]")
-# An encoded word as the most lenient reader finds one: anywhere, with or without whitespace
-# around it, and even with whitespace inside it (the email package's own parser takes that).
-_WORD = re.compile(r"=\?([^?]*)\?([bBqQ])\?([^?]*)\?=")
+# An encoded word as the most lenient reader finds one (the email package's own pattern):
+# anywhere, with or without whitespace around it, its text running to the next "?=".
+_WORD = re.compile(r"=\?([^?]*?)\?([qQbB])\?(.*?)\?=", re.DOTALL)
 # Decoding can reveal further encoded words: decode until none is left, this many times at most.
 _DECODE_ROUNDS = 8
 
@@ -37,15 +40,19 @@ _DECODE_ROUNDS = 8
 def one_line(text: str) -> str:
     """Text as a client will show it in a header: encoded words decoded, one line, nothing unsafe.
 
-    The result holds no encoded word, so no reader can decode it into anything else.
+    What is left holds no `=?` at all (one is written `= ?`): no reader can then
+    find an encoded word in it, alone or run together with the words that the
+    email package writes beside it when it folds the header.
     """
     for _ in range(_DECODE_ROUNDS):
         decoded = _WORD.sub(_decode_word, text)
         if decoded == text:
             break
         text = decoded
-    text = _WORD.sub(lambda m: m.group(0).replace("=?", "= ?"), text)  # nested past the rounds
-    return _SPACE.sub(" ", printable(text.replace("\r", " ").replace("\n", " "))).strip()
+    text = _SPACE.sub(" ", printable(text.replace("\r", " ").replace("\n", " "))).strip()
+    while "=?" in text:
+        text = text.replace("=?", "= ?")
+    return text
 
 
 def text(value: str) -> str:
@@ -71,7 +78,15 @@ def bare_address(address: str) -> str:
 
 
 def set_data_headers(msg: Message, *, subject: str, sender: tuple[str, str], to: tuple[str, str]) -> None:
-    """Subject, From and To of a mail, each through the rules above."""
+    """Subject, From and To of a mail, each through the rules above, written as built here.
+
+    Call it once the content is set. A message of the email package's modern
+    policies parses each header again and folds it anew, and that folding can
+    run raw text into the encoded words it makes (or split one of its own); so
+    the message is switched to compat32, which writes a header as it is given.
+    """
+    if not isinstance(msg.policy, Compat32):
+        msg.policy = AS_GIVEN
     msg["Subject"] = text(subject)
     msg["From"] = mailbox(*sender)
     msg["To"] = mailbox(*to)
@@ -94,8 +109,7 @@ def encoded_words(value: str) -> str:
 
 
 def _sent_as_is(value: str) -> bool:
-    # "=?" could start an encoded word to a client: such text is encoded, so it reads as written.
-    return value.isascii() and "=?" not in value and bool(_PLAIN.fullmatch(value) or not value)
+    return value.isascii() and bool(_PLAIN.fullmatch(value) or not value)
 
 
 def _decode_word(match: re.Match[str]) -> str:

@@ -27,9 +27,11 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, WebhookDue
 
 from ..bus.publish import publish_all
+from ..config import StartupError
 from ..db import again_on_conflict, transaction
 from ..webhooks import store
 from ..webhooks.events import cloud_event, delivery_id, tenant_events
+from ..webhooks.sealing import NO_KEY, sealer_at_start
 from ..webhooks.targets import refusal
 from .settings import NotifierSettings
 
@@ -47,6 +49,8 @@ class WebhookSender:
         self.broker = broker
         # Redirects are not followed: a 3xx is a failed attempt, as Standard Webhooks says.
         self.client = httpx.AsyncClient(follow_redirects=False, timeout=settings.webhook_timeout)
+        # Refuses to start without FOREWARN_SECRET_KEY if endpoints exist; seals clear secrets.
+        self.box = sealer_at_start(settings.secret_key, engine)
 
     async def queue(self, impact: ImpactResolved) -> None:
         """Queue this impact's events for every endpoint that asked for them."""
@@ -106,8 +110,11 @@ class WebhookSender:
     ) -> tuple[int | None, str, timedelta | None]:
         """One attempt: the status, what went wrong if anything, and a 429's Retry-After."""
         now = utcnow()
+        if self.box is None:
+            raise StartupError(NO_KEY)  # an endpoint added since this notifier started: retried
         signature = " ".join(
-            Webhook(secret).sign(due.delivery_id, now, due.body) for secret in endpoint.signing_secrets(now)
+            Webhook(self.box.open(sealed)).sign(due.delivery_id, now, due.body)
+            for sealed in endpoint.signing_secrets(now)
         )
         headers = {
             "content-type": "application/cloudevents+json; charset=utf-8",

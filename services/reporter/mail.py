@@ -54,10 +54,6 @@ def compose_report(
         "failures": [f.model_dump(mode="json") for f in failures],
     }
     msg = EmailMessage(policy=policy.SMTP)
-    set_data_headers(msg, subject=subject, sender=(f"{provider} maintenance", sender), to=("", to))
-    msg["Date"] = format_datetime(stamp)
-    msg["Message-ID"] = f"<report.{window.id}@{provider}>"
-    msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(env.get_template("report.txt.j2").render(context))
     msg.add_alternative(env.get_template("report.html.j2").render(context), subtype="html")
     msg.add_attachment(
@@ -66,7 +62,7 @@ def compose_report(
         subtype="json",
         filename=f"report-{window.id}.json",
     )
-    return msg
+    return _to_ops(msg, subject, f"<report.{window.id}@{provider}>", provider, sender, to, stamp)
 
 
 def compose_objection(
@@ -74,16 +70,6 @@ def compose_objection(
 ) -> EmailMessage:
     """The ops mail for a tenant that declined a window or asked for another time."""
     what = "declined" if reply.answer is Answer.DECLINED else "asks for another time"
-    msg = EmailMessage(policy=policy.SMTP)
-    set_data_headers(
-        msg,
-        subject=f"[Answer] {reply.tenant_id} {what}: {title} ({reply.window_id})",
-        sender=(f"{provider} maintenance", sender),
-        to=("", to),
-    )
-    msg["Date"] = format_datetime(stamp)
-    msg["Message-ID"] = f"<answer.{reply.reply_id}@{provider}>"
-    msg["Auto-Submitted"] = "auto-generated"
     lines = [
         f"Tenant {reply.tenant_id} {what} for window {reply.window_id} ({one_line(title)}),",
         f"answering revision {reply.revision}, by {reply.contact} via {reply.via}.",
@@ -93,5 +79,18 @@ def compose_objection(
     if reply.comment:
         lines += ["", "Comment:", reply.comment]
     lines += ["", f"forewarn show {reply.window_id} lists every answer."]
+    msg = EmailMessage(policy=policy.SMTP)
     msg.set_content("\n".join(lines) + "\n")
+    subject = f"[Answer] {reply.tenant_id} {what}: {title} ({reply.window_id})"
+    return _to_ops(msg, subject, f"<answer.{reply.reply_id}@{provider}>", provider, sender, to, stamp)
+
+
+def _to_ops(
+    msg: EmailMessage, subject: str, message_id: str, provider: str, sender: str, to: str, stamp: datetime
+) -> EmailMessage:
+    """An ops mail's headers, once its content is set (set_data_headers says why)."""
+    set_data_headers(msg, subject=subject, sender=(f"{provider} maintenance", sender), to=("", to))
+    msg["Date"] = format_datetime(stamp)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
     return msg

@@ -6,7 +6,7 @@ from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ..durations import Duration
@@ -41,6 +41,11 @@ class WebhookSettings(BaseSettings):
         default=[],
         description="Networks webhooks may reach although they are loopback, private or link-local, "
         "comma-separated CIDRs (127.0.0.0/8,10.1.0.0/16). Empty: only public addresses.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that seal webhook secrets at rest, space-separated: the first seals, "
+        "each opens (put a new key first to rotate). Unset: no webhook can be added or sent.",
     )
     webhook_rotation_overlap: Duration = Field(
         default=timedelta(hours=24),

@@ -1,14 +1,16 @@
 """Webhook endpoints and their deliveries, in the store.
 
-An endpoint's secret is kept as it is: every delivery is signed with it. After
-a rotation the previous secret signs too until its time runs out, so a
-receiver can switch without missing one.
+An endpoint's secret signs every delivery; it is stored sealed (sealing.py),
+so these functions take and give the sealed text, and the secret in clear only
+where it is made. After a rotation the previous secret signs too until its time
+runs out, so a receiver can switch without missing one.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Column, Text
@@ -46,15 +48,16 @@ class WebhookEndpoint(SQLModel, table=True):
     tenant_id: str = Field(index=True, max_length=64)
     url: str = Field(sa_column=Column(Text, nullable=False))
     events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    secret: str = Field(max_length=64)
-    previous_secret: str | None = Field(default=None, max_length=64)
+    # Sealed: "fernet:" and a Fernet token (sealing.py); clear in a store of an earlier release.
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    previous_secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     previous_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     disabled_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
     def signing_secrets(self, now: datetime) -> list[str]:
-        """The secrets a delivery is signed with now: the current one, and the previous while it lasts."""
+        """The sealed secrets a delivery is signed with now: the current, and the previous while it lasts."""
         keep = self.previous_secret and self.previous_until and now < self.previous_until
         return [self.secret, self.previous_secret] if keep else [self.secret]
 
@@ -82,20 +85,27 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def add_endpoint(session: Session, tenant_id: str, url: str, events: list[str]) -> WebhookEndpoint:
+def add_endpoint(
+    session: Session, tenant_id: str, url: str, events: list[str], seal: Callable[[str], str]
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint, its secret stored sealed; returns it and the secret in clear, to show once."""
+    secret = new_secret()
     endpoint = WebhookEndpoint(
-        id="ep_" + secrets.token_hex(8), tenant_id=tenant_id, url=url, events=events, secret=new_secret()
+        id="ep_" + secrets.token_hex(8), tenant_id=tenant_id, url=url, events=events, secret=seal(secret)
     )
     session.add(endpoint)
-    return endpoint
+    return endpoint, secret
 
 
-def rotate(session: Session, endpoint: WebhookEndpoint, overlap: timedelta, now: datetime) -> str:
-    """A new secret; the old one signs beside it for `overlap`."""
+def rotate(
+    session: Session, endpoint: WebhookEndpoint, overlap: timedelta, now: datetime, seal: Callable[[str], str]
+) -> str:
+    """A new secret, stored sealed and returned in clear; the old one signs beside it for `overlap`."""
+    secret = new_secret()
     endpoint.previous_secret, endpoint.previous_until = endpoint.secret, now + overlap
-    endpoint.secret = new_secret()
+    endpoint.secret = seal(secret)
     session.add(endpoint)
-    return endpoint.secret
+    return secret
 
 
 def listening(session: Session, tenant_ids: list[str]) -> list[WebhookEndpoint]:

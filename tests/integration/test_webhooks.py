@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
+
+from forewarn.services.webhooks.store import WebhookEndpoint
 
 from .conftest import cli_json, eventually, run_cli, running
 from .receiver import Receiver
@@ -61,6 +68,10 @@ async def test_webhooks_are_signed_retried_through_a_restart_and_kept_to_their_t
     monkeypatch.setenv("FOREWARN_WEBHOOK_ALLOW", "127.0.0.0/8")
     refused = await run_cli("webhook", "add", "gotland-energy", "http://10.1.2.3/hook", "--json")
     assert refused.code == 2 and "10.1.2.3" in refused.out
+    # Secrets are sealed at rest with the operator's key: without one, no webhook is added.
+    refused = await run_cli("webhook", "add", "gotland-energy", receiver.url("/ok"), "--json")
+    assert refused.code == 1 and "FOREWARN_SECRET_KEY: not set" in refused.out, refused.out
+    monkeypatch.setenv("FOREWARN_SECRET_KEY", Fernet.generate_key().decode())
 
     endpoints = {
         path: await cli_json("webhook", "add", tenant, receiver.url(path))
@@ -73,6 +84,11 @@ async def test_webhooks_are_signed_retried_through_a_restart_and_kept_to_their_t
         )
     }
     assert all(e["secret"].startswith("whsec_") for e in endpoints.values())
+    with Session(env) as session:
+        stored = [row.secret for row in session.exec(select(WebhookEndpoint))]
+    assert len(stored) == 5 and all(s.startswith("fernet:") for s in stored)
+    assert not {e["secret"] for e in endpoints.values()} & {s for s in stored}
+    assert all(e["secret"].encode() not in _stored_bytes(env) for e in endpoints.values())
     listed = await cli_json("webhook", "list")
     assert "secret" not in json.dumps(listed) and len(listed) == 5
 
@@ -128,3 +144,15 @@ async def test_webhooks_are_signed_retried_through_a_restart_and_kept_to_their_t
         await cli_json("webhook", "replay", first)
         await eventually(lambda: len(receiver.got["/ok"]) == 3)
         assert receiver.got["/ok"][2][0]["webhook-id"] == receiver.got["/ok"][0][0]["webhook-id"] == first
+
+
+def _stored_bytes(engine) -> bytes:
+    """What a copy of the store holds: the SQLite file and its WAL, or PostgreSQL's rows as text."""
+    if engine.dialect.name == "sqlite":
+        path = Path(engine.url.database)
+        files = [str(p) for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+        # Read by another process: closing any descriptor of the database in this one would
+        # drop the SQLite locks its engine holds (POSIX locks are per process).
+        return subprocess.run(["cat", *files], capture_output=True, check=True).stdout
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT * FROM webhook_endpoint")).all()).encode()

@@ -61,13 +61,19 @@ async def test_forewarn_up_locks_the_embedded_bus_to_forewarns_users(tmp_path: P
     }
     code, _, err = await _cli(env, "inventory", "load", str(EXAMPLES / "inventory.yaml"))
     assert code == 0, err
+    assert _mode(data / "forewarn.db") == 0o600
+    # A data folder as an earlier release left it: open to every local user.
+    data.chmod(0o755)
+    (data / "forewarn.db").chmod(0o644)
     up = await _up(env, tmp_path / "up.log")
     try:
+        assert _mode(data) == 0o700
+        assert {_mode(data / name) for name in ("forewarn.db", "forewarn.db-wal")} == {0o600}
         # Anyone else on the machine: no login, no bus.
         with pytest.raises(nats.errors.Error, match=r"(?i)authorization"):
             await nats.connect(EMBEDDED, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0)
         passwords = data / PASSWORDS
-        assert stat.S_IMODE(passwords.stat().st_mode) == 0o600
+        assert _mode(passwords) == 0o600
         # The CLI logs in as forewarn-cli from that file, and is told the impact.
         code, out, err = await _cli(
             env, "book", "--title", "Kernel update", "--impact", "outage", "--hosts", "sto1-cmp-[01-04]",
@@ -89,3 +95,7 @@ async def test_forewarn_up_locks_the_embedded_bus_to_forewarns_users(tmp_path: P
         up.send_signal(signal.SIGTERM)
         await asyncio.wait_for(up.wait(), 60)
     assert up.returncode == 0, (tmp_path / "up.log").read_text()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
