@@ -22,6 +22,7 @@ from ..ops import Metrics
 from .embedded import passwords
 from .inboxes import AnswerOnlyToInboxes
 from .metrics import metrics_middleware
+from .publish import id_key
 from .reliability import Reliability
 
 log = logging.getLogger("forewarn.bus")
@@ -72,6 +73,8 @@ def build_broker(
         log_level=logging.DEBUG,
     )
     broker.context.set_global("metrics", metrics)
+    # Message ids carry a tag keyed by this login's password: no other login can claim one.
+    broker.context.set_global("id_key", id_key(user[1]) if user else None)
     return broker
 
 

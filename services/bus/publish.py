@@ -1,14 +1,22 @@
 """Publishing to the streams: every message with a Nats-Msg-Id, retried until stored.
 
 JetStream drops a message whose id it has seen within the duplicate window and
-answers `duplicate: true`. That is only the success it looks like if the message
-stored under that id is ours: a writer on another subject could have claimed the
-id first (see schemas/subjects.py for who writes where). So a duplicate is
-checked against what the stream holds, and a claimed id is an error, not a quiet loss.
+answers `duplicate: true`, per stream: any login that may write into a stream
+could store a message first under an id another login will use, and so block
+that login's message. Window ids are public and revisions guessable, so the
+business key alone (`mw-….r2.cancelled`) is no secret. So each id carries a tag
+keyed by the publishing login's own password (`mw-….r2.cancelled#3f9a…`): the
+same work by the same login (a retry, a redelivery, a second replica) gives the
+same id, and no other login can make it.
+
+A duplicate is still checked against what the stream holds, and an id taken by
+a message on another subject is an error (IdClaimed), never a quiet loss.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -69,9 +77,22 @@ async def publish(
     return ack
 
 
+def id_key(password: str) -> bytes:
+    """The key a login's message-id tags are made with, derived from its password."""
+    return hashlib.sha256(b"forewarn message ids\0" + password.encode()).digest()
+
+
+def keyed(msg_id: str, key: bytes | None) -> str:
+    """The id as stored: the business key and a tag only the holder of `key` can make."""
+    if key is None:
+        return msg_id  # no login, no one to tell apart: every client of such a server is everyone
+    return f"{msg_id}#{hmac.new(key, msg_id.encode(), hashlib.sha256).hexdigest()[:16]}"
+
+
 @stamina.retry(on=_TRANSIENT, attempts=10, timeout=60.0)
 async def _store(broker: NatsBroker, out: Outgoing, *, timeout: float, schedule: Schedule | None) -> PubAck:
     headers = out.headers
+    headers["Nats-Msg-Id"] = keyed(out.msg_id, broker.context.get("id_key"))
     if schedule is not None and out.ttl is not None:
         # The schedule itself waits until it fires; the message it stores then is what expires.
         headers["Nats-Schedule-TTL"] = headers.pop("Nats-TTL")
