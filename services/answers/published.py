@@ -26,7 +26,8 @@ async def publish_reply(
         reply.model_dump_json().encode(),
         ttl=past_window(window_end, retention),
     )
-    await publish(broker, out, timeout=timeout)
+    # The page's and the reader's logins read the view, not MAINT: a repeat is checked there.
+    await publish(broker, out, timeout=timeout, read_from=subjects.VIEW_STREAM)
     log.info(
         "window %s: tenant %s answered %s by %s", reply.window_id, reply.tenant_id, reply.answer, reply.via
     )

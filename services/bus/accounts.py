@@ -152,7 +152,7 @@ USERS = (
     ),
     User(
         "statuspage",
-        (*LOOK_UP, *READ_VIEW, subjects.REPLY_RECEIVED),
+        (*LOOK_UP, *READ_VIEW, *read(subjects.VIEW_STREAM), subjects.REPLY_RECEIVED),
         why="reads the view of the stream; publishes tenants' answers from its forms",
     ),
     _service(
@@ -166,6 +166,7 @@ USERS = (
     _service(
         "replies",
         subjects.REPLY_RECEIVED,
+        *read(subjects.VIEW_STREAM),  # whether an answer published again is its own
         why="publishes the answers calendars send to the organizer's mailbox",
     ),
     User(

@@ -68,12 +68,21 @@ class IdClaimed(RuntimeError):
 
 
 async def publish(
-    broker: NatsBroker, out: Outgoing, *, timeout: float, schedule: Schedule | None = None
+    broker: NatsBroker,
+    out: Outgoing,
+    *,
+    timeout: float,
+    schedule: Schedule | None = None,
+    read_from: str | None = None,
 ) -> PubAck:
-    """Store one message in its stream; a true repeat within the dedup window is a no-op."""
+    """Store one message in its stream; a true repeat within the dedup window is a no-op.
+
+    A repeat is checked by reading what the stream holds under the id; a login that
+    may not read its stream reads the view (`read_from`), which keeps MAINT's numbers.
+    """
     ack = await _store(broker, out, timeout=timeout, schedule=schedule)
     if ack.duplicate:
-        await _check_repeat(broker, out, ack)
+        await _check_repeat(broker, out, ack, read_from or ack.stream)
     return ack
 
 
@@ -106,15 +115,15 @@ async def _store(broker: NatsBroker, out: Outgoing, *, timeout: float, schedule:
     )
 
 
-async def _check_repeat(broker: NatsBroker, out: Outgoing, ack: PubAck) -> None:
+async def _check_repeat(broker: NatsBroker, out: Outgoing, ack: PubAck, stream: str) -> None:
     """Raise IdClaimed unless the message stored under our id is on our subject.
 
     Each subject has one writer, so a message there under our id is one we stored
     before. A message since removed (a timer that fired or was purged) was ours too:
-    only its owner can publish in a timer stream.
+    only its owner can publish in a timer stream; so is one the view has not yet copied.
     """
     try:
-        stored = await message(broker, ack.stream, ack.seq)
+        stored = await message(broker, stream, ack.seq)
     except NotFoundError:
         return
     if stored.subject != out.subject:

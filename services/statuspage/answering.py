@@ -4,7 +4,7 @@ A GET shows the window and the form and records nothing, so a mail scanner
 that opens every link in a mail answers nothing. The POST publishes
 ReplyReceived; its id is derived from what it says, so a form sent twice is
 recorded once. A forged, altered or expired token gets the same 404 as any
-unknown address.
+unknown address, and so does the link of a contact no longer listed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -29,7 +29,7 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import Answer, ReplyReceived
 
 from ..answers.links import AnswerLinks, AnswerToken
-from ..inventory.models import Tenant
+from ..inventory.models import Tenant, TenantContact
 from .state import PublicWindow, StatusView
 
 # A form is a choice, a time and a comment: anything larger is not ours.
@@ -102,7 +102,7 @@ def answer_routes(page: AnsweringPage) -> list[Route]:
         window = page.view.windows.get(found.window_id) if found else None
         if found is None or window is None or not window.state.live:
             raise HTTPException(404)
-        tenant = await asyncio.to_thread(_tenant, page.engine, found.tenant_id)
+        tenant = await asyncio.to_thread(_listed, page.engine, found.tenant_id, found.contact)
         if tenant is None:
             raise HTTPException(404)
         return found, window, tenant
@@ -150,6 +150,16 @@ async def _bounded_body(request: Request) -> bytes:
     return body
 
 
-def _tenant(engine: Engine, tenant_id: str) -> Tenant | None:
+def _listed(engine: Engine, tenant_id: str, contact: str) -> Tenant | None:
+    """The tenant, if the link's contact is still one of its contacts.
+
+    The signature outlives a person's place in the inventory: a link of someone
+    forgotten (`forewarn contact forget`) or dropped is as dead as a forged one.
+    """
     with Session(engine) as session:
-        return session.get(Tenant, tenant_id)
+        listed = session.exec(
+            select(TenantContact.id).where(
+                TenantContact.tenant_id == tenant_id, func.lower(TenantContact.email) == contact.lower()
+            )
+        ).first()
+        return session.get(Tenant, tenant_id) if listed is not None else None

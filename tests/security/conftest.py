@@ -24,6 +24,8 @@ from ..conftest import NatsServer
 from ..fleet import Fleet, make_fleet, stop_fleet
 from ..integration.smtp import free_port
 
+# Signs the answer links in `bus`'s notices.
+ANSWER_SECRET = "answer-links-secret-for-the-security-tests"
 # The services that run as their own users in `bus`.
 SERVICES = ("scheduler", "impact", "notifier", "reporter", "statuspage")
 
@@ -125,12 +127,15 @@ class Bus:
 async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bus]:
     folder: Path = tmp_path_factory.mktemp("attacks")
     server = production_server(folder)
+    status_port = free_port()
     fleet = await make_fleet(
         folder,
         None,
         server.url,
         tenants=10,
-        FOREWARN_STATUS_PORT=str(free_port()),
+        FOREWARN_STATUS_PORT=str(status_port),
+        FOREWARN_STATUS_URL=f"http://127.0.0.1:{status_port}",
+        FOREWARN_ANSWER_SECRET=ANSWER_SECRET,
         **as_user("cli", server.passwords),
     )
     try:
