@@ -174,11 +174,21 @@ def gmail(invited: Invited, partstat: str = "DECLINED", *, note: str = "") -> by
 
 
 def thunderbird(
-    invited: Invited, partstat: str = "TENTATIVE", *, sequence: int | None = None, delegated_from: str = ""
+    invited: Invited,
+    partstat: str = "TENTATIVE",
+    *,
+    sequence: int | None = None,
+    delegated_from: str = "",
+    delegated_to: str = "",
 ) -> bytes:
-    """Thunderbird: its X-MOZ-* properties beside SEQUENCE; a delegate's own answer names DELEGATED-FROM."""
+    """Thunderbird: its X-MOZ-* properties beside SEQUENCE.
+
+    A contact handing the invitation on answers DELEGATED with DELEGATED-TO, and
+    the delegate's own answer names DELEGATED-FROM.
+    """
     seq = invited.sequence if sequence is None else sequence
     delegated = f';DELEGATED-FROM="mailto:{delegated_from}"' if delegated_from else ""
+    delegated += f';DELEGATED-TO="mailto:{delegated_to}"' if delegated_to else ""
     ics = _crlf(
         "BEGIN:VCALENDAR\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\nVERSION:2.0\n"
         "METHOD:REPLY\nBEGIN:VEVENT\n"
@@ -191,7 +201,9 @@ def thunderbird(
         f"X-MOZ-RECEIVED-SEQUENCE:{seq}\nX-MOZ-RECEIVED-DTSTAMP:{_utc(datetime.now(UTC))}\n"
         "X-MOZ-GENERATION:1\nEND:VEVENT\nEND:VCALENDAR\n"
     )
-    word = {"ACCEPTED": "Accepted", "TENTATIVE": "Tentative"}.get(partstat, "Declined")
+    word = {"ACCEPTED": "Accepted", "TENTATIVE": "Tentative", "DELEGATED": "Delegated"}.get(
+        partstat, "Declined"
+    )
     head = _head(
         f"{invited.name} <{invited.attendee}>",
         f"{word}: {invited.summary}",

@@ -39,8 +39,9 @@ class Mailbox:
         if s.imap_tls == "starttls":
             client.starttls(context)
         client.login(s.imap_username or "", s.imap_password.get_secret_value() if s.imap_password else "")
-        if not client.folder_exists(s.imap_answered_folder):
-            client.create_folder(s.imap_answered_folder)
+        for folder in (s.imap_answered_folder, s.imap_strangers_folder):
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
         client.select_folder(s.imap_mailbox)
         self.client = client
 
@@ -57,10 +58,9 @@ class Mailbox:
         fetched = client.fetch(uids, [b"BODY.PEEK[]"])
         return Unread(current, [(uid, fetched[uid][b"BODY[]"]) for uid in uids if uid in fetched])
 
-    def move_to_answered(self, uid: int) -> None:
-        """Move a message read as an answer to its folder: out of the way, never deleted."""
+    def move_to(self, uid: int, folder: str) -> None:
+        """Move a message read to one of our folders: out of the way, never deleted."""
         client = self._client()
-        folder = self.settings.imap_answered_folder
         if client.has_capability("MOVE"):
             client.move([uid], folder)
         else:

@@ -1,4 +1,4 @@
-"""The replies reader's table: how far into each mailbox it has read."""
+"""The replies reader's tables: how far into each mailbox it has read, and whom contacts delegated to."""
 
 from __future__ import annotations
 
@@ -14,3 +14,14 @@ class MailboxCursor(SQLModel, table=True):
     mailbox: str = Field(primary_key=True, max_length=200)
     uid_validity: int = Field(sa_column=Column(BigInteger(), nullable=False))
     last_uid: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
+class CalendarDelegation(SQLModel, table=True):
+    """A contact handed a window's invitation on: the delegate's own answer counts for the contact."""
+
+    __tablename__ = "calendar_delegation"
+
+    window_id: str = Field(primary_key=True, max_length=32)
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    delegate: str = Field(primary_key=True, max_length=320)
+    delegator: str = Field(max_length=320)

@@ -11,7 +11,8 @@ often twice (inline and as an attachment). The clients differ:
 - Gmail sends method=REPLY inline and as invite.ics, and a note as the
   attendee's X-RESPONSE-COMMENT;
 - Thunderbird adds X-MOZ-* properties, X-MOZ-RECEIVED-SEQUENCE among them;
-- an assistant answering for someone is named by SENT-BY, and a delegate's own
+- an assistant answering for someone is named by SENT-BY; a contact who hands
+  the invitation on answers DELEGATED with DELEGATED-TO, and the delegate's own
   answer carries DELEGATED-FROM.
 
 Only the calendar data is read, never the subject. Plain functions: the
@@ -51,13 +52,29 @@ class CalendarAnswer:
     start: datetime | None
     end: datetime | None
     comment: str
-    on_behalf: tuple[str, ...]  # SENT-BY, DELEGATED-FROM and the From address, for matching a contact
+    delegated_from: str  # whom a delegate answers for: it counts only if that one named it
+    sender: str  # the From address
     answered_at: datetime | None
     message_id: str
 
 
+@dataclass(frozen=True)
+class Delegation:
+    """An attendee handing one of our invitations on to others (PARTSTAT=DELEGATED)."""
+
+    window_id: str
+    tenant_id: str
+    delegator: str
+    delegates: tuple[str, ...]
+
+
 def read_answers(raw: bytes, provider: str) -> list[CalendarAnswer]:
     """The answers to our invitations in one mail; none for anything else."""
+    return [a for a in read_mail(raw, provider) if isinstance(a, CalendarAnswer)]
+
+
+def read_mail(raw: bytes, provider: str) -> list[CalendarAnswer | Delegation]:
+    """The answers and the delegations that one mail holds about our invitations."""
     msg = message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     uid_pattern = re.compile(rf"^(mw-[a-z0-9]+)\.(.+)@{re.escape(provider)}$", re.IGNORECASE)
@@ -65,7 +82,7 @@ def read_answers(raw: bytes, provider: str) -> list[CalendarAnswer]:
     message_id = str(msg.get("Message-ID", "")).strip()
     hinted = _revision_hint(msg)
     sent = _date(msg)
-    found: dict[tuple[str, str], CalendarAnswer] = {}
+    found: dict[tuple[str, str], CalendarAnswer | Delegation] = {}
     for part in msg.walk():
         if part.get_content_type() not in _CALENDAR_TYPES or part.is_multipart():
             continue
@@ -79,9 +96,13 @@ def read_answers(raw: bytes, provider: str) -> list[CalendarAnswer]:
             ours = uid_pattern.match(str(event.get("UID", "")))
             if ours is None:
                 continue
-            for answer in _answers(event, method, ours.group(1).lower(), ours.group(2), sender, hinted):
-                answer = _complete(answer, message_id, sent)
-                found.setdefault((answer.window_id + answer.tenant_id, answer.attendee), answer)
+            for item in _answers(event, method, ours.group(1).lower(), ours.group(2), sender, hinted):
+                if isinstance(item, CalendarAnswer):
+                    item = _complete(item, message_id, sent)
+                    key = (item.window_id + item.tenant_id, item.attendee)
+                else:
+                    key = (item.window_id + item.tenant_id, f"delegation:{item.delegator}")
+                found.setdefault(key, item)
     return list(found.values())
 
 
@@ -101,11 +122,13 @@ def _answers(event, method: str, window_id: str, tenant_id: str, sender: str, hi
             answer = Answer.PROPOSED
         elif partstat in ANSWERS:
             answer = ANSWERS[partstat]
+        elif partstat == "DELEGATED":
+            to = tuple(a for a in map(_mailto, _list(params.get("DELEGATED-TO"))) if a)
+            if to:
+                yield Delegation(window_id, tenant_id, _mailto(attendee), to)
+            continue
         else:
-            continue  # NEEDS-ACTION or DELEGATED: no answer of this attendee's own
-        behalf = tuple(
-            a for a in (_mailto(params.get("SENT-BY")), _mailto(params.get("DELEGATED-FROM")), sender) if a
-        )
+            continue  # NEEDS-ACTION: no answer yet
         yield CalendarAnswer(
             window_id=window_id,
             tenant_id=tenant_id,
@@ -115,10 +138,20 @@ def _answers(event, method: str, window_id: str, tenant_id: str, sender: str, hi
             start=start,
             end=end,
             comment=(str(params.get("X-RESPONSE-COMMENT", "")) or comment).strip(),
-            on_behalf=behalf,
+            delegated_from=_mailto(params.get("DELEGATED-FROM")),
+            sender=sender,
             answered_at=stamp,
             message_id="",
         )
+
+
+def _list(value) -> list[str]:
+    """A parameter that may hold several values (DELEGATED-TO), as a list."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v for v in str(value).split(",") if v]
 
 
 def _complete(answer: CalendarAnswer, message_id: str, sent: datetime | None) -> CalendarAnswer:

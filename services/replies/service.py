@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import stamina
@@ -29,9 +30,9 @@ from ..config import StartupError
 from ..db import again_on_conflict, transaction
 from ..ops import Metrics
 from .mailbox import Mailbox
-from .match import reply_for
+from .match import NotAContact, record_delegation, reply_for
 from .models import MailboxCursor
-from .parse import read_answers
+from .parse import Delegation, read_mail
 from .settings import RepliesSettings
 
 log = logging.getLogger("forewarn.replies")
@@ -41,6 +42,17 @@ _GONE = (OSError, IMAPClientError)
 _SLICE = 2.0
 # Seconds before reading again after anything else went wrong.
 _AGAIN = 5
+
+
+@dataclass
+class Read:
+    """What one message held about our windows."""
+
+    answers: list[tuple[ReplyReceived, datetime]] = field(default_factory=list)
+    strangers: list[str] = field(
+        default_factory=list
+    )  # why each answer from a non-contact counts for nothing
+    delegated: bool = False  # a contact handed an invitation on
 
 
 class RepliesReader:
@@ -129,38 +141,47 @@ class RepliesReader:
         return len(unread.messages)
 
     async def take(self, uid: int, raw: bytes) -> list[ReplyReceived]:
-        """Publish one message's answers and move it away; leave anything else where it is."""
-        found = await asyncio.to_thread(self._replies, raw)
-        if not found:
-            self.messages.labels("other").inc()
-            log.info(
-                "message %s in %s answers none of our invitations: left where it is",
-                uid,
-                self.settings.imap_mailbox,
-            )
-            return []
+        """Publish one message's answers and move it away; set a stranger's aside; leave anything else."""
+        read = await asyncio.to_thread(self._replies, raw)
         s = self.settings
-        for reply, end in found:
+        for reply, end in read.answers:
             await publish_reply(
                 self.broker, reply, window_end=end, retention=s.retention, timeout=s.publish_timeout
             )
-        await asyncio.to_thread(self.mailbox.move_to_answered, uid)
-        self.messages.labels("answer").inc()
-        return [reply for reply, _ in found]
+        for stranger in read.strangers:
+            log.warning("message %s in %s: %s", uid, s.imap_mailbox, stranger)
+        if read.answers or read.delegated:
+            await asyncio.to_thread(self.mailbox.move_to, uid, s.imap_answered_folder)
+            self.messages.labels("answer").inc()
+        elif read.strangers:
+            await asyncio.to_thread(self.mailbox.move_to, uid, s.imap_strangers_folder)
+            self.messages.labels("stranger").inc()
+        else:
+            self.messages.labels("other").inc()
+            log.info(
+                "message %s in %s answers none of our invitations: left where it is", uid, s.imap_mailbox
+            )
+        return [reply for reply, _ in read.answers]
 
-    def _replies(self, raw: bytes) -> list[tuple[ReplyReceived, datetime]]:
-        """The answers a message holds to windows of ours, each with its window's end."""
-        found = []
-        with Session(self.engine) as session:
-            for answer in read_answers(raw, self.settings.provider):
+    def _replies(self, raw: bytes) -> Read:
+        """What a message holds about windows of ours: answers (with their window's end), and more."""
+        read = Read()
+        with transaction(self.engine) as session:
+            for item in read_mail(raw, self.settings.provider):
+                if isinstance(item, Delegation):
+                    read.delegated = record_delegation(session, item) or read.delegated
+                    continue
                 try:
-                    matched = reply_for(session, answer)
+                    matched = reply_for(session, item)
+                except NotAContact as stranger:
+                    read.strangers.append(str(stranger))
+                    continue
                 except ValueError as exc:  # a field no ReplyReceived may hold: an answer we cannot keep
-                    log.warning("an answer to window %s cannot be read: %s", answer.window_id, exc)
+                    log.warning("an answer to window %s cannot be read: %s", item.window_id, exc)
                     continue
                 if matched is not None:
-                    found.append(matched)
-        return found
+                    read.answers.append(matched)
+        return read
 
     def _cursor(self) -> tuple[int, int]:
         with Session(self.engine) as session:

@@ -35,6 +35,12 @@ class RepliesSettings(CommonSettings):
         max_length=200,
         description="Where each reply read is moved (created if missing); anything else stays where it is.",
     )
+    imap_strangers_folder: str = Field(
+        default="forewarn-strangers",
+        max_length=200,
+        description="Where a reply from an address that is no contact of its tenant is set aside "
+        "(created if missing): it counts for nothing, and the log says whose it was.",
+    )
     imap_idle: Duration = Field(
         default=timedelta(minutes=5),
         ge=timedelta(seconds=1),

@@ -108,18 +108,27 @@ async def test_calendar_answers_are_read_once_through_a_kill_and_shown_everywher
         accepter, decliner, proposer, late, delegating, *others = sorted(by_tenant)
         wanted = (by_tenant[proposer][0].start.replace(hour=2), by_tenant[proposer][0].end.replace(hour=4))
         deputy = Invited(**{**by_tenant[delegating][0].__dict__, "attendee": f"deputy@{delegating}.example"})
+        unanswered = others.pop()
+        stranger = Invited(**{**by_tenant[unanswered][0].__dict__, "attendee": "stranger@evil.example"})
+        impostor = Invited(**{**by_tenant[unanswered][0].__dict__, "attendee": "impostor@evil.example"})
+        # The contact hands the invitation on first: its deputy's answer then counts for it.
+        delegation = mails.thunderbird(by_tenant[delegating][0], "DELEGATED", delegated_to=deputy.attendee)
         answers = [
             mails.outlook(by_tenant[accepter][0], sequence=False),  # nothing but its times name the plan
             mails.gmail(by_tenant[decliner][0], "DECLINED", note="Our release runs that night"),
             mails.outlook(by_tenant[proposer][0], counter=wanted, comment="Early morning suits us"),
             mails.thunderbird(by_tenant[late][0], "ACCEPTED", sequence=1),  # to the plan before the move
             mails.thunderbird(deputy, "ACCEPTED", delegated_from=by_tenant[delegating][0].attendee),
+            # A stranger answering with a contact's UID, and a deputy no contact named: nothing.
+            mails.thunderbird(stranger, "ACCEPTED"),
+            mails.thunderbird(impostor, "ACCEPTED", delegated_from=by_tenant[unanswered][0].attendee),
             *(mails.thunderbird(i, "ACCEPTED") for t in others for i in by_tenant[t]),
         ]
         junk = [mails.out_of_office("Kernel update"), mails.someone_elses_invitation()]
         box = _mailbox(dovecot)
-        for raw in [junk[0], *answers[:3], junk[1], *answers[3:]]:
+        for raw in [junk[0], delegation, *answers[:3], junk[1], *answers[3:]]:
             box.append("INBOX", raw)
+        counted = len(answers) - 2  # the stranger's and the impostor's count for nothing
 
         # The reader is killed once it is under way, and started again.
         reader = await _reader()
@@ -129,27 +138,30 @@ async def test_calendar_answers_are_read_once_through_a_kill_and_shown_everywher
         killed_at = len(await stream_messages(js, subjects.REPLIES))
         reader = await _reader()
         try:
-            replies = await eventually(lambda: _replies_at_least(js, len(answers)), timeout=30)
+            replies = await eventually(lambda: _replies_at_least(js, counted), timeout=30)
             await asyncio.sleep(3)  # a second pass, or a repeat, would show by now
             replies = await stream_messages(js, subjects.REPLIES)
         finally:
             reader.send_signal(signal.SIGTERM)
             _, err = await reader.communicate()
-        assert killed_at < len(answers), "the reader was not killed mid-mailbox"
+        assert killed_at < counted, "the reader was not killed mid-mailbox"
         assert reader.returncode == 0, err.decode()
         events = [ReplyReceived.model_validate_json(m.data) for m in replies]
-        assert len(events) == len(answers) and {e.via for e in events} == {"calendar"}
+        assert len(events) == counted and {e.via for e in events} == {"calendar"}
 
         # Answers moved to their folder; the rest left where it was.
         box.select_folder("INBOX")
         assert len(box.search()) == len(junk)
         box.select_folder("forewarn-answers")
-        assert len(box.search()) == len(answers)
+        assert len(box.search()) == counted + 1  # and the delegation
+        box.select_folder("forewarn-strangers")
+        assert len(box.search()) == 2
         box.logout()
 
         shown = (await cli_json("show", window_id))["answers"]
         assert accepter in shown["acknowledged"] and delegating in shown["acknowledged"]
         assert set(others) <= set(shown["acknowledged"])
+        assert unanswered in shown["no_answer"] and unanswered not in shown["acknowledged"]
         [declined] = shown["declined"]
         assert declined["tenant_id"] == decliner and declined["comment"] == "Our release runs that night"
         [proposed] = shown["proposed"]

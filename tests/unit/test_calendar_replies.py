@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forewarn.schemas.events import Answer
-from forewarn.services.replies.parse import read_answers
+from forewarn.services.replies.parse import Delegation, read_answers, read_mail
 from tests import calendar_replies as mails
 from tests.calendar_replies import Invited
 
@@ -58,7 +58,16 @@ def test_a_delegate_answers_for_the_attendee() -> None:
         mails.thunderbird(deputy, "ACCEPTED", delegated_from="jane@nordic-media.example"), PROVIDER
     )
     assert answer.attendee == "deputy@nordic-media.example"
-    assert answer.on_behalf[0] == "jane@nordic-media.example"
+    assert answer.delegated_from == "jane@nordic-media.example"
+
+
+def test_a_contact_handing_the_invitation_on_names_its_delegate() -> None:
+    [delegation] = read_mail(
+        mails.thunderbird(INVITED, "DELEGATED", delegated_to="deputy@nordic-media.example"), PROVIDER
+    )
+    assert isinstance(delegation, Delegation)
+    assert delegation.delegator == INVITED.attendee
+    assert delegation.delegates == ("deputy@nordic-media.example",)
 
 
 def test_the_revision_of_our_notice_stands_in_for_a_missing_sequence() -> None:
