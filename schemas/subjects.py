@@ -207,6 +207,11 @@ def dead_letter(consumer: str) -> str:
 INBOX = "_INBOX"
 
 
+def inbox_prefix(login: str) -> str:
+    """A login's own inboxes: where its requests' answers and its consumers' messages come."""
+    return f"{INBOX}_{login}"
+
+
 def is_inbox(subject: str) -> bool:
     """Whether a literal subject is a requester's inbox, the only place an answer may go."""
     first, _, rest = subject.partition(".")

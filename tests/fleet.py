@@ -234,7 +234,7 @@ class Fleet:
             "book", "--title", "STO1 compute: rolling kernel update", "--impact", "outage",
             "--hosts", HOSTS, "--start", start, "--duration", duration, "--json",
         )  # fmt: skip
-        assert code == 0, err
+        assert code == 0, err or out
         return json.loads(out)["id"]
 
     def expected(self) -> Counter[tuple[str, str, int]]:

@@ -55,7 +55,13 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
     "inventory": {subjects.STREAM: ("inventory-started", "inventory-completed", "inventory-cancelled")},
 }
 STREAMS = (*subjects.STREAM_SUBJECTS, subjects.VIEW_STREAM)
-INBOX = "_INBOX.>"
+
+
+def inbox(name: str) -> str:
+    """Every inbox of forewarn-NAME: its pull consumers deliver there, and answers come there."""
+    return f"{subjects.inbox_prefix(f'forewarn-{name}')}.>"
+
+
 # Every JetStream client looks up the streams.
 LOOK_UP = ("$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{name}" for name in STREAMS))
 # Readers (the status page, `forewarn tail`, `forewarn dlq list`) follow the
@@ -94,16 +100,18 @@ def read(*streams: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class User:
-    """A NATS user: what it may publish to and subscribe to."""
+    """A NATS user: what it may publish to and subscribe to (its own inboxes always)."""
 
     name: str
     publish: tuple[str, ...]
-    subscribe: tuple[str, ...] = (INBOX,)
+    subscribe: tuple[str, ...] = ()
     why: str = ""
     env: str = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", f"FOREWARN_NATS_PASSWORD_{self.name.upper()}")
+        if self.subscribe != (">",):
+            object.__setattr__(self, "subscribe", (inbox(self.name), *self.subscribe))
 
     @property
     def login(self) -> str:
@@ -122,7 +130,7 @@ USERS = (
         *read(*subjects.CONSUMED_STREAMS),
         subjects.WINDOW_EVENTS,
         *subjects.WINDOW_TIMERS,
-        INBOX,  # answers to the CLI's commands
+        inbox("cli"),  # answers to the CLI's commands, and to nobody else
         why="declares the streams; the only publisher of lifecycle events; sets its timers",
     ),
     _service(
@@ -173,7 +181,7 @@ USERS = (
         "cli",
         (*LOOK_UP, *READ_VIEW, subjects.COMMANDS),
         # The impact of a command it sent, as it is published.
-        (INBOX, subjects.IMPACT_RESOLVED),
+        (subjects.IMPACT_RESOLVED,),
         why="sends commands, reads their answers and the view",
     ),
 )

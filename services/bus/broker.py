@@ -50,11 +50,13 @@ def build_broker(
     """
     security = None
     tls = tls_context(settings)
+    options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 1} | options
     if user := credentials(settings, login or name):
         security = NatsUserPassword(*user, ssl_context=tls, use_ssl=bool(tls))
+        # Its own inboxes, which no other login may read: deliveries and answers come there.
+        options.setdefault("inbox_prefix", subjects.inbox_prefix(user[0]))
     elif tls:
         security = BaseSecurity(ssl_context=tls, use_ssl=True)
-    options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 1} | options
     broker = NatsBroker(
         settings.servers,
         name=f"forewarn-{name}",

@@ -117,6 +117,9 @@ def durable(name: str, stream_name: str, *, workers: int = 1, **config: Any) -> 
         # nats-py's fetch waits for a full batch (or the timeout): a batch of
         # one per worker keeps the latency of a lone message near zero.
         "pull_sub": PullSub(batch_size=max(workers, 1), timeout=2.0),
+        # None: the connection's own inbox prefix (each login's, which only it may read);
+        # FastStream's default would be the shared _INBOX.
+        "inbox_prefix": None,
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         **extra,
     }

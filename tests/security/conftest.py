@@ -18,6 +18,7 @@ import nats
 import pytest
 import pytest_asyncio
 
+from forewarn.schemas import subjects
 from forewarn.services.bus.accounts import ADMIN, USERS, new_password, server_config
 
 from ..conftest import NatsServer
@@ -56,6 +57,7 @@ async def connect(server: NatsServer, name: str, password: str | None = None, **
             server.url,
             user=f"forewarn-{name}",
             password=password or server.passwords[name],
+            inbox_prefix=subjects.inbox_prefix(f"forewarn-{name}"),
             allow_reconnect=False,
             connect_timeout=2,
             **options,

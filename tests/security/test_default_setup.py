@@ -86,6 +86,7 @@ async def test_forewarn_up_locks_the_embedded_bus_to_forewarns_users(tmp_path: P
             EMBEDDED,
             user="forewarn-cli",
             password=json.loads(passwords.read_text())["cli"],
+            inbox_prefix=subjects.inbox_prefix("forewarn-cli"),
             allow_reconnect=False,
         )
         with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
