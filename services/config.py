@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import ByteSize, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .durations import Duration
@@ -86,6 +86,13 @@ class CommonSettings(BaseSettings):
         default=30.0, gt=0, description="Seconds a service tries to reach NATS at start before it exits 1."
     )
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_max_bytes: ByteSize = Field(
+        default=ByteSize(1024**3),
+        ge=64 * 1024**2,
+        description="The most each stream may hold (1GiB, 500MB, …): a runaway stops here, not at a full "
+        "disk. A full stream refuses new messages, which their publishers retry and log. JetStream "
+        "reserves it for each of the 8 streams: the server's store must have room for all.",
+    )
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
     retention: Duration = Field(
         default=timedelta(days=30),

@@ -146,7 +146,8 @@ class Stack:
             await self._connect()
             first = jetstream.context(self.broker)
             if "scheduler" in self.names:
-                await declare_streams(first, replicas=self.settings.stream_replicas)
+                s = self.settings
+                await declare_streams(first, replicas=s.stream_replicas, max_bytes=s.stream_max_bytes)
             else:
                 await wait_for_streams(first)
             for broker in self.brokers.values():

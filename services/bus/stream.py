@@ -7,7 +7,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, PullSub, StorageType
 from nats.js.api import AckPolicy as ServerAckPolicy
-from nats.js.api import StreamConfig, StreamSource
+from nats.js.api import DiscardPolicy, StreamConfig, StreamSource
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, BadRequestError
 
@@ -45,8 +45,22 @@ def stream(name: str = subjects.STREAM) -> JStream:
     return JStream(name, declare=False)
 
 
-def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
-    """Every stream's configuration, the view last: it mirrors MAINT, which must exist first."""
+# A stream holds at most this many messages, and FOREWARN_STREAM_MAX_BYTES: a year of a busy
+# operator's work is about a million messages and 62 MiB in MAINT (bench/history.py).
+MAX_MSGS = 20_000_000
+DEFAULT_MAX_BYTES = 1024**3
+
+
+def stream_configs(*, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES) -> list[StreamConfig]:
+    """Every stream's configuration, the view last: it mirrors MAINT, which must exist first.
+
+    Each has limits, so a runaway (a bug, or a login's consumer delivering onto a
+    subject a stream captures) stops at them and not at a full disk. A full stream
+    refuses new messages (discard new): what it holds stays, and each publisher's
+    retries and logs say so until an operator makes room. A timer stream (which
+    JetStream's schedules require to discard old) is written by its owner alone.
+    """
+    limits = {"max_msgs": MAX_MSGS, "max_bytes": max_bytes}
     timers = (subjects.TIMER_STREAM, subjects.REMINDER_STREAM, subjects.DRIFT_STREAM)
     configs = [
         StreamConfig(
@@ -62,6 +76,9 @@ def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
             # Impact, notice outcomes, inventory changes and fired timers carry a
             # Nats-TTL (see retention.py); commands and lifecycle events none.
             allow_msg_ttl=True,
+            # JetStream's schedules need discard old; only their owner writes a timer stream.
+            discard=DiscardPolicy.OLD if name in timers else DiscardPolicy.NEW,
+            **limits,
         )
         for name, patterns in subjects.STREAM_SUBJECTS.items()
     ]
@@ -73,13 +90,16 @@ def stream_configs(*, replicas: int = 1) -> list[StreamConfig]:
         allow_msg_ttl=True,
         storage=StorageType.FILE,
         num_replicas=replicas,
+        **limits,
     )
     return [*configs, view]
 
 
-async def declare_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
+async def declare_streams(
+    js: JetStreamContext, *, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES
+) -> None:
     """Create every stream, or bring an existing one to this configuration."""
-    for config in stream_configs(replicas=replicas):
+    for config in stream_configs(replicas=replicas, max_bytes=max_bytes):
         try:
             await js.add_stream(config)
         except BadRequestError as exc:

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from nats.js.errors import APIError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
@@ -99,3 +100,17 @@ async def test_expired_messages_leave_the_stream_and_its_view(env, js, nats_serv
 async def _at_least(found, n: int):
     messages = await found
     return messages if len(messages) >= n else None
+
+
+async def test_a_full_stream_refuses_new_messages_and_keeps_what_it_holds(env, js) -> None:
+    """The limits that stop a runaway: a publisher is refused, loudly, and nothing stored goes."""
+    await declare_streams(js, max_bytes=256 * 1024)
+    body = b"x" * 1024
+    with pytest.raises(APIError, match="maximum bytes exceeded"):
+        for n in range(1000):
+            await js.publish(f"{subjects.REPORTS[:-1]}limit", body, headers={"Nats-Msg-Id": f"limit-{n}"})
+    state = (await js.stream_info(subjects.STREAM)).state
+    assert state.first_seq == 1 and 200 < state.messages < 256 and state.bytes <= 256 * 1024
+    for name in subjects.STREAM_SUBJECTS:
+        config = (await js.stream_info(name)).config
+        assert config.max_bytes == 256 * 1024 and config.max_msgs > 0, name

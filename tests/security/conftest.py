@@ -25,6 +25,7 @@ from ..conftest import NatsServer
 from ..fleet import Fleet, make_fleet, stop_fleet
 from ..integration.smtp import free_port
 
+STREAM_MAX_BYTES = 64 * 1024**2
 # Signs the answer links in `bus`'s notices.
 ANSWER_SECRET = "answer-links-secret-for-the-security-tests"
 # The services that run as their own users in `bus`.
@@ -138,6 +139,8 @@ async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bus]:
         FOREWARN_STATUS_PORT=str(status_port),
         FOREWARN_STATUS_URL=f"http://127.0.0.1:{status_port}",
         FOREWARN_ANSWER_SECRET=ANSWER_SECRET,
+        # Small, so that test_stream_limits.py's runaway reaches it in seconds.
+        FOREWARN_STREAM_MAX_BYTES=str(STREAM_MAX_BYTES),
         **as_user("cli", server.passwords),
     )
     try:
