@@ -101,18 +101,23 @@ async def declare_streams(
     """Create every stream, or bring an existing one to this configuration."""
     for config in stream_configs(replicas=replicas, max_bytes=max_bytes):
         try:
-            await js.add_stream(config)
-        except BadRequestError as exc:
-            if exc.err_code != STREAM_NAME_IN_USE:
-                raise
             try:
+                await js.add_stream(config)
+            except BadRequestError as exc:
+                if exc.err_code != STREAM_NAME_IN_USE:
+                    raise
                 await js.update_stream(config)
-            except APIError as refused:
-                raise StartupError(
-                    f"stream {config.name} cannot take this version's configuration: {refused.description}. "
-                    f"A {config.name} made by an earlier forewarn took message schedules, which JetStream "
-                    "cannot turn off: see 'Upgrading' in the README"
-                ) from None
+        except APIError as refused:
+            why = refused.description or ""
+            hint = (
+                f"A {config.name} made by an earlier forewarn took message schedules, which JetStream "
+                "cannot turn off: see 'Upgrading' in the README"
+                if "schedul" in why
+                else "If the server lacks room for every stream's limit, lower FOREWARN_STREAM_MAX_BYTES"
+            )
+            raise StartupError(
+                f"stream {config.name} cannot take this version's configuration: {why}. {hint}"
+            ) from None
 
 
 def durable(name: str, stream_name: str, *, workers: int = 1, **config: Any) -> dict[str, Any]:
