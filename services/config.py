@@ -91,7 +91,7 @@ class CommonSettings(BaseSettings):
         ge=64 * 1024**2,
         description="The most each stream may hold (1GiB, 500MB, …): a runaway stops here, not at a full "
         "disk. A full stream refuses new messages, which their publishers retry and log. JetStream "
-        "reserves it for each of the 8 streams: the server's store must have room for all.",
+        "reserves it for each of the 7 streams: the server's store must have room for all.",
     )
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a PubAck.")
     retention: Duration = Field(

@@ -130,6 +130,9 @@ USERS = (
         *read(*subjects.CONSUMED_STREAMS),
         subjects.WINDOW_EVENTS,
         *subjects.WINDOW_TIMERS,
+        # Every consumer's give-ups become dead letters here (deadletters.py); a letter is only
+        # a pointer, replayed from its source (`forewarn dlq retry`).
+        subjects.DEAD_LETTERS,
         inbox("cli"),  # answers to the CLI's commands, and to nobody else
         why="declares the streams; the only publisher of lifecycle events; sets its timers",
     ),
