@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
 from forewarn.services.bus import timers
 from forewarn.services.bus.publish import Outgoing, publish
-from forewarn.services.bus.stream import declare_streams
+from forewarn.services.bus.stream import declare_streams, stream_configs
 from forewarn.services.scheduler.models import Window
 
 from .conftest import cli_json, eventually, running, stream_messages
@@ -114,3 +115,15 @@ async def test_a_full_stream_refuses_new_messages_and_keeps_what_it_holds(env, j
     for name in subjects.STREAM_SUBJECTS:
         config = (await js.stream_info(name)).config
         assert config.max_bytes == 256 * 1024 and config.max_msgs > 0, name
+
+
+async def test_streams_made_by_the_last_release_take_the_limits(env, js) -> None:
+    """Streams without limits (the release before) are brought to them by the scheduler's next start."""
+    for config in stream_configs():
+        await js.add_stream(dataclasses.replace(config, max_bytes=None, max_msgs=None, discard=None))
+    await js.publish(subjects.REPORT_PUBLISHED, b"{}", headers={"Nats-Msg-Id": "kept-across"})
+    await declare_streams(js, max_bytes=64 * 1024**2)
+    for name in (*subjects.STREAM_SUBJECTS, subjects.VIEW_STREAM):
+        config = (await js.stream_info(name)).config
+        assert config.max_bytes == 64 * 1024**2 and config.max_msgs > 0, name
+    assert (await js.stream_info(subjects.STREAM)).state.messages == 1

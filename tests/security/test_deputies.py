@@ -124,3 +124,27 @@ async def _remove_letters(bus: Bus) -> None:
         await js.purge_stream(subjects.VIEW_STREAM, subject=subjects.dead_letter("notifier"))
     finally:
         await nc.close()
+
+
+async def test_a_command_nested_too_deep_is_rejected_at_once(bus: Bus) -> None:
+    """JSON 100,000 deep on a command subject: a dead letter with its reason on the first delivery."""
+    cli = await bus.login("cli")
+    ack = await cli.jetstream().publish(
+        subjects.BOOK, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, headers={"Nats-Msg-Id": "deep-json-1"}
+    )
+    await cli.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while True:
+        code, out, err = await bus.fleet.cli("dlq", "list", "--json")
+        assert code == 0, err
+        mine = [lt for lt in json.loads(out) if lt["stream_seq"] == ack.seq and lt["stream"] == ack.stream]
+        if mine:
+            break
+        assert loop.time() < deadline, "no dead letter"
+        await asyncio.sleep(0.3)
+    [letter] = mine
+    assert letter["consumer"] == "scheduler-book" and "nested too deeply" in letter["reason"]
+    info = await bus.consumer(subjects.COMMAND_STREAM, "scheduler-book")
+    assert info.num_redelivered == 0 and info.num_ack_pending == 0
+    await bus.book()  # and the next booking goes through
