@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version as package_version
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -37,6 +39,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        # One place holds the version: pyproject.toml, as the installed package's metadata says.
+        print(f"forewarn {package_version('forewarn')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Maintenance windows and the customers they affect."""
+
+
 app.command()(windows.book)
 app.command()(windows.reschedule)
 app.command()(windows.extend)
