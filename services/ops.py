@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from .bus import jetstream
+from .bus.readiness import missing
 from .config import StartupError
 
 # Open event streams get this long to end when a server stops.
@@ -174,21 +175,59 @@ class HttpServer:
 
 
 def ops_app(brokers: list[NatsBroker], metrics: Metrics) -> Starlette:
-    """/metrics for Prometheus, /health for orchestrators: ready while NATS answers.
+    """/metrics for Prometheus; /health for orchestrators.
 
-    A service that works on with something else down (the inventory without a
-    cloud's notification bus) is "degraded" and still 200: a restart would not help.
+    `/health` (and `/health/live`) is 200 while NATS answers: a liveness probe.
+    `/health/ready` is 200 once every stream and durable consumer this process
+    needs exists as well: a readiness probe, which a process whose scheduler has
+    not made the streams yet fails. A service that works on with something else
+    down (the inventory without a cloud's notification bus) is "degraded" and
+    still 200: a restart would not help.
     """
 
-    async def health(request: Request) -> Response:
+    async def state() -> tuple[dict, bool, bool]:
         alive = all([await broker.ping(timeout=2) for broker in brokers])
-        consumers = sorted(name for broker in brokers for _, name in consumers_of(broker))
+        needs = sorted({pair for broker in brokers for pair in consumers_of(broker)})
+        gone = await _missing(brokers) if alive else ["a connection to NATS"]
         troubles = {what: why for check in metrics.troubles for what, why in (await check()).items()}
         status = "nats_unreachable" if not alive else "degraded" if troubles else "ok"
-        body = {"status": status, "consumers": consumers, **({"troubles": troubles} if troubles else {})}
+        body = {
+            "status": status,
+            "ready": not gone,
+            "consumers": [name for _, name in needs],
+            **({"missing": gone} if gone else {}),
+            **({"troubles": troubles} if troubles else {}),
+        }
+        return body, alive, not gone
+
+    async def live(request: Request) -> Response:
+        body, alive, _ = await state()
         return JSONResponse(body, status_code=200 if alive else 503, headers={"cache-control": "no-store"})
+
+    async def ready(request: Request) -> Response:
+        body, _, is_ready = await state()
+        return JSONResponse(body, status_code=200 if is_ready else 503, headers={"cache-control": "no-store"})
 
     async def scrape(request: Request) -> Response:
         return Response(await metrics.exposition(brokers), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/health", health), Route("/metrics", scrape)])
+    return Starlette(
+        routes=[
+            Route("/health", live),
+            Route("/health/live", live),
+            Route("/health/ready", ready),
+            Route("/metrics", scrape),
+        ]
+    )
+
+
+async def _missing(brokers: list[NatsBroker]) -> list[str]:
+    """What this process's consumers need that does not exist; each login asks of its own."""
+    gone: list[str] = []
+    try:
+        for broker in brokers:
+            needs = consumers_of(broker)
+            gone += await asyncio.wait_for(missing(jetstream.context(broker), needs), timeout=2)
+    except Exception as exc:  # the server answered the ping but not this: not ready, and why
+        gone.append(f"an answer from JetStream ({type(exc).__name__})")
+    return list(dict.fromkeys(gone))

@@ -144,6 +144,9 @@ class Stack:
                 self.settings.nats_connect_timeout,
             )
             await self._connect()
+            if self.settings.metrics_port is not None:
+                # Live from here on; ready (/health/ready) once the streams and consumers exist.
+                await self._serve_ops()
             first = jetstream.context(self.broker)
             if "scheduler" in self.names:
                 s = self.settings
@@ -155,8 +158,6 @@ class Stack:
             for service in self.running.values():
                 if hasattr(service, "start"):
                     await service.start()
-            if self.settings.metrics_port is not None:
-                await self._serve_ops()
         except BaseException:
             await self.stop()
             raise

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from forewarn.schemas import subjects
 
+from .readiness import BOOKING_PATH
 from .stream import MAX_PAYLOAD
 
 # Each service's durable consumers, by stream. A login may create, update, read
@@ -182,7 +183,13 @@ USERS = (
     ),
     User(
         "cli",
-        (*LOOK_UP, *READ_VIEW, subjects.COMMANDS),
+        # `forewarn wait`: whether the consumers a booking goes through exist and are pulled from.
+        (
+            *LOOK_UP,
+            *READ_VIEW,
+            subjects.COMMANDS,
+            *(f"$JS.API.CONSUMER.INFO.{s}.{n}" for s, n, _ in BOOKING_PATH),
+        ),
         # The impact of a command it sent, as it is published.
         (subjects.IMPACT_RESOLVED,),
         why="sends commands, reads their answers and the view",

@@ -23,6 +23,7 @@ from . import (
     natsconf,
     progress,
     query,
+    ready,
     reports,
     series,
     stack,
@@ -71,6 +72,7 @@ app.command()(query.calendar)
 app.command("report")(reports.report_window)
 app.command()(stack.up)
 app.command()(stack.run)
+app.command()(ready.wait)
 app.command("nats-config")(natsconf.nats_config)
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(tenants.app, name="tenant")

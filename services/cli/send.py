@@ -15,6 +15,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload
 from forewarn.schemas.events import ImpactResolved
 
+from ..bus import jetstream
 from ..bus.jetstream import connection
 from .common import EXIT_ENV, EXIT_INPUT, Abort, err
 
@@ -56,6 +57,7 @@ async def send(
         seen.setdefault((result.window.id, result.window.revision), {})[result.part] = result
         check()
 
+    await _streams_made(broker, timeout)
     # Subscribe before sending, so a fast impact resolver cannot be missed.
     sub = await connection(broker).subscribe(subjects.IMPACT_RESOLVED, cb=collect) if impact_timeout else None
     try:
@@ -70,8 +72,7 @@ async def send(
                 )
             except (NoRespondersError, NoStreamResponseError):
                 raise Abort(
-                    f"stream {subjects.COMMAND_STREAM} does not exist yet: start the scheduler "
-                    "(`forewarn up`)",
+                    f"stream {subjects.COMMAND_STREAM} went away: is the scheduler running? (`forewarn up`)",
                     code=EXIT_ENV,
                 ) from None
             except (TimeoutError, NatsTimeout):
@@ -100,6 +101,22 @@ async def send(
     finally:
         if sub:
             await sub.unsubscribe()
+
+
+async def _streams_made(broker: NatsBroker, timeout: float) -> None:
+    """Wait for the scheduler to make the streams: a stack just started may still be at it."""
+    from ..bus.broker import wait_for_streams
+    from ..config import StartupError
+
+    with err.status("Waiting for the scheduler to make its streams…", spinner="dots"):
+        try:
+            await wait_for_streams(jetstream.context(broker), timeout=timeout)
+        except StartupError:
+            raise Abort(
+                f"no scheduler has made stream {subjects.VIEW_STREAM} within {timeout:.0f}s: is it running? "
+                "(`forewarn up`, or `forewarn run scheduler`; `forewarn wait` waits for a starting stack)",
+                code=EXIT_ENV,
+            ) from None
 
 
 # What an operator can do about a refusal, in this CLI's words: (field, words in the reason, hint).
