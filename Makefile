@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser mailserver openstack calendars test lint demo demo-openstack schemas bench clean
+.PHONY: install browser mailserver openstack calendars kubernetes test lint demo demo-openstack schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,11 +52,18 @@ calendars:
 	@cd tests/js && npm ci --no-audit --no-fund --loglevel=error \
 		|| echo "warning: could not install ical.js; the calendar tests will fail" >&2
 
+# tests/deploy renders deploy/kubernetes with kubectl's kustomize (Debian's kubernetes-client
+# if kubectl is missing). If this fails, those tests fail and say why.
+kubernetes:
+	@command -v kubectl >/dev/null || $(SUDO) apt-get install -y --no-install-recommends kubernetes-client \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kubernetes-client; } \
+		|| echo "warning: could not install kubectl; the Kubernetes tests will fail" >&2
+
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint browser mailserver openstack calendars
+test: $(STAMP) lint browser mailserver openstack calendars kubernetes
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 
