@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser mailserver openstack calendars kubernetes test lint demo demo-openstack schemas bench clean
+.PHONY: install browser mailserver openstack calendars kubernetes container-tools image test lint demo demo-openstack schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,11 +59,24 @@ kubernetes:
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kubernetes-client; } \
 		|| echo "warning: could not install kubectl; the Kubernetes tests will fail" >&2
 
+# The image is built and run with Debian's podman, runc (podman's default runtime cannot run
+# here) and mmdebstrap (a local base where no registry answers). If this fails, the image's
+# tests fail and say why.
+container-tools:
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v mmdebstrap >/dev/null \
+		|| $(SUDO) apt-get install -y --no-install-recommends podman runc uidmap mmdebstrap \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends podman runc uidmap mmdebstrap; } \
+		|| echo "warning: could not install podman, runc or mmdebstrap; the image tests will fail" >&2
+
+# forewarn's image (deploy/Containerfile), from a wheelhouse built here: prints its name.
+image: $(STAMP) container-tools
+	@deploy/image.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests bench examples
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint browser mailserver openstack calendars kubernetes
+test: $(STAMP) lint browser mailserver openstack calendars kubernetes container-tools
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest
 
