@@ -101,9 +101,9 @@ async def test_webhooks_are_signed_retried_through_a_restart_and_kept_to_their_t
     async with running("scheduler", "impact", "notifier"):
         await eventually(lambda: len(receiver.got["/flaky"]) >= 3, timeout=30)
         await eventually(
-            lambda: len(receiver.got["/busy"]) >= 2
-            and len(receiver.got["/moved"]) >= 2
-            and receiver.got["/gone"]  # its one attempt may come last of all
+            lambda: (
+                len(receiver.got["/busy"]) >= 2 and len(receiver.got["/moved"]) >= 2 and receiver.got["/gone"]
+            )  # its one attempt may come last of all
         )
         log = {d["endpoint"]: d for d in await cli_json("webhook", "deliveries")}
 
