@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from forewarn.services.webhooks.settings import WebhookSettings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 ALL = COMPOSE["services"]
-FOREWARN = "/opt/forewarn/bin/forewarn"
+FOREWARN = "forewarn"  # the image's own, on its PATH
 # Each container running forewarn, and the one Settings class its command reads.
 SETTINGS = {
     "scheduler": SchedulerSettings,
@@ -137,8 +138,19 @@ def test_the_generated_nats_config_parses(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
-def test_each_container_runs_the_installed_forewarn(name: str) -> None:
-    install = ALL["install"]
-    assert "forewarn-venv:/opt/forewarn" in install["volumes"]
-    assert any(v.startswith("forewarn-venv:/opt/forewarn") for v in ALL[name]["volumes"])
-    assert ALL[name]["depends_on"]["install"] == {"condition": "service_completed_successfully"}
+def test_each_container_runs_forewarns_image_read_only(name: str) -> None:
+    """The image `make image` builds (tests/deploy/test_image.py runs it), nothing installed at start."""
+    # The tag `make image` gives this release: a new version needs compose.yaml to follow.
+    assert ALL[name]["image"] == f"${{FOREWARN_IMAGE:-localhost/forewarn:{package_version('forewarn')}}}"
+    assert ALL[name]["read_only"] is True
+    assert "install" not in ALL and "install" not in (ALL[name].get("depends_on") or {})
+    assert not any("/opt/forewarn" in volume for volume in ALL[name].get("volumes", []))
+
+
+def test_the_other_images_are_variables_defaulting_to_the_official_ones() -> None:
+    for name, variable in (
+        ("nats-1", "NATS_IMAGE"),
+        ("postgres", "POSTGRES_IMAGE"),
+        ("mailpit", "MAILPIT_IMAGE"),
+    ):
+        assert ALL[name]["image"].startswith(f"${{{variable}:-docker.io/"), ALL[name]["image"]
