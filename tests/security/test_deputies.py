@@ -148,3 +148,32 @@ async def test_a_command_nested_too_deep_is_rejected_at_once(bus: Bus) -> None:
     info = await bus.consumer(subjects.COMMAND_STREAM, "scheduler-book")
     assert info.num_redelivered == 0 and info.num_ack_pending == 0
     await bus.book()  # and the next booking goes through
+
+
+async def test_the_server_made_to_answer_onto_an_event_subject_tells_nobody(bus: Bus) -> None:
+    """The server answers a JetStream request where its reply subject says, and stores that if a
+    stream captures it (docs/security.md, Known gaps). What lands is the server's own JSON, which
+    no forewarn consumer takes for an event: a dead letter each, and no mail."""
+    window_id = await bus.book()
+    before = Counter(bus.fleet.mail.handler.received)
+    cancelled = await bus.stored(subjects.STREAM, subjects.CANCELLED)
+    page = await bus.login("statuspage")  # the login the internet reaches
+    await page.publish(f"$JS.API.STREAM.INFO.{subjects.STREAM}", b"", reply=subjects.CANCELLED)
+    await page.flush()
+    await page.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while True:
+        code, out, err = await bus.fleet.cli("dlq", "list", "--json")
+        assert code == 0, err
+        mine = [
+            lt for lt in json.loads(out) if lt["subject"] == subjects.CANCELLED and "type" in lt["reason"]
+        ]
+        if mine:
+            break
+        assert loop.time() < deadline, "the server's answer was not rejected"
+        await asyncio.sleep(0.3)
+    assert await bus.stored(subjects.STREAM, subjects.CANCELLED) == cancelled + 1  # it was stored
+    assert Counter(bus.fleet.mail.handler.received) == before
+    code, out, err = await bus.fleet.cli("show", window_id, "--json")
+    assert code == 0 and json.loads(out)["status"] == "scheduled", err
