@@ -71,7 +71,7 @@ class RepliesReader:
         self.mailbox = Mailbox(settings)
         self.messages = Counter(
             "forewarn_replies_messages",
-            "Messages read from the organizer's mailbox: answers, or other mail left where it is",
+            "Messages read from the organizer's mailbox: answers, strangers' (set aside), other mail",
             ["outcome"],
             registry=metrics.registry,
         )
