@@ -116,4 +116,4 @@ def _source(letter: DeadLettered) -> tuple[str | None, int | None]:
     if letter.stream is not None:
         return letter.stream, letter.stream_seq
     stream, _, seq = letter.id.rpartition(".")
-    return (stream, int(seq)) if seq.isdigit() and seq and letter.stream_seq == int(seq) else (None, None)
+    return (stream, int(seq)) if seq.isdigit() and letter.stream_seq == int(seq) else (None, None)

@@ -97,6 +97,7 @@ WINDOW = ["--start", "+1h", "--duration", "1h"]
         (book("--start", "0001-01-01T00:00+14:00", "--duration", "1h"), "--start", "out of range"),
         (book("--start", "+1h", "--duration", "99999999999999d"), "--duration", "too long"),
         (["extend", "mw-abcdefgh", "--by", "999999999999d"], "--by", "too long"),
+        (["wait", "--timeout", "forever"], "--timeout", "is not a duration"),
     ],
 )
 def test_input_errors_exit_2_and_name_the_field(args, field, reason) -> None:
