@@ -174,7 +174,7 @@ class HttpServer:
                 await self._serving
 
 
-def ops_app(brokers: list[NatsBroker], metrics: Metrics) -> Starlette:
+def ops_app(by_login: dict[str, NatsBroker], metrics: Metrics) -> Starlette:
     """/metrics for Prometheus; /health for orchestrators.
 
     `/health` (and `/health/live`) is 200 while NATS answers: a liveness probe.
@@ -185,10 +185,12 @@ def ops_app(brokers: list[NatsBroker], metrics: Metrics) -> Starlette:
     still 200: a restart would not help.
     """
 
+    brokers = list(by_login.values())
+
     async def state() -> tuple[dict, bool, bool]:
         alive = all([await broker.ping(timeout=2) for broker in brokers])
         needs = sorted({pair for broker in brokers for pair in consumers_of(broker)})
-        gone = await _missing(brokers) if alive else ["a connection to NATS"]
+        gone = await _missing(by_login) if alive else ["a connection to NATS"]
         troubles = {what: why for check in metrics.troubles for what, why in (await check()).items()}
         status = "nats_unreachable" if not alive else "degraded" if troubles else "ok"
         body = {
@@ -221,13 +223,13 @@ def ops_app(brokers: list[NatsBroker], metrics: Metrics) -> Starlette:
     )
 
 
-async def _missing(brokers: list[NatsBroker]) -> list[str]:
+async def _missing(by_login: dict[str, NatsBroker]) -> list[str]:
     """What this process's consumers need that does not exist; each login asks of its own."""
     gone: list[str] = []
     try:
-        for broker in brokers:
+        for login, broker in by_login.items():
             needs = consumers_of(broker)
-            gone += await asyncio.wait_for(missing(jetstream.context(broker), needs), timeout=2)
+            gone += await asyncio.wait_for(missing(jetstream.context(broker), needs, login=login), timeout=2)
     except Exception as exc:  # the server answered the ping but not this: not ready, and why
         gone.append(f"an answer from JetStream ({type(exc).__name__})")
     return list(dict.fromkeys(gone))

@@ -13,7 +13,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from opentelemetry.sdk.trace import TracerProvider
 
 from . import migrate
-from .bus import jetstream
+from .bus import jetstream, readiness
 from .bus.broker import build_broker, reachable, wait_for_streams
 from .bus.stream import declare_streams
 from .config import CommonSettings, StartupError
@@ -147,12 +147,17 @@ class Stack:
             if self.settings.metrics_port is not None:
                 # Live from here on; ready (/health/ready) once the streams and consumers exist.
                 await self._serve_ops()
-            first = jetstream.context(self.broker)
             if "scheduler" in self.names:
                 s = self.settings
-                await declare_streams(first, replicas=s.stream_replicas, max_bytes=s.stream_max_bytes)
+                await declare_streams(
+                    jetstream.context(self.broker),
+                    await jetstream.view_context(self.broker),
+                    replicas=s.stream_replicas,
+                    max_bytes=s.stream_max_bytes,
+                )
             else:
-                await wait_for_streams(first)
+                for service, broker in self.brokers.items():
+                    await wait_for_streams(jetstream.context(broker), readiness.streams_of(service))
             for broker in self.brokers.values():
                 await broker.start()
             for service in self.running.values():
@@ -181,7 +186,7 @@ class Stack:
             ) from None
 
     async def _serve_ops(self) -> None:
-        self.ops = HttpServer(ops_app(list(self.brokers.values()), self.metrics))
+        self.ops = HttpServer(ops_app(self.brokers, self.metrics))
         await self.ops.start(
             self.settings.metrics_host,
             self.settings.metrics_port or 0,

@@ -17,17 +17,25 @@ log = logging.getLogger("forewarn.answers")
 
 
 async def publish_reply(
-    broker: NatsBroker, reply: ReplyReceived, *, window_end: datetime, retention: timedelta, timeout: float
+    broker: NatsBroker,
+    reply: ReplyReceived,
+    *,
+    window_end: datetime,
+    retention: timedelta,
+    timeout: float,
+    read_from: str = subjects.STREAM,
 ) -> None:
-    """Publish ReplyReceived under its own id, kept as long as its window's impact."""
+    """Publish ReplyReceived under its own id, kept as long as its window's impact.
+
+    `read_from`: the stream this login may read a repeat from (the status page's is the view).
+    """
     out = Outgoing(
         subjects.REPLY_RECEIVED,
         msgids.reply(reply.reply_id),
         reply.model_dump_json().encode(),
         ttl=past_window(window_end, retention),
     )
-    # The page's and the reader's logins read the view, not MAINT: a repeat is checked there.
-    await publish(broker, out, timeout=timeout, read_from=subjects.VIEW_STREAM)
+    await publish(broker, out, timeout=timeout, read_from=read_from)
     log.info(
         "window %s: tenant %s answered %s by %s", reply.window_id, reply.tenant_id, reply.answer, reply.via
     )

@@ -1,9 +1,19 @@
 """NATS users for forewarn: one per service, each allowed only the subjects it needs.
 
-`forewarn nats-config` writes these into a nats-server configuration. Passwords
-never appear in it: each is a reference to an environment variable of the
-nats-server process (FOREWARN_NATS_PASSWORD_<USER>), which the server resolves
-when it starts.
+`forewarn nats-config` writes these into a nats-server configuration (natsconf.py).
+Passwords never appear in it: each is a reference to an environment variable of
+the nats-server process (FOREWARN_NATS_PASSWORD_<USER>), which the server
+resolves when it starts.
+
+The users live in two NATS accounts. The services are in FOREWARN, with the
+streams. The logins people and the internet hold (the CLI, the status page) are
+in FRONT, which has a mirror of MAINT of its own. The server answers a
+JetStream request on whatever reply subject the asker names, and delivers a push
+consumer's messages on whatever subject its maker names, without checking that
+the asker may publish there; it does so only inside the asker's account. So
+whatever a front login makes the server publish lands in FRONT, where no stream
+captures anything, and reaches FOREWARN only through the few subjects FRONT
+imports, each one a front login may write anyway.
 """
 
 from __future__ import annotations
@@ -13,8 +23,11 @@ from dataclasses import dataclass, field
 
 from forewarn.schemas import subjects
 
-from .readiness import BOOKING_PATH
-from .stream import MAX_PAYLOAD
+from .readiness import BOOKING_PATH, READERS
+from .stream import FRONT_API, SERVICES_API
+
+SERVICES_ACCOUNT = "FOREWARN"
+FRONT_ACCOUNT = "FRONT"
 
 # Each service's durable consumers, by stream. A login may create, update, read
 # and acknowledge these and no others: the consumer-management subjects name
@@ -56,6 +69,7 @@ CONSUMERS: dict[str, dict[str, tuple[str, ...]]] = {
     "inventory": {subjects.STREAM: ("inventory-started", "inventory-completed", "inventory-cancelled")},
 }
 STREAMS = (*subjects.STREAM_SUBJECTS, subjects.VIEW_STREAM)
+SERVICE_STREAMS = tuple(subjects.STREAM_SUBJECTS)
 
 
 def inbox(name: str) -> str:
@@ -63,17 +77,19 @@ def inbox(name: str) -> str:
     return f"{subjects.inbox_prefix(f'forewarn-{name}')}.>"
 
 
-# Every JetStream client looks up the streams.
-LOOK_UP = ("$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{name}" for name in STREAMS))
+# Every JetStream client looks up the streams of its account.
+LOOK_UP = ("$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{name}" for name in SERVICE_STREAMS))
+FRONT_LOOK_UP = ("$JS.API.INFO", f"$JS.API.STREAM.INFO.{subjects.VIEW_STREAM}")
 # Readers (the status page, `forewarn tail`, `forewarn dlq list`) follow the
 # view with throw-away consumers named by the server. This subject would let a
 # reader rename its consumer to any existing one's name and rewrite it, which
 # is why readers get it only on the view, where no service keeps a durable.
 # Asking how far behind its consumer is tells the status page when it is ready.
+# Whatever consumer a reader makes, it delivers inside FRONT.
 READ_VIEW = (
     f"$JS.API.CONSUMER.CREATE.{subjects.VIEW_STREAM}",
     f"$JS.API.CONSUMER.INFO.{subjects.VIEW_STREAM}.*",
-    "$JS.FC.>",
+    f"$JS.FC.{subjects.VIEW_STREAM}.>",  # flow control of its consumers on the view
 )
 
 
@@ -107,10 +123,12 @@ class User:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...] = ()
     why: str = ""
+    account: str = field(init=False)
     env: str = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", f"FOREWARN_NATS_PASSWORD_{self.name.upper()}")
+        object.__setattr__(self, "account", FRONT_ACCOUNT if self.name in READERS else SERVICES_ACCOUNT)
         if self.subscribe != (">",):
             object.__setattr__(self, "subscribe", (inbox(self.name), *self.subscribe))
 
@@ -126,7 +144,9 @@ def _service(name: str, *publish: str, why: str) -> User:
 USERS = (
     _service(
         "scheduler",
-        *(f"$JS.API.STREAM.{verb}.{name}" for verb in ("CREATE", "UPDATE") for name in STREAMS),
+        *(f"$JS.API.STREAM.{verb}.{name}" for verb in ("CREATE", "UPDATE") for name in SERVICE_STREAMS),
+        # The front's view, through what FRONT exports to FOREWARN (natsconf.py).
+        *(f"{FRONT_API}.STREAM.{verb}.{subjects.VIEW_STREAM}" for verb in ("CREATE", "UPDATE", "INFO")),
         f"$JS.API.STREAM.PURGE.{subjects.TIMER_STREAM}",
         *read(*subjects.CONSUMED_STREAMS),
         subjects.WINDOW_EVENTS,
@@ -164,7 +184,7 @@ USERS = (
     ),
     User(
         "statuspage",
-        (*LOOK_UP, *READ_VIEW, *read(subjects.VIEW_STREAM), subjects.REPLY_RECEIVED),
+        (*FRONT_LOOK_UP, *READ_VIEW, *read(subjects.VIEW_STREAM), subjects.REPLY_RECEIVED),
         why="reads the view of the stream; publishes tenants' answers from its forms",
     ),
     _service(
@@ -178,20 +198,18 @@ USERS = (
     _service(
         "replies",
         subjects.REPLY_RECEIVED,
-        *read(subjects.VIEW_STREAM),  # whether an answer published again is its own
+        *read(subjects.STREAM),  # whether an answer published again is its own
         why="publishes the answers calendars send to the organizer's mailbox",
     ),
     User(
         "cli",
         # `forewarn wait`: whether the consumers a booking goes through exist and are pulled from.
         (
-            *LOOK_UP,
+            *FRONT_LOOK_UP,
             *READ_VIEW,
             subjects.COMMANDS,
-            *(f"$JS.API.CONSUMER.INFO.{s}.{n}" for s, n, _ in BOOKING_PATH),
+            *(f"{SERVICES_API}.CONSUMER.INFO.{s}.{n}" for s, n, _ in BOOKING_PATH),
         ),
-        # The impact of a command it sent, as it is published.
-        (subjects.IMPACT_RESOLVED,),
         why="sends commands, reads their answers and the view",
     ),
 )
@@ -207,45 +225,3 @@ def new_password() -> str:
     refused. Letters and hex digits, starting with a letter, always survive.
     """
     return "fw" + secrets.token_hex(24)
-
-
-def _list(items: tuple[str, ...]) -> str:
-    return "[" + ", ".join(f'"{item}"' for item in dict.fromkeys(items)) + "]"
-
-
-def server_config(
-    *,
-    listen: str,
-    store_dir: str,
-    routes: list[str] | None = None,
-    name: str = "",
-    http: str = "",
-    users: bool = True,
-) -> str:
-    """A nats-server configuration: JetStream, forewarn's users (unless told not), optionally a cluster."""
-    lines = [
-        "# Written by `forewarn nats-config`. Passwords are references to the environment of",
-        "# nats-server: set FOREWARN_NATS_PASSWORD_<USER> for each user before starting it.",
-        "# The server parses those values like this file: use letters and digits, starting",
-        "# with a letter (`forewarn nats-config --passwords` prints such ones).",
-    ]
-    if name:
-        lines.append(f"server_name: {name}")
-    lines += [f"listen: {listen}", f"max_payload: {MAX_PAYLOAD}", f'jetstream {{ store_dir: "{store_dir}" }}']
-    if http:
-        lines.append(f"http: {http}")
-    if routes:
-        lines.append(f"cluster {{ name: forewarn, listen: 0.0.0.0:6222, routes: {_list(tuple(routes))} }}")
-    if not users:
-        return "\n".join([*lines, ""])
-    lines += ["authorization {", "  users = ["]
-    for user in (*USERS, ADMIN):
-        lines += [
-            f"    # {user.login}: {user.why}",
-            f"    {{user: {user.login}, password: ${user.env}, permissions: {{",
-            f"      publish: {{allow: {_list(user.publish)}}},",
-            f"      subscribe: {{allow: {_list(user.subscribe)}}}",
-            "    }},",
-        ]
-    lines += ["  ]", "}", ""]
-    return "\n".join(lines)

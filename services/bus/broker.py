@@ -101,23 +101,26 @@ def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:
     return context
 
 
-async def wait_for_streams(js: JetStreamContext, *, timeout: float = 120.0) -> None:
-    """Wait until the scheduler has declared the streams; other services never declare them."""
+async def wait_for_streams(
+    js: JetStreamContext, last: str = subjects.VIEW_STREAM, *, timeout: float = 120.0
+) -> None:
+    """Wait until the scheduler has declared the streams; other services never declare them.
+
+    `last`: the last stream the scheduler declares of those this login sees
+    (readiness.streams_of); once it exists, every one before it does.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
     announced = False
     while True:
         try:
-            # The view is declared last: once it exists, every stream does.
-            await js.stream_info(subjects.VIEW_STREAM)
+            await js.stream_info(last)
             return
         except NotFoundError:
             if not announced:
-                log.info("waiting for stream %s (the scheduler creates it)", subjects.VIEW_STREAM)
+                log.info("waiting for stream %s (the scheduler creates it)", last)
                 announced = True
             if asyncio.get_running_loop().time() > deadline:
-                raise StartupError(
-                    f"stream {subjects.VIEW_STREAM} does not exist: start the scheduler"
-                ) from None
+                raise StartupError(f"stream {last} does not exist: start the scheduler") from None
             await asyncio.sleep(0.5)
 
 

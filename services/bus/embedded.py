@@ -16,7 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from .accounts import ADMIN, USERS, new_password, server_config
+from forewarn.schemas import subjects
+
+from .accounts import ADMIN, SERVICES_ACCOUNT, USERS, new_password
+from .natsconf import server_config
 
 
 def nats_server_binary() -> str:
@@ -53,11 +56,28 @@ def write_config(data_dir: Path, port: int, *, host: str = "127.0.0.1", users: b
     """A single-node JetStream configuration, with forewarn's users unless told otherwise."""
     store = data_dir / "jetstream"
     store.mkdir(parents=True, exist_ok=True)
+    if users:
+        adopt_one_account_store(store)
     config = data_dir / "nats-server.conf"
     config.write_text(
         server_config(listen=f"{host}:{port}", store_dir=str(store), name="forewarn-embedded", users=users)
     )
     return config
+
+
+def adopt_one_account_store(store: Path) -> None:
+    """Move the streams of a store an earlier forewarn made into the services' account.
+
+    Before the front had an account of its own, every login shared the server's
+    global account, whose streams are kept under `$G`. The server is stopped
+    here, so moving that folder moves them, messages and sequence numbers and
+    all. The old view stays behind: the front makes its own, which mirrors MAINT
+    from its first message.
+    """
+    shared, services = store / "jetstream" / "$G", store / "jetstream" / SERVICES_ACCOUNT
+    if (shared / "streams").is_dir() and not services.exists():
+        shared.rename(services)
+        shutil.rmtree(services / "streams" / subjects.VIEW_STREAM, ignore_errors=True)
 
 
 class EmbeddedNats:

@@ -20,13 +20,14 @@ from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
 
 from ..durations import parse_duration
-from .jetstream import context
+from .jetstream import context, view_context
 from .publish import Outgoing, publish
 
 # A copy's body from the original's, or None to erase it without a copy.
@@ -81,9 +82,10 @@ async def erase(
     """
     done = Erasure()
     js = context(broker)
+    view = await view_context(broker)
     found = await holding(broker, text, patterns)
     if found:
-        await _mirrored(broker, found[-1].metadata.sequence.stream)
+        await _mirrored(view, found[-1].metadata.sequence.stream)
     for msg in found:
         rewrite = next((r for p, r in rewrites.items() if subjects.matches(p, msg.subject)), None)
         body = rewrite(msg.data) if rewrite else None
@@ -91,10 +93,10 @@ async def erase(
             await publish(broker, _copy(msg, body, tag), timeout=timeout)
             done.rewritten[msg.subject] += 1
         seq = msg.metadata.sequence.stream
-        for stream in (subjects.STREAM, subjects.VIEW_STREAM):
+        for where, stream in ((js, subjects.STREAM), (view, subjects.VIEW_STREAM)):
             with suppress(NotFoundError):  # the TTL took it meanwhile
                 # Without no_erase, the server overwrites the message's bytes on disk.
-                await js.delete_msg(stream, seq)
+                await where.delete_msg(stream, seq)
         done.erased[msg.subject] += 1
     return done
 
@@ -103,9 +105,8 @@ class ViewBehind(RuntimeError):
     """The view has not mirrored what is to be erased: erasing now would leave it a copy."""
 
 
-async def _mirrored(broker: NatsBroker, seq: int, *, timeout: float = 30.0) -> None:
+async def _mirrored(js: JetStreamContext, seq: int, *, timeout: float = 30.0) -> None:
     """Wait until the view holds MAINT up to `seq`, so what is erased in MAINT goes from it too."""
-    js = context(broker)
     deadline = asyncio.get_running_loop().time() + timeout
     while (await js.stream_info(subjects.VIEW_STREAM)).state.last_seq < seq:
         if asyncio.get_running_loop().time() > deadline:

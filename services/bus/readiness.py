@@ -23,10 +23,25 @@ BOOKING_PATH = (
 )
 
 
-async def missing(js: JetStreamContext, consumers: list[tuple[str, str]]) -> list[str]:
-    """What of these (stream, consumer) pairs, and of the view readers follow, does not exist yet."""
+# The server's answer about a consumer whose stream does not exist.
+STREAM_NOT_FOUND = 10059
+# The logins that read the view and no other stream: with forewarn's users they are the
+# front account's (accounts.py), which holds the view and none of the services' streams.
+READERS = ("cli", "statuspage")
+# The last of the services' streams the scheduler declares; the view comes after it.
+LAST_SERVICE_STREAM = list(subjects.STREAM_SUBJECTS)[-1]
+
+
+def streams_of(login: str) -> str:
+    """The last stream the scheduler declares of those this login sees: once it exists, all do."""
+    return subjects.VIEW_STREAM if login in READERS else LAST_SERVICE_STREAM
+
+
+async def missing(js: JetStreamContext, consumers: list[tuple[str, str]], *, login: str = "") -> list[str]:
+    """What of these (stream, consumer) pairs, and of the streams this login needs, does not exist yet."""
     gone: list[str] = []
-    for stream in dict.fromkeys([*(stream for stream, _ in consumers), subjects.VIEW_STREAM]):
+    needed = [*(stream for stream, _ in consumers), *([streams_of(login)] if login else [])]
+    for stream in dict.fromkeys(needed):
         try:
             await js.stream_info(stream)
         except NotFoundError:
@@ -41,14 +56,24 @@ async def missing(js: JetStreamContext, consumers: list[tuple[str, str]]) -> lis
     return gone
 
 
-async def unready_for_booking(js: JetStreamContext) -> list[str]:
-    """Why a booking would not go through yet; empty once it would."""
-    gone = await missing(js, [(stream, name) for stream, name, _ in BOOKING_PATH])
-    if gone:
-        return gone
-    idle = []
+async def unready_for_booking(services: JetStreamContext, view: JetStreamContext | None = None) -> list[str]:
+    """Why a booking would not go through yet; empty once it would.
+
+    `services`: where the services' consumers are; `view`: where the view is, if elsewhere.
+    """
+    gone: list[str] = []
+    idle: list[str] = []
+    try:
+        await (view or services).stream_info(subjects.VIEW_STREAM)
+    except NotFoundError:
+        gone.append(f"stream {subjects.VIEW_STREAM}")
     for stream, name, service in BOOKING_PATH:
-        info = await js.consumer_info(stream, name)
+        try:
+            info = await services.consumer_info(stream, name)
+        except NotFoundError as exc:
+            no_stream = exc.err_code == STREAM_NOT_FOUND
+            gone.append(f"stream {stream}" if no_stream else f"consumer {name} on {stream}")
+            continue
         if not info.num_waiting:
             idle.append(f"no {service} is pulling from {name}")
-    return idle
+    return list(dict.fromkeys(gone)) or idle

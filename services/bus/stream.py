@@ -7,7 +7,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, PullSub, StorageType
 from nats.js.api import AckPolicy as ServerAckPolicy
-from nats.js.api import DiscardPolicy, StreamConfig, StreamSource
+from nats.js.api import DiscardPolicy, ExternalStream, StreamConfig, StreamSource
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, BadRequestError
 
@@ -28,6 +28,13 @@ MAX_DELIVER = 12
 ACK_WAIT_S = 10.0
 # The server's answer to creating a stream that exists with another configuration.
 STREAM_NAME_IN_USE = 10058
+# With forewarn's users, the services' JetStream (account FOREWARN) and the front's
+# (account FRONT: the CLI's and the status page's) each reach the few parts of the
+# other's API they need under these prefixes (accounts.py, natsconf.py); MAINT's
+# messages reach the front's view on subjects under VIEW_DELIVERY.
+SERVICES_API = "$JS.FOREWARN.API"
+FRONT_API = "$JS.FRONT.API"
+VIEW_DELIVERY = "forewarn.view"
 
 
 DESCRIPTIONS = {
@@ -51,8 +58,12 @@ MAX_MSGS = 20_000_000
 DEFAULT_MAX_BYTES = 1024**3
 
 
-def stream_configs(*, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES) -> list[StreamConfig]:
+def stream_configs(
+    *, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES, front: bool = False
+) -> list[StreamConfig]:
     """Every stream's configuration, the view last: it mirrors MAINT, which must exist first.
+
+    `front`: the view is the front account's, mirroring MAINT across accounts.
 
     Each has limits, so a runaway (a bug, or a login's consumer delivering onto a
     subject a stream captures) stops at them and not at a full disk. A full stream
@@ -85,7 +96,10 @@ def stream_configs(*, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     view = StreamConfig(
         name=subjects.VIEW_STREAM,
         description="forewarn: a read-only mirror of MAINT for the status page and the CLI",
-        mirror=StreamSource(name=subjects.STREAM),
+        mirror=StreamSource(
+            name=subjects.STREAM,
+            external=ExternalStream(api=SERVICES_API, deliver=VIEW_DELIVERY) if front else None,
+        ),
         # The mirror keeps each message's Nats-TTL only if it is allowed to.
         allow_msg_ttl=True,
         storage=StorageType.FILE,
@@ -96,17 +110,26 @@ def stream_configs(*, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 
 
 async def declare_streams(
-    js: JetStreamContext, *, replicas: int = 1, max_bytes: int = DEFAULT_MAX_BYTES
+    js: JetStreamContext,
+    view: JetStreamContext | None = None,
+    *,
+    replicas: int = 1,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> None:
-    """Create every stream, or bring an existing one to this configuration."""
-    for config in stream_configs(replicas=replicas, max_bytes=max_bytes):
+    """Create every stream, or bring an existing one to this configuration.
+
+    `view`: where the view lives (jetstream.view_context), when not with the rest.
+    """
+    front = view is not None and view is not js
+    for config in stream_configs(replicas=replicas, max_bytes=max_bytes, front=front):
+        where = view if front and config.name == subjects.VIEW_STREAM else js
         try:
             try:
-                await js.add_stream(config)
+                await where.add_stream(config)
             except BadRequestError as exc:
                 if exc.err_code != STREAM_NAME_IN_USE:
                     raise
-                await js.update_stream(config)
+                await where.update_stream(config)
         except APIError as refused:
             why = refused.description or ""
             hint = (

@@ -78,7 +78,7 @@ def retry(
         # Only an operator's login may write on other services' subjects and delete letters.
         async with connected(settings, login="admin") as broker:
             js = jetstream.context(broker)
-            mine = [s for s in await letters(js) if s.letter.id == letter_id]
+            mine = [s for s in await letters(js, subjects.STREAM) if s.letter.id == letter_id]
             if not mine:
                 raise Abort(f"ID: no dead letter {letter_id!r} (see `forewarn dlq list`)")
             if not replayable(mine[0].letter.subject):
@@ -87,11 +87,12 @@ def retry(
             ack = await publish(
                 broker, Outgoing(subject, msgids.replay(letter_id), data), timeout=settings.publish_timeout
             )
+            view = await jetstream.view_context(broker)
             for stored in mine:
                 # The view mirrors MAINT's sequence numbers, but not its deletions.
-                for stream in (subjects.STREAM, subjects.VIEW_STREAM):
+                for where, stream in ((js, subjects.STREAM), (view, subjects.VIEW_STREAM)):
                     with suppress(NotFoundError):
-                        await js.delete_msg(stream, stored.seq)
+                        await where.delete_msg(stream, stored.seq)
             return {
                 "id": letter_id,
                 "subject": subject,

@@ -23,20 +23,18 @@ class Stored:
     subject: str
 
 
-async def letters(js) -> list[Stored]:
-    """Every dead letter in the stream, oldest first."""
+async def letters(js, stream: str = subjects.VIEW_STREAM) -> list[Stored]:
+    """Every dead letter in the stream (the view, or MAINT for an operator's login), oldest first."""
     try:
-        info = await js.stream_info(subjects.VIEW_STREAM, subjects_filter=subjects.DEAD_LETTERS)
+        info = await js.stream_info(stream, subjects_filter=subjects.DEAD_LETTERS)
     except NotFoundError:
-        raise Abort(
-            f"stream {subjects.VIEW_STREAM} does not exist yet: start the scheduler", code=1
-        ) from None
+        raise Abort(f"stream {stream} does not exist yet: start the scheduler", code=1) from None
     total = sum((info.state.subjects or {}).values())
     if not total:
         return []
     sub = await js.subscribe(
         subjects.DEAD_LETTERS,
-        stream=subjects.VIEW_STREAM,
+        stream=stream,
         ordered_consumer=True,
         deliver_policy=DeliverPolicy.ALL,
     )

@@ -38,7 +38,8 @@ def nats_config(
     may publish window lifecycle events; the status page publishes nothing).
     Passwords stay out of the file: nats-server reads each from its environment.
     """
-    from ..bus.accounts import ADMIN, USERS, new_password, server_config
+    from ..bus.accounts import ADMIN, USERS, new_password
+    from ..bus.natsconf import server_config
 
     text = server_config(listen=listen, store_dir=store_dir, routes=routes, name=name, http=http)
     if out:

@@ -54,9 +54,10 @@ async def _until_ready(limit: float) -> None:
     while loop.time() < deadline:
         try:
             async with connected(settings) as broker:
-                js = jetstream.context(broker)
+                # The services' consumers are across the account boundary from the CLI's login.
+                services = await jetstream.services_context(broker)
                 while loop.time() < deadline:
-                    why = await unready_for_booking(js)
+                    why = await unready_for_booking(services, jetstream.context(broker))
                     if not why:
                         return
                     await asyncio.sleep(POLL_S)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import DeliverPolicy
 from nats.js.errors import NoStreamResponseError
 
 from forewarn.schemas import subjects
@@ -16,7 +17,6 @@ from forewarn.schemas.base import Payload
 from forewarn.schemas.events import ImpactResolved
 
 from ..bus import jetstream
-from ..bus.jetstream import connection
 from .common import EXIT_ENV, EXIT_INPUT, Abort, err
 
 
@@ -58,8 +58,18 @@ async def send(
         check()
 
     await _streams_made(broker, timeout)
-    # Subscribe before sending, so a fast impact resolver cannot be missed.
-    sub = await connection(broker).subscribe(subjects.IMPACT_RESOLVED, cb=collect) if impact_timeout else None
+    # Follow the view from now, before sending, so a fast impact resolver cannot be missed.
+    sub = (
+        await jetstream.context(broker).subscribe(
+            subjects.IMPACT_RESOLVED,
+            stream=subjects.VIEW_STREAM,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+            cb=collect,
+        )
+        if impact_timeout
+        else None
+    )
     try:
         with err.status("Waiting for the scheduler…", spinner="dots"):
             try:

@@ -187,7 +187,12 @@ class StatusPage:
         """Publish a tenant's answer from the page's form."""
         s = self.settings
         await publish_reply(
-            self.broker, reply, window_end=until, retention=s.retention, timeout=s.publish_timeout
+            self.broker,
+            reply,
+            window_end=until,
+            retention=s.retention,
+            timeout=s.publish_timeout,
+            read_from=subjects.VIEW_STREAM,  # the page's login reads the view, not MAINT
         )
 
     def render(self, template: str, **context: Any) -> str:

@@ -19,7 +19,8 @@ import pytest
 import pytest_asyncio
 
 from forewarn.schemas import subjects
-from forewarn.services.bus.accounts import ADMIN, USERS, new_password, server_config
+from forewarn.services.bus.accounts import ADMIN, USERS, new_password
+from forewarn.services.bus.natsconf import server_config
 
 from ..conftest import NatsServer
 from ..fleet import Fleet, make_fleet, stop_fleet

@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.schemas.events import DeadLettered, WindowCancelled, WindowScheduled
+from forewarn.services.bus.stream import FRONT_API
 from forewarn.services.scheduler.lifecycle import window_id_for
 
 from .conftest import Bus, as_user
@@ -119,9 +122,9 @@ async def _remove_letters(bus: Bus) -> None:
     """Clear the test's letters, as an operator would once they are reported."""
     nc = await bus.login("admin")
     try:
-        js = nc.jetstream()
-        await js.purge_stream(subjects.STREAM, subject=subjects.dead_letter("notifier"))
-        await js.purge_stream(subjects.VIEW_STREAM, subject=subjects.dead_letter("notifier"))
+        await nc.jetstream().purge_stream(subjects.STREAM, subject=subjects.dead_letter("notifier"))
+        front = nc.jetstream(prefix=FRONT_API)  # the view is the front account's
+        await front.purge_stream(subjects.VIEW_STREAM, subject=subjects.dead_letter("notifier"))
     finally:
         await nc.close()
 
@@ -150,30 +153,67 @@ async def test_a_command_nested_too_deep_is_rejected_at_once(bus: Bus) -> None:
     await bus.book()  # and the next booking goes through
 
 
-async def test_the_server_made_to_answer_onto_an_event_subject_tells_nobody(bus: Bus) -> None:
-    """The server answers a JetStream request where its reply subject says, and stores that if a
-    stream captures it (docs/security.md, Known gaps). What lands is the server's own JSON, which
-    no forewarn consumer takes for an event: a dead letter each, and no mail."""
+# Where a front login would like the server to publish for it: every lifecycle event, the
+# impact, the creation of a consumer on MAINT, and another login's inbox.
+AIMED_AT = (
+    *(subjects.WINDOW_EVENTS.replace(">", kind) for kind in ("scheduled", "cancelled", "completed")),
+    subjects.IMPACT_RESOLVED,
+    f"$JS.API.CONSUMER.CREATE.{subjects.STREAM}",
+    f"$JS.FOREWARN.API.CONSUMER.CREATE.{subjects.STREAM}",
+    f"{subjects.inbox_prefix('forewarn-notifier')}.x",
+)
+
+
+@pytest.mark.parametrize("login", ["statuspage", "cli"])
+async def test_what_a_front_login_makes_the_server_publish_stays_in_the_front(bus: Bus, login: str) -> None:
+    """The server answers a JetStream request on the reply subject the asker names, and a push
+    consumer delivers where its maker says, without checking either (docs/security.md). The
+    front's logins are in an account of their own, so neither reaches the services' streams."""
     window_id = await bus.book()
     before = Counter(bus.fleet.mail.handler.received)
-    cancelled = await bus.stored(subjects.STREAM, subjects.CANCELLED)
-    page = await bus.login("statuspage")  # the login the internet reaches
-    await page.publish(f"$JS.API.STREAM.INFO.{subjects.STREAM}", b"", reply=subjects.CANCELLED)
-    await page.flush()
-    await page.close()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while True:
-        code, out, err = await bus.fleet.cli("dlq", "list", "--json")
-        assert code == 0, err
-        mine = [
-            lt for lt in json.loads(out) if lt["subject"] == subjects.CANCELLED and "type" in lt["reason"]
-        ]
-        if mine:
-            break
-        assert loop.time() < deadline, "the server's answer was not rejected"
-        await asyncio.sleep(0.3)
-    assert await bus.stored(subjects.STREAM, subjects.CANCELLED) == cancelled + 1  # it was stored
-    assert Counter(bus.fleet.mail.handler.received) == before
+    admin = await bus.login("admin")
+    services = admin.jetstream()
+    stored = (await services.stream_info(subjects.STREAM)).state.last_seq
+    durables = await _durables(services)
+    nc = await bus.login(login)
+    for target in AIMED_AT:
+        await nc.publish(f"$JS.API.STREAM.INFO.{subjects.VIEW_STREAM}", b"", reply=target)
+        push = {
+            "stream_name": subjects.VIEW_STREAM,
+            "config": {"deliver_subject": target, "ack_policy": "none"},
+        }
+        made = await nc.request(
+            f"$JS.API.CONSUMER.CREATE.{subjects.VIEW_STREAM}", json.dumps(push).encode(), timeout=5
+        )
+        assert "error" not in json.loads(made.data), made.data  # it may: in its own account
+    await nc.flush()
+    # Each push consumer has delivered every message of the view by the time a later message
+    # is mirrored and delivered too: book again and wait for its invitations.
+    await bus.book()
+    assert not nc.refusals, nc.refusals
+    await nc.close()
+    # Only the second booking's own messages were stored since: one of each, no dead letter.
+    since = [m.subject for m in await _stored_since(services, stored)]
+    assert since.count(subjects.SCHEDULED) == since.count(subjects.IMPACT_RESOLVED) == 1, since
+    assert not [s for s in since if s in AIMED_AT[1:3] or s.startswith("maint.dlq.")], since
+    assert await _durables(services) == durables
+    await admin.close()
+    invited = Counter(bus.fleet.mail.handler.received) - before
+    assert invited == Counter({(c, "scheduled", 1): 1 for c in bus.fleet.contacts}), invited
     code, out, err = await bus.fleet.cli("show", window_id, "--json")
     assert code == 0 and json.loads(out)["status"] == "scheduled", err
+
+
+async def _stored_since(js, seq: int) -> list:
+    """Every message MAINT stored after `seq`."""
+    last = (await js.stream_info(subjects.STREAM)).state.last_seq
+    found = []
+    for n in range(seq + 1, last + 1):
+        with suppress(NotFoundError):  # expired meanwhile
+            found.append(await js.get_msg(subjects.STREAM, n))
+    return found
+
+
+async def _durables(js) -> set[str]:
+    """The services' consumers on MAINT (the view's mirror keeps one of its own, renamed at will)."""
+    return {c.name for c in await js.consumers_info(subjects.STREAM) if c.config.durable_name}

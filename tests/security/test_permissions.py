@@ -23,13 +23,16 @@ import pytest
 import yaml
 
 from forewarn.schemas import subjects
-from forewarn.services.bus.accounts import ADMIN, CONSUMERS, STREAMS, USERS
+from forewarn.services.bus.accounts import ADMIN, CONSUMERS, FRONT_ACCOUNT, SERVICES_ACCOUNT, STREAMS, USERS
+from forewarn.services.bus.stream import FRONT_API, SERVICES_API, VIEW_DELIVERY
 
 from .conftest import NatsServer
 
 pytestmark = pytest.mark.integration
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 LOGINS = [user.login for user in (*USERS, ADMIN)]
+ACCOUNTS = (SERVICES_ACCOUNT, FRONT_ACCOUNT)
+ACCOUNT_OF = {user.login: user.account for user in (*USERS, ADMIN)}
 NAMES = [name for by_stream in CONSUMERS.values() for names in by_stream.values() for name in names]
 WINDOW = "mw-probe123"
 VERBS_ON_STREAMS = ("CREATE", "UPDATE", "DELETE", "INFO", "PURGE", "MSG.GET", "MSG.DELETE", "SNAPSHOT")
@@ -45,12 +48,19 @@ def documented() -> dict[str, dict[str, set[str]]]:
     assert block, f"{DOC} has no permissions block"
     spec = yaml.safe_load(block.group(1))
     every = spec.pop("every login")
+    by_account = {account: spec.pop(f"every {account} login") for account in ACCOUNTS}
     assert set(spec) == set(LOGINS), set(spec) ^ set(LOGINS)
     found = {}
     for login, rules in spec.items():
+        assert rules["account"] == ACCOUNT_OF[login], f"{login} is in {ACCOUNT_OF[login]}"
         allowed: dict[str, set[str]] = {"publish": set(), "subscribe": set()}
         for kind in allowed:
-            for pattern in [*every.get(kind, []), *rules.get(kind, [])]:
+            patterns = [
+                *every.get(kind, []),
+                *by_account[rules["account"]].get(kind, []),
+                *rules.get(kind, []),
+            ]
+            for pattern in patterns:
                 allowed[kind] |= _filled(pattern.replace("<login>", login))
         for stream, names in (rules.get("durables") or {}).items():
             for name in names:
@@ -77,6 +87,7 @@ def _filled(pattern: str) -> set[str]:
 def publish_probes() -> set[str]:
     """Every literal subject worth trying to publish on."""
     probes = {"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.FC.probe.1"}
+    probes |= {f"$JS.FC.{stream}.probe.1" for stream in STREAMS}
     for stream in STREAMS:
         probes |= {f"$JS.API.STREAM.{verb}.{stream}" for verb in VERBS_ON_STREAMS}
         probes |= {f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}"}
@@ -86,7 +97,11 @@ def publish_probes() -> set[str]:
             probes |= {f"$JS.API.CONSUMER.{verb}.{stream}.{name}" for verb in VERBS_ON_CONSUMERS}
             probes |= {f"$JS.API.CONSUMER.CREATE.{stream}.{name}.maint.impact.resolved"}
             probes |= {f"$JS.ACK.{stream}.{name}.1.1.1.1.0"}
-    return probes | event_probes() | inbox_probes()
+    # The same once more as each account reaches the other's API.
+    across = {
+        probe.replace("$JS.API.", f"{api}.", 1) for probe in probes for api in (SERVICES_API, FRONT_API)
+    }
+    return probes | across | event_probes() | inbox_probes() | {f"{VIEW_DELIVERY}.probe"}
 
 
 def event_probes() -> set[str]:
@@ -114,7 +129,7 @@ def inbox_probes() -> set[str]:
 
 def subscribe_probes() -> set[str]:
     """The event subjects, every login's inboxes, and the wildcards a spy would try."""
-    return event_probes() | inbox_probes() | {">", "maint.>", "_INBOX.>"}
+    return event_probes() | inbox_probes() | {">", "maint.>", "_INBOX.>", f"{VIEW_DELIVERY}.>"}
 
 
 def allowed_by(patterns: set[str], subject: str) -> bool:
