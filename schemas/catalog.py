@@ -10,6 +10,7 @@ from .commands import (
     ChangeSeries,
     CompleteWindow,
     ExtendWindow,
+    RecordAnswer,
     ReportProgress,
     RescheduleWindow,
 )
@@ -70,6 +71,7 @@ OTHERS: dict[type[Payload], str] = {
     DriftCheckDue: "maint.drift.*",
     DeadLettered: f"{subjects.DEAD_LETTER_PREFIX}.*",
     WebhookDue: "maint.webhook.*",
+    RecordAnswer: subjects.RECORD_ANSWER,
 }
 
 ALL: dict[type[Payload], str] = (

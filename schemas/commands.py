@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import WINDOW_ID_PATTERN, Impact, Line, Payload, Text, UtcTime
+from .events import ReplyReceived
 
 CommandId = Field(
     min_length=8,
@@ -231,3 +232,23 @@ Command = (
     | ReportProgress
     | ChangeSeries
 )
+
+
+class RecordAnswer(Payload):
+    """Record a tenant's answer from its signed link: the status page asks, the reporter stores it.
+
+    A request, answered with RecordAnswerResult, and never stored as it is: only
+    the ReplyReceived inside is, once it reads as one.
+    """
+
+    type: Literal["RecordAnswer"] = "RecordAnswer"
+    reply: ReplyReceived
+    keep_until: UtcTime = Field(description="The window's planned end: the answer is kept as its impact is.")
+
+
+class RecordAnswerResult(Payload):
+    """The reporter's answer to RecordAnswer: recorded, or refused and why."""
+
+    type: Literal["RecordAnswerResult"] = "RecordAnswerResult"
+    recorded: bool
+    reason: Text = Field(default="", max_length=2000)

@@ -66,6 +66,10 @@ NOTICES = "maint.notice.>"
 # Tenants' answers to notices: the status page publishes those from signed links.
 REPLY_RECEIVED = "maint.reply.received"
 REPLIES = "maint.reply.>"
+# The status page asks the reporter to record an answer from a link; no stream holds it. The
+# reporter checks it and stores the ReplyReceived, so whatever else arrives here (a copy, the
+# server's JSON) is refused and never stored (docs/security.md, "Two accounts").
+RECORD_ANSWER = "maint.answer.record"
 
 # One completion report per window that ended: only the reporter publishes it.
 REPORT_PUBLISHED = "maint.report.published"
@@ -205,6 +209,9 @@ def dead_letter(consumer: str) -> str:
 # Answers to a request go to the asker's inbox: `_INBOX.<token>`, or a login's own
 # `_INBOX_<login>.<token>`. Never onto an event subject, whatever a message asks.
 INBOX = "_INBOX"
+# A request from the other NATS account arrives with a reply subject the server made
+# under this prefix, which takes the answer back to the asker's own inbox.
+ACROSS_ACCOUNTS = "_R_"
 
 
 def inbox_prefix(login: str) -> str:
@@ -216,4 +223,4 @@ def is_inbox(subject: str) -> bool:
     """Whether a literal subject is a requester's inbox, the only place an answer may go."""
     first, _, rest = subject.partition(".")
     literal = bool(rest) and not ({"*", ">"} & set(subject.split(".")))
-    return literal and (first == INBOX or first.startswith(f"{INBOX}_"))
+    return literal and (first in (INBOX, ACROSS_ACCOUNTS) or first.startswith(f"{INBOX}_"))

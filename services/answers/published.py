@@ -1,4 +1,4 @@
-"""A tenant's answer onto the bus: the one way the status page's form and the replies reader publish it."""
+"""A tenant's answer onto the bus, the one way: the reporter (for links) and the replies reader."""
 
 from __future__ import annotations
 
@@ -23,19 +23,15 @@ async def publish_reply(
     window_end: datetime,
     retention: timedelta,
     timeout: float,
-    read_from: str = subjects.STREAM,
 ) -> None:
-    """Publish ReplyReceived under its own id, kept as long as its window's impact.
-
-    `read_from`: the stream this login may read a repeat from (the status page's is the view).
-    """
+    """Publish ReplyReceived under its own id, kept as long as its window's impact."""
     out = Outgoing(
         subjects.REPLY_RECEIVED,
         msgids.reply(reply.reply_id),
         reply.model_dump_json().encode(),
         ttl=past_window(window_end, retention),
     )
-    await publish(broker, out, timeout=timeout, read_from=read_from)
+    await publish(broker, out, timeout=timeout)
     log.info(
         "window %s: tenant %s answered %s by %s", reply.window_id, reply.tenant_id, reply.answer, reply.via
     )

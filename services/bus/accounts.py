@@ -123,6 +123,8 @@ class User:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...] = ()
     why: str = ""
+    # Whether it answers requests: it may then publish once onto each request's reply subject.
+    responds: bool = False
     account: str = field(init=False)
     env: str = field(init=False)
 
@@ -137,8 +139,8 @@ class User:
         return f"forewarn-{self.name}"
 
 
-def _service(name: str, *publish: str, why: str) -> User:
-    return User(name, (*LOOK_UP, *durables(name), *publish), why=why)
+def _service(name: str, *publish: str, why: str, listens: tuple[str, ...] = ()) -> User:
+    return User(name, (*LOOK_UP, *durables(name), *publish), listens, why=why, responds=bool(listens))
 
 
 USERS = (
@@ -180,12 +182,15 @@ USERS = (
         subjects.NOTICE_DELIVERED,
         subjects.NOTICE_FAILED,
         subjects.REPORT_PUBLISHED,
-        why="publishes completion notices' outcomes and reports",
+        subjects.REPLY_RECEIVED,
+        # The status page's requests to record an answer, answered where each asks.
+        listens=(subjects.RECORD_ANSWER,),
+        why="publishes completion notices' outcomes, reports, and the answers links record",
     ),
     User(
         "statuspage",
-        (*FRONT_LOOK_UP, *READ_VIEW, *read(subjects.VIEW_STREAM), subjects.REPLY_RECEIVED),
-        why="reads the view of the stream; publishes tenants' answers from its forms",
+        (*FRONT_LOOK_UP, *READ_VIEW, *read(subjects.VIEW_STREAM), subjects.RECORD_ANSWER),
+        why="reads the view of the stream; asks the reporter to record tenants' answers from its forms",
     ),
     _service(
         "inventory",

@@ -32,7 +32,7 @@ class Shared:
 # What the services' account offers the front.
 FROM_SERVICES = (
     Shared("service", subjects.COMMANDS, "the CLI's commands, stored in MAINT_COMMANDS"),
-    Shared("service", subjects.REPLY_RECEIVED, "the status page's answers, stored in MAINT"),
+    Shared("service", subjects.RECORD_ANSWER, "the status page's answers, which the reporter records"),
     Shared("service", f"$JS.API.CONSUMER.CREATE.{subjects.STREAM}", "the front's view mirrors MAINT"),
     Shared("service", f"$JS.FC.{subjects.STREAM}.>", "the view's flow control"),
     Shared("stream", f"{VIEW_DELIVERY}.>", "MAINT's messages on their way into the view"),
@@ -70,7 +70,8 @@ def _users(account: str) -> list[str]:
                 f"      # {user.login}: {user.why}",
                 f"      {{user: {user.login}, password: ${user.env}, permissions: {{",
                 f"        publish: {{allow: {_list(user.publish)}}},",
-                f"        subscribe: {{allow: {_list(user.subscribe)}}}",
+                f"        subscribe: {{allow: {_list(user.subscribe)}}}" + ("," if user.responds else ""),
+                *(["        allow_responses: true"] if user.responds else []),
                 "      }},",
             ]
     return lines

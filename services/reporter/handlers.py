@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from faststream.nats import NatsRouter
+from faststream.nats import NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
+from forewarn.schemas.commands import RecordAnswerResult
 from forewarn.schemas.events import ImpactResolved, ReplyReceived
 
 from ..bus.stream import durable
@@ -24,5 +25,10 @@ def reporter_router(get: Callable[[], Reporter], *, workers: int = 1) -> NatsRou
     @router.subscriber(subjects.REPLY_RECEIVED, **durable("reporter-replies", subjects.STREAM))
     async def record_tenants_answers(reply: ReplyReceived) -> None:
         await get().on_reply(reply)
+
+    # A request, not a stream: a reporter that is down leaves the status page to say "try again".
+    @router.subscriber(subjects.RECORD_ANSWER, queue="reporter-answers")
+    async def record_answers_from_links(msg: NatsMessage) -> RecordAnswerResult:
+        return await get().record_answer(msg.body)
 
     return router

@@ -10,10 +10,12 @@ from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
+from forewarn.schemas.commands import RecordAnswerResult
 from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReplyReceived, ReportPublished
 
 from .. import rolling
 from ..answers import store as answers
+from ..answers.recorded import Refusals, record_answer
 from ..bus.publish import Outgoing, publish
 from ..db import again_on_conflict, transaction
 from ..logs import about
@@ -51,6 +53,7 @@ class Reporter:
         # sent through a mail pool of the reporter's own.
         self.sender = NoticeSender(settings, engine, broker, metrics=metrics)
         self.chat = OpsChat([url.get_secret_value() for url in settings.ops_notify], engine)
+        self.refusals = Refusals()
 
     async def on_impact(self, impact: ImpactResolved) -> None:
         """Take in one part of an ended window's impact; publish the report once all parts are in.
@@ -172,6 +175,13 @@ class Reporter:
             reply = str(refused_for_good)
             log.error("report for %s refused by the mail server: %s", window_id, reply)
         await asyncio.to_thread(self._mailed, window_id, reply)
+
+    async def record_answer(self, body: bytes) -> RecordAnswerResult:
+        """Store an answer the status page was given through a link (answers/recorded.py)."""
+        s = self.settings
+        return await record_answer(
+            self.broker, body, retention=s.retention, timeout=s.publish_timeout, refusals=self.refusals
+        )
 
     async def on_reply(self, reply: ReplyReceived) -> None:
         """Record a tenant's answer; tell ops of a decline or a proposed time, once."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
@@ -36,6 +37,8 @@ from .state import PublicWindow, StatusView
 MAX_FORM = 16 * 1024
 CHOICES = {"accepted": Answer.ACCEPTED, "proposed": Answer.PROPOSED}
 
+log = logging.getLogger("forewarn.statuspage")
+
 
 class AnsweringPage(Protocol):
     """What the answer routes need of the running status page."""
@@ -51,6 +54,10 @@ class AnsweringPage(Protocol):
 
 class FormError(ValueError):
     """The form cannot be recorded: the message says which field, and why."""
+
+
+class NotRecorded(RuntimeError):
+    """The answer was right, but the reporter did not record it now (down, or it refused)."""
 
 
 def reply_for(found: AnswerToken, form: dict[str, list[str]], zone: str, *, now: datetime) -> ReplyReceived:
@@ -131,7 +138,12 @@ def answer_routes(page: AnsweringPage) -> list[Route]:
             reply = reply_for(found, fields, tenant.timezone, now=utcnow())
         except (FormError, UnicodeDecodeError, ValueError) as exc:
             return form(found, window, tenant, 400, propose=True, error=str(exc))
-        await page.publish_reply(reply, until=found.expires)
+        try:
+            await page.publish_reply(reply, until=found.expires)
+        except NotRecorded as exc:
+            log.error("window %s: tenant %s's answer not recorded: %s", found.window_id, found.tenant_id, exc)
+            again = "Your answer could not be recorded just now. Please send it again in a minute."
+            return form(found, window, tenant, 503, propose=True, error=again)
         return form(found, window, tenant, answered=reply, propose=False, error=None)
 
     return [

@@ -11,20 +11,23 @@ from typing import Any
 from faststream.nats import NatsBroker
 from jinja2 import Environment, FileSystemLoader
 from nats.aio.msg import Msg
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine
 
 from forewarn.schemas import subjects
+from forewarn.schemas.commands import RecordAnswer, RecordAnswerResult
 from forewarn.schemas.events import ReplyReceived
 
-from ..answers.published import publish_reply
 from ..bus import jetstream
 from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
 from ..ops import HttpServer, Metrics
 from . import snapshot
+from .answering import NotRecorded
 from .api import Page, StatusApi
 from .handlers import FOLLOWED
 from .live import Broadcast
@@ -184,16 +187,17 @@ class StatusPage:
                 log.exception("status page could not store its snapshot at shutdown")
 
     async def publish_reply(self, reply: ReplyReceived, *, until: datetime) -> None:
-        """Publish a tenant's answer from the page's form."""
-        s = self.settings
-        await publish_reply(
-            self.broker,
-            reply,
-            window_end=until,
-            retention=s.retention,
-            timeout=s.publish_timeout,
-            read_from=subjects.VIEW_STREAM,  # the page's login reads the view, not MAINT
-        )
+        """Have the reporter record a tenant's answer from the page's form (answers/recorded.py)."""
+        asked = RecordAnswer(reply=reply, keep_until=until)
+        try:
+            answer = await self.broker.request(
+                asked, subjects.RECORD_ANSWER, timeout=self.settings.publish_timeout
+            )
+        except (TimeoutError, NatsTimeout, NoRespondersError) as exc:
+            raise NotRecorded("no reporter answered") from exc
+        result = RecordAnswerResult.model_validate_json(answer.body)
+        if not result.recorded:
+            raise NotRecorded(result.reason)
 
     def render(self, template: str, **context: Any) -> str:
         return self.templates.get_template(template).render(page=self, **context)
