@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test workers side by side: the suite mostly waits (for servers, timers, mail), so more
+# workers than cores pay; what cannot share runs in one worker (tests/conftest.py, GROUPS).
+TEST_WORKERS ?= 4
 
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -78,7 +81,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint browser mailserver openstack calendars kubernetes container-tools
 	$(BIN)/python -m forewarn.services.contracts --check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 demo: $(STAMP) mailserver
 	$(BIN)/python examples/demo.py

@@ -4,6 +4,7 @@ venv of its own (it pins icalendar 5)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -54,14 +55,17 @@ def parser_python() -> Path:
     """The venv's python with circuit-maintenance-parser, made on first use."""
     python = PARSER_VENV / "bin" / "python"
     ready = PARSER_VENV / ".installed"
-    if not ready.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PARSER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PARSER],
-            check=True,
-            env=os.environ | {"PIP_NO_INPUT": "1"},
-        )
-        ready.touch()
+    # Test workers side by side: the first makes the venv, the others wait for it.
+    with open(f"{PARSER_VENV}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(PARSER_VENV)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PARSER],
+                check=True,
+                env=os.environ | {"PIP_NO_INPUT": "1"},
+            )
+            ready.touch()
     return python
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.bus.stream import MAX_PAYLOAD
@@ -94,18 +94,36 @@ def _database_params() -> list:
     return ["sqlite", pg]
 
 
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostgreSQL database of this test worker: each worker empties its own, side by side."""
+    assert PG_URL
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return PG_URL
+    url = make_url(PG_URL)
+    name = f"{url.database}_{worker}"
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=_database_params())
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or PostgreSQL emptied before the test."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'forewarn.db'}"
         return
-    engine = create_db_engine(PG_URL)
+    url = request.getfixturevalue("pg_url")
+    engine = create_db_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield PG_URL
+    yield url
 
 
 @pytest.fixture
@@ -120,3 +138,26 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def example_inventory() -> Path:
     return EXAMPLES / "inventory.yaml"
+
+
+# Tests that share something only one may use at a time run in one worker, one after
+# another (`pytest -n … --dist loadgroup`, as `make test` runs them): the one OpenStack
+# of the session, the embedded bus's fixed port, the production fleet a package shares,
+# and the fault runs, whose bounds are measured on a machine not also doing the rest.
+GROUPS = {
+    "tests/openstack/": "openstack",
+    "tests/security/test_default_setup.py": "embedded-port",
+    "tests/deploy/test_wheel.py": "embedded-port",
+    "tests/security/": "security",
+    "tests/faults/": "faults",
+    "tests/deploy/test_image.py": "image",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parent.parent
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        group = next((name for prefix, name in GROUPS.items() if where.startswith(prefix)), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
