@@ -89,7 +89,7 @@ async def test_forewarn_up_in_the_image_books_and_stops_on_sigterm(image: str, t
         mail.stop()
 
 
-async def _until(condition, timeout: float = 90) -> None:
+async def _until(condition, timeout: float = 240) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
