@@ -81,7 +81,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint browser mailserver openstack calendars kubernetes container-tools
 	$(BIN)/python -m forewarn.services.contracts --check
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15
 
 demo: $(STAMP) mailserver
 	$(BIN)/python examples/demo.py

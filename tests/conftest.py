@@ -141,9 +141,9 @@ def example_inventory() -> Path:
 
 
 # Tests that share something only one may use at a time run in one worker, one after
-# another (`pytest -n … --dist loadgroup`, as `make test` runs them): the one OpenStack
-# of the session, the embedded bus's fixed port, the production fleet a package shares,
-# and the fault runs, whose bounds are measured on a machine not also doing the rest.
+# another (`make test` runs `pytest -n 4`): the one OpenStack of the session, the
+# embedded bus's fixed port, the production fleet a package shares, the fault runs,
+# whose bounds are measured on a machine not also doing the rest, and the image.
 GROUPS = {
     "tests/openstack/": "openstack",
     "tests/security/test_default_setup.py": "embedded-port",
@@ -154,10 +154,21 @@ GROUPS = {
 }
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    root = Path(__file__).resolve().parent.parent
-    for item in items:
-        where = item.path.relative_to(root).as_posix()
-        group = next((name for prefix, name in GROUPS.items() if where.startswith(prefix)), None)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+def group_of(nodeid: str) -> str:
+    """The worker's unit a test belongs to: its group, or the test alone."""
+    return next((name for prefix, name in GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Each group to one worker, every other test to whichever is free.
+
+    xdist's own `loadgroup` reads a suffix of the node id that pytest 9.2 no longer
+    reports, so the groups are scheduled here, as scopes.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return ByGroup(config, log)

@@ -181,7 +181,12 @@ async def test_an_impact_handled_again_keeps_its_reminders(env, js, smtp) -> Non
         )
         [stored] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
         timers = subjects.reminder_timers(booked["id"])
-        before = await eventually(lambda: stream_messages(js, timers, subjects.REMINDER_STREAM))
+
+        async def both_set():  # the 72h and the 1h reminder: the first alone is not yet the state
+            found = await stream_messages(js, timers, subjects.REMINDER_STREAM)
+            return found if len(found) == 2 else None
+
+        before = await eventually(both_set)
         impact = ImpactResolved.model_validate_json(stored.data)
         await stack.running["notifier"]._set_reminders(impact, stored.metadata.sequence.stream)
         after = await stream_messages(js, timers, subjects.REMINDER_STREAM)
