@@ -157,7 +157,7 @@ class Stack:
                 )
             else:
                 for service, broker in self.brokers.items():
-                    await wait_for_streams(jetstream.context(broker), readiness.streams_of(service))
+                    await wait_for_streams(jetstream.context(broker), readiness.last_stream_of(service))
             for broker in self.brokers.values():
                 await broker.start()
             for service in self.running.values():

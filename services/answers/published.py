@@ -17,12 +17,7 @@ log = logging.getLogger("forewarn.answers")
 
 
 async def publish_reply(
-    broker: NatsBroker,
-    reply: ReplyReceived,
-    *,
-    window_end: datetime,
-    retention: timedelta,
-    timeout: float,
+    broker: NatsBroker, reply: ReplyReceived, *, window_end: datetime, retention: timedelta, timeout: float
 ) -> None:
     """Publish ReplyReceived under its own id, kept as long as its window's impact."""
     out = Outgoing(

@@ -107,7 +107,7 @@ async def wait_for_streams(
     """Wait until the scheduler has declared the streams; other services never declare them.
 
     `last`: the last stream the scheduler declares of those this login sees
-    (readiness.streams_of); once it exists, every one before it does.
+    (readiness.last_stream_of); once it exists, every one before it does.
     """
     deadline = asyncio.get_running_loop().time() + timeout
     announced = False

@@ -56,8 +56,6 @@ def write_config(data_dir: Path, port: int, *, host: str = "127.0.0.1", users: b
     """A single-node JetStream configuration, with forewarn's users unless told otherwise."""
     store = data_dir / "jetstream"
     store.mkdir(parents=True, exist_ok=True)
-    if users:
-        adopt_one_account_store(store)
     config = data_dir / "nats-server.conf"
     config.write_text(
         server_config(listen=f"{host}:{port}", store_dir=str(store), name="forewarn-embedded", users=users)
@@ -105,6 +103,8 @@ class EmbeddedNats:
                 f"port {self.port} is already in use: is another `forewarn up` running? "
                 "Stop it, or set FOREWARN_NATS_URL to use that server."
             )
+        if self.users:
+            adopt_one_account_store(self.data_dir / "jetstream")
         config = write_config(self.data_dir, self.port, host=self.host, users=self.users)
         made = passwords(self.data_dir, create=True) if self.users else {}
         secrets = {user.env: made[user.name] for user in (*USERS, ADMIN) if user.name in made}

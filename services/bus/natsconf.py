@@ -79,8 +79,14 @@ def _users(account: str) -> list[str]:
 
 def _account(name: str, *, offers: tuple[Shared, ...], takes: tuple[Shared, ...], other: str) -> list[str]:
     api = SERVICES_API if other == SERVICES_ACCOUNT else FRONT_API
-    lines = [f"  {name}: {{", "    jetstream: enabled", "    users: [", *_users(name), "    ]"]
-    lines.append("    exports: [")
+    lines = [
+        f"  {name}: {{",
+        "    jetstream: enabled",
+        "    users: [",
+        *_users(name),
+        "    ]",
+        "    exports: [",
+    ]
     lines += [f'      {{{s.kind}: "{s.subject}", accounts: [{other}]}}  # {s.why}' for s in offers]
     lines += ["    ]", "    imports: ["]
     for s in takes:

@@ -32,7 +32,7 @@ READERS = ("cli", "statuspage")
 LAST_SERVICE_STREAM = list(subjects.STREAM_SUBJECTS)[-1]
 
 
-def streams_of(login: str) -> str:
+def last_stream_of(login: str) -> str:
     """The last stream the scheduler declares of those this login sees: once it exists, all do."""
     return subjects.VIEW_STREAM if login in READERS else LAST_SERVICE_STREAM
 
@@ -40,7 +40,7 @@ def streams_of(login: str) -> str:
 async def missing(js: JetStreamContext, consumers: list[tuple[str, str]], *, login: str = "") -> list[str]:
     """What of these (stream, consumer) pairs, and of the streams this login needs, does not exist yet."""
     gone: list[str] = []
-    needed = [*(stream for stream, _ in consumers), *([streams_of(login)] if login else [])]
+    needed = [*(stream for stream, _ in consumers), *([last_stream_of(login)] if login else [])]
     for stream in dict.fromkeys(needed):
         try:
             await js.stream_info(stream)
