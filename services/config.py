@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ByteSize, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .durations import Duration
@@ -20,6 +20,16 @@ from .durations import Duration
 # The embedded nats-server listens here when FOREWARN_NATS_URL is unset, and
 # the CLI looks here too; not 4222, so a system NATS on the same host is left alone.
 EMBEDDED_NATS_PORT = 4290
+
+
+def _none_if_empty(value: object) -> object:
+    return None if value == "" else value
+
+
+# An empty variable (as compose writes ${VAR:-}) means "not set", not "" nor the current
+# folder. An annotation, not a validator method: a subclass's validator of the same name
+# would silently replace its parent's.
+EmptyIsUnset = BeforeValidator(_none_if_empty)
 
 
 def redact(url: str) -> str:
@@ -43,21 +53,23 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FOREWARN_", extra="ignore")
 
-    nats_url: str | None = Field(
+    nats_url: Annotated[str | None, EmptyIsUnset] = Field(
         default=None,
         description="NATS server URL(s), comma-separated. Unset: the embedded server.",
     )
-    nats_user: str | None = None
-    nats_password: SecretStr | None = None
-    nats_ca_file: Path | None = Field(
+    nats_user: Annotated[str | None, EmptyIsUnset] = None
+    nats_password: Annotated[SecretStr | None, EmptyIsUnset] = None
+    nats_ca_file: Annotated[Path | None, EmptyIsUnset] = Field(
         default=None, description="CA that signed the NATS servers' certificates: connect over TLS."
     )
-    nats_cert_file: Path | None = Field(default=None, description="Client certificate, for servers that ask.")
-    nats_key_file: Path | None = None
-    database_url: str | None = Field(
+    nats_cert_file: Annotated[Path | None, EmptyIsUnset] = Field(
+        default=None, description="Client certificate, for servers that ask."
+    )
+    nats_key_file: Annotated[Path | None, EmptyIsUnset] = None
+    database_url: Annotated[str | None, EmptyIsUnset] = Field(
         default=None, description="SQLAlchemy URL. Unset: SQLite in the data dir."
     )
-    db_auto_migrate: bool | None = Field(
+    db_auto_migrate: Annotated[bool | None, EmptyIsUnset] = Field(
         default=None,
         description="Migrate the database at start. Unset: yes on SQLite, no elsewhere "
         "(run `forewarn db upgrade` as a release step).",
@@ -73,12 +85,12 @@ class CommonSettings(BaseSettings):
         description="The ops mailbox: sender of every notice and ORGANIZER of every calendar entry.",
     )
     metrics_host: str = Field(default="127.0.0.1", description="Address /metrics and /health listen on.")
-    metrics_port: int | None = Field(
+    metrics_port: Annotated[int | None, EmptyIsUnset] = Field(
         default=None, ge=0, le=65535, description="Serve /metrics and /health here; 0 picks a free port."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = Field(default="text", description="json: one JSON object per line.")
-    otlp_endpoint: str | None = Field(
+    otlp_endpoint: Annotated[str | None, EmptyIsUnset] = Field(
         default=None,
         description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces). Unset: no traces.",
     )
@@ -100,20 +112,6 @@ class CommonSettings(BaseSettings):
         description="How long the streams keep a window's impact, its notice outcomes and fired timers "
         "after the window's end, and inventory changes after they happen (bus/retention.py).",
     )
-
-    @field_validator(
-        "nats_user",
-        "nats_password",
-        "nats_ca_file",
-        "nats_cert_file",
-        "nats_key_file",
-        "otlp_endpoint",
-        mode="before",
-    )
-    @classmethod
-    def _unset_if_empty(cls, value: object) -> object:
-        # An empty variable (as compose writes ${VAR:-}) means "not set", not the current folder.
-        return None if value == "" else value
 
     @field_validator("provider")
     @classmethod

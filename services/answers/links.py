@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from forewarn.schemas.events import WindowView
+
+from ..config import EmptyIsUnset
 
 # Bound the work a forged token can cause: a real one is about 200 characters.
 MAX_TOKEN = 1024
@@ -32,23 +35,18 @@ class AnswerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FOREWARN_", extra="ignore")
 
-    status_url: str | None = Field(
+    status_url: Annotated[str | None, EmptyIsUnset] = Field(
         default=None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
         description="The status page's public address, for links in notices, feeds and tenant URLs. "
         "Unset: http://HOST:PORT, and notices carry no answer links.",
     )
-    answer_secret: SecretStr | None = Field(
+    answer_secret: Annotated[SecretStr | None, EmptyIsUnset] = Field(
         default=None,
         min_length=32,
         description="Signs the answer links in notices (at least 32 characters; the notifier and the status "
         "page need the same). Unset: notices carry no answer links.",
     )
-
-    @field_validator("status_url", "answer_secret", mode="before")
-    @classmethod
-    def _unset_if_empty(cls, value: object) -> object:
-        return None if value == "" else value
 
     def answer_links(self) -> AnswerLinks | None:
         """The signer for notices' links, or None when links are not configured."""

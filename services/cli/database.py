@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import EXIT_ENV, Abort, console, report
+from .common import EXIT_ENV, Abort, console, err, report
 from .render import dump
 
 app = typer.Typer(help="The database schema: upgrade it and see where it is.", no_args_is_help=True)
@@ -16,20 +16,41 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 @app.command("upgrade")
 def upgrade(
     revision: Annotated[str, typer.Argument(help="Migrate to this revision.")] = "head",
+    wait: Annotated[
+        str,
+        typer.Option(
+            "--wait",
+            metavar="DURATION",
+            help="Keep trying to reach the database this long (2m), as beside a database still starting.",
+        ),
+    ] = "0s",
     as_json: JsonOpt = False,
 ) -> None:
     """Create or migrate the database FOREWARN_DATABASE_URL names; safe to run again."""
+    import stamina
     from alembic.util import CommandError
     from sqlalchemy.exc import OperationalError
 
     from .. import migrate
     from ..config import CommonSettings
     from ..db import create_db_engine
+    from ..durations import parse_duration
 
+    try:
+        patience = parse_duration(wait)
+    except ValueError as exc:
+        report(Abort(f"--wait: {exc}"), as_json=as_json)
     settings = CommonSettings()
     engine = create_db_engine(settings.db_url)
     try:
-        before = migrate.current(engine)
+        # Only reaching the database is tried again: a migration that fails fails at once.
+        stamina.instrumentation.set_on_retry_hooks([])  # the spinner says it, not a log line per try
+        with err.status("Reaching the database…", spinner="dots"):
+            for attempt in stamina.retry_context(
+                on=OperationalError, attempts=None, timeout=patience, wait_max=2
+            ):
+                with attempt:
+                    before = migrate.current(engine)
         after = migrate.upgrade(engine, revision)
     except OperationalError as exc:
         report(Abort(f"cannot reach the database: {exc.orig}", code=EXIT_ENV), as_json=as_json)

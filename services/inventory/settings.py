@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from pydantic import Field, SecretStr
 
-from ..config import CommonSettings
+from ..config import CommonSettings, EmptyIsUnset
 from ..durations import Duration
 from .openstack import Conventions
 
@@ -30,7 +31,7 @@ class InventorySettings(CommonSettings):
     openstack_sync_interval: Duration = Field(
         default=timedelta(minutes=10), description="How often `forewarn run inventory` syncs in full."
     )
-    openstack_notifications: SecretStr | None = Field(
+    openstack_notifications: Annotated[SecretStr | None, EmptyIsUnset] = Field(
         default=None,
         description="The RabbitMQ URL Nova sends its versioned notifications to (it holds a password); "
         "with several clouds, NAME=URL pairs, comma-separated. Unset: full syncs only.",

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from ..answers.links import AnswerSettings
+from ..config import EmptyIsUnset
 from ..durations import Duration
 from ..mail.settings import MailSettings
 from ..webhooks.settings import WebhookSettings
@@ -21,7 +22,7 @@ class NotifierSettings(MailSettings, AnswerSettings, WebhookSettings):
         default=[timedelta(hours=72), timedelta(hours=1)],
         description="Lead times of reminders before the start, comma-separated: 72h,1h. Empty: none.",
     )
-    escalate: Duration | None = Field(
+    escalate: Annotated[Duration | None, EmptyIsUnset] = Field(
         default=None,
         description="This long before an OUTAGE window starts, every affected tenant that has not "
         "acknowledged its plan gets an escalation notice, once per revision. Unset: none.",
@@ -35,11 +36,6 @@ class NotifierSettings(MailSettings, AnswerSettings, WebhookSettings):
     notify_started: bool = Field(
         default=False, description="Also tell tenants when the work begins (an IN-PROCESS calendar update)."
     )
-
-    @field_validator("escalate", mode="before")
-    @classmethod
-    def _unset_if_empty(cls, value: object) -> object:
-        return None if value == "" else value
 
     @field_validator("reminders", mode="before")
     @classmethod

@@ -4,29 +4,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from ..config import CommonSettings
+from ..config import CommonSettings, EmptyIsUnset
 from ..durations import Duration
 
 
 class RepliesSettings(CommonSettings):
     """FOREWARN_* variables read by `forewarn run replies`."""
 
-    imap_host: str | None = Field(
+    imap_host: Annotated[str | None, EmptyIsUnset] = Field(
         default=None,
         description="The IMAP server of the organizer's mailbox (FOREWARN_MAIL_FROM), "
         "where calendars send their answers. Unset: answers from calendars are not read.",
     )
     imap_port: int = Field(default=993, ge=1, le=65535)
     imap_tls: Literal["tls", "starttls", "none"] = "tls"
-    imap_ca_file: Path | None = Field(
+    imap_ca_file: Annotated[Path | None, EmptyIsUnset] = Field(
         default=None, description="CA bundle that signed the IMAP server's certificate. Unset: the system's."
     )
-    imap_username: str | None = None
-    imap_password: SecretStr | None = None
+    imap_username: Annotated[str | None, EmptyIsUnset] = None
+    imap_password: Annotated[SecretStr | None, EmptyIsUnset] = None
     imap_mailbox: str = Field(
         default="INBOX", max_length=200, description="The folder calendars' replies arrive in."
     )
@@ -46,8 +46,3 @@ class RepliesSettings(CommonSettings):
         ge=timedelta(seconds=1),
         description="How long one IMAP IDLE waits for new mail before the mailbox is checked anyway.",
     )
-
-    @field_validator("imap_host", "imap_ca_file", "imap_username", "imap_password", mode="before")
-    @classmethod
-    def _unset_if_empty(cls, value: object) -> object:
-        return None if value == "" else value

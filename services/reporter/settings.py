@@ -7,13 +7,14 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from ..config import EmptyIsUnset
 from ..mail.settings import MailSettings
 
 
 class ReporterSettings(MailSettings):
     """FOREWARN_* variables read by the reporter."""
 
-    ops_email: str | None = Field(
+    ops_email: Annotated[str | None, EmptyIsUnset] = Field(
         default=None,
         pattern=r"^[^@\s]+@[^@\s]+$",
         description="The ops mailbox that gets every full report. Unset: reports are only published.",

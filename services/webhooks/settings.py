@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ..config import EmptyIsUnset
 from ..durations import Duration
 
 # The Standard Webhooks schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.
@@ -42,7 +43,7 @@ class WebhookSettings(BaseSettings):
         description="Networks webhooks may reach although they are loopback, private or link-local, "
         "comma-separated CIDRs (127.0.0.0/8,10.1.0.0/16). Empty: only public addresses.",
     )
-    secret_key: SecretStr | None = Field(
+    secret_key: Annotated[SecretStr | None, EmptyIsUnset] = Field(
         default=None,
         description="Fernet keys that seal webhook secrets at rest, space-separated: the first seals, "
         "each opens (put a new key first to rotate). Unset: no webhook can be added or sent.",
