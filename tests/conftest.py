@@ -151,6 +151,7 @@ GROUPS = {
     "tests/security/": "security",
     "tests/faults/": "faults",
     "tests/deploy/test_image.py": "image",
+    "tests/deploy/test_compose.py": "image",
 }
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,27 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from ..integration.smtp import Inbox, free_port
+from .containers import ROOT, podman
 
-ROOT = Path(__file__).resolve().parents[2]
-IMAGE = "localhost/forewarn:test"
 pytestmark = pytest.mark.integration
-
-
-def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = os.environ | {"CONTAINERS_CONF": str(ROOT / "deploy" / "containers.conf")}
-    done = subprocess.run(["podman", *args], capture_output=True, text=True, env=env, timeout=timeout)
-    assert not check or done.returncode == 0, f"podman {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
-@pytest.fixture(scope="module")
-def image() -> str:
-    built = subprocess.run(
-        [str(ROOT / "deploy" / "image.sh")], capture_output=True, text=True, timeout=600,
-        env=os.environ | {"IMAGE": IMAGE}, cwd=ROOT,
-    )  # fmt: skip
-    assert built.returncode == 0, f"make image failed:\n{built.stderr}"
-    return built.stdout.strip()
 
 
 def test_the_image_is_small_non_root_and_without_compilers(image: str) -> None:
