@@ -64,15 +64,15 @@ kubernetes:
 
 # The image is built and run with Debian's podman, runc (podman's default runtime cannot run
 # here), the dnsname plugin (compose's containers find each other by name on Debian's CNI
-# networks) and mmdebstrap (a local base where no registry answers). If this fails, the
-# image's tests fail and say why.
-CONTAINER_PACKAGES := podman runc uidmap mmdebstrap golang-github-containernetworking-plugin-dnsname
+# networks), catatonit (the pause process of `podman kube play`'s pods) and mmdebstrap (a
+# local base where no registry answers). If this fails, the deploy tests fail and say why.
+CONTAINER_PACKAGES := podman runc uidmap catatonit mmdebstrap golang-github-containernetworking-plugin-dnsname
 container-tools:
 	@command -v podman >/dev/null && command -v runc >/dev/null && command -v mmdebstrap >/dev/null \
-		&& test -x /usr/lib/cni/dnsname \
+		&& test -x /usr/lib/cni/dnsname && command -v catatonit >/dev/null \
 		|| $(SUDO) apt-get install -y --no-install-recommends $(CONTAINER_PACKAGES) \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(CONTAINER_PACKAGES); } \
-		|| echo "warning: could not install podman, runc or mmdebstrap; the image tests will fail" >&2
+		|| echo "warning: could not install $(CONTAINER_PACKAGES); the deploy tests will fail" >&2
 
 # forewarn's image (deploy/Containerfile), from a wheelhouse built here: prints its name.
 image: $(STAMP) container-tools

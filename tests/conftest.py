@@ -152,6 +152,7 @@ GROUPS = {
     "tests/faults/": "faults",
     "tests/deploy/test_image.py": "image",
     "tests/deploy/test_compose.py": "image",
+    "tests/deploy/test_kube_play.py": "image",
 }
 
 

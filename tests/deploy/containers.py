@@ -12,12 +12,16 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).with_name("standins")
 IMAGE = "localhost/forewarn:test"
+T = TypeVar("T")
 # Debian 12 with what the stand-ins run: PostgreSQL, Python's aiosmtpd, wget for NATS's check.
 STANDIN_BASE = "localhost/forewarn-standin-base:bookworm"
 STANDIN_PACKAGES = "postgresql,python3-aiosmtpd,wget,ca-certificates"
@@ -84,3 +88,12 @@ def _nats_server() -> str:
     from forewarn.services.bus.embedded import nats_server_binary
 
     return str(nats_server_binary())
+
+
+def until(condition: Callable[[], T], timeout: float = 60) -> T:
+    """The first true answer of CONDITION, asked every half second, within TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while not (answer := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+    return answer

@@ -16,23 +16,20 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from forewarn.services.bus.accounts import ADMIN, USERS
 
 from ..integration.smtp import free_port
-from .containers import ROOT, other_image, podman
+from .containers import ROOT, other_image, podman, until
 
 pytestmark = pytest.mark.integration
 PODMAN_COMPOSE = str(Path(sys.executable).with_name("podman-compose"))
-T = TypeVar("T")
 
 
 @dataclass
@@ -180,12 +177,3 @@ def _updates(stack: Stack, window: str) -> set[str]:
         if w["id"] == window
         for u in w["incident_updates"]
     }
-
-
-def until(condition: Callable[[], T], timeout: float = 60) -> T:
-    """The first true answer of CONDITION, asked every half second, within TIMEOUT seconds."""
-    deadline = time.monotonic() + timeout
-    while not (answer := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.5)
-    return answer
