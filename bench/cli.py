@@ -42,7 +42,7 @@ def _book(data: Path) -> str:
 
     from forewarn.schemas.base import Impact
     from forewarn.schemas.commands import BookWindow, HostSelector
-    from forewarn.services.db import create_db_engine
+    from forewarn.services.platform.db import create_db_engine
     from forewarn.services.scheduler.freezes import FreezeCalendar
     from forewarn.services.scheduler.lifecycle import book, window_id_for
     from forewarn.services.scheduler.rules import Rules

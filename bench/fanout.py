@@ -155,12 +155,12 @@ async def measure_notifier(n: int) -> dict:
     from forewarn.schemas.base import utcnow
     from forewarn.services.bus.broker import build_broker
     from forewarn.services.bus.stream import declare_streams
-    from forewarn.services.db import create_db_engine
     from forewarn.services.mail import ledger
     from forewarn.services.mail.compose import Notice
-    from forewarn.services.migrate import upgrade
     from forewarn.services.notifier.service import Notifier
     from forewarn.services.notifier.settings import NotifierSettings
+    from forewarn.services.platform.db import create_db_engine
+    from forewarn.services.platform.migrate import upgrade
 
     settings = NotifierSettings()
     engine = create_db_engine(settings.db_url)

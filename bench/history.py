@@ -209,9 +209,8 @@ def import_floor(runs: int = 3) -> float:
 
     Every start pays this whatever the history holds: the floor for the start-up time.
     """
-    code = (
-        "import forewarn.services.cli.main, forewarn.services.runtime, forewarn.services.statuspage.service"
-    )
+    modules = ("cli.main", "platform.runtime", "statuspage.service")
+    code = "import " + ", ".join(f"forewarn.services.{module}" for module in modules)
     times = []
     for _ in range(runs):
         began = time.perf_counter()
@@ -263,8 +262,8 @@ def main() -> None:
 
     from forewarn.schemas.base import utcnow
     from forewarn.services.bus.embedded import EmbeddedNats
-    from forewarn.services.db import create_db_engine
-    from forewarn.services.migrate import upgrade
+    from forewarn.services.platform.db import create_db_engine
+    from forewarn.services.platform.migrate import upgrade
 
     now = utcnow()
     began = time.perf_counter()

@@ -45,8 +45,8 @@ WHERE h.name IN (SELECT value FROM json_each(?))
 
 def generate(path: Path, hosts: int, resources: int, tenants: int) -> None:
     """Write the inventory with forewarn's own tables, in bulk."""
-    from forewarn.services.db import create_db_engine
-    from forewarn.services.migrate import upgrade
+    from forewarn.services.platform.db import create_db_engine
+    from forewarn.services.platform.migrate import upgrade
 
     engine = create_db_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -89,8 +89,8 @@ def window_hosts(n: int) -> list[str]:
 def measure_forewarn(path: Path, n: int) -> dict:
     from forewarn.schemas.base import Impact, WindowState
     from forewarn.schemas.events import Component, ImpactCause, WindowView
-    from forewarn.services.db import create_db_engine
     from forewarn.services.impact.resolve import resolve_impact
+    from forewarn.services.platform.db import create_db_engine
 
     engine = create_db_engine(f"sqlite:///{path}")
     start = datetime.now(UTC) + timedelta(days=1)
@@ -157,7 +157,7 @@ def main() -> None:
         return
 
     DATA.mkdir(exist_ok=True)
-    from forewarn.services.migrate import HEAD
+    from forewarn.services.platform.migrate import HEAD
 
     # Named for the schema too: a database kept from before a migration is not reused.
     path = DATA / f"impact-r{HEAD}-{args.hosts}-{args.resources}-{args.tenants}.db"

@@ -134,10 +134,10 @@ def measure(kind: str, state: Path) -> dict:
 
 
 def measure_forewarn(state: Path) -> dict:
-    from forewarn.services.db import create_db_engine
     from forewarn.services.inventory.cloud import sync_cloud
     from forewarn.services.inventory.openstack import Conventions
-    from forewarn.services.migrate import upgrade
+    from forewarn.services.platform.db import create_db_engine
+    from forewarn.services.platform.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_db_engine(f"sqlite:///{tmp}/forewarn.db")

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.bus.stream import MAX_PAYLOAD
-from forewarn.services.db import create_db_engine
-from forewarn.services.migrate import upgrade
+from forewarn.services.platform.db import create_db_engine
+from forewarn.services.platform.migrate import upgrade
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")
@@ -95,20 +95,25 @@ def _database_params() -> list:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    """The PostgreSQL database of this test worker: each worker empties its own, side by side."""
+def pg_url(testrun_uid: str) -> Iterator[str]:
+    """The PostgreSQL database of this test worker: each worker empties its own, side by side.
+
+    Named after the run too, so that two runs on one server (a developer's beside a CI
+    run) never share one; it is dropped when the worker is done."""
     assert PG_URL
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
-        return PG_URL
+        yield PG_URL
+        return
     url = make_url(PG_URL)
-    name = f"{url.database}_{worker}"
+    name = f"{url.database}_{worker}_{testrun_uid[:8]}"
     server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     server.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=_database_params())

@@ -31,7 +31,7 @@ def book_in_store(engine, command_id: str, now: datetime, nodeset: str = "sto1-c
     import json
 
     from forewarn.schemas.commands import BookWindow, HostSelector
-    from forewarn.services.db import transaction
+    from forewarn.services.platform.db import transaction
     from forewarn.services.scheduler import lifecycle
     from forewarn.services.scheduler.freezes import FreezeCalendar
     from forewarn.services.scheduler.rules import Rules

@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from forewarn.schemas.events import WindowView
 
-from ..config import EmptyIsUnset
+from ..platform.config import EmptyIsUnset
 
 # Bound the work a forged token can cause: a real one is about 200 characters.
 MAX_TOKEN = 1024

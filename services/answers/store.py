@@ -16,7 +16,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from forewarn.schemas.events import Answer, ReplyReceived
 
-from ..db import UtcDateTime
+from ..platform.db import UtcDateTime
 from ..scheduler import queries
 
 

@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from forewarn.schemas import subjects
 
-from ..config import CommonSettings, StartupError
-from ..ops import Metrics
+from ..platform.config import CommonSettings, StartupError
+from ..platform.ops import Metrics
 from .embedded import passwords
 from .inboxes import AnswerOnlyToInboxes
 from .metrics import metrics_middleware

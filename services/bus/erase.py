@@ -26,7 +26,7 @@ from nats.js.errors import NotFoundError
 from forewarn.schemas import subjects
 from forewarn.schemas.base import utcnow
 
-from ..durations import parse_duration
+from ..common.durations import parse_duration
 from .jetstream import context, view_context
 from .publish import Outgoing, publish
 

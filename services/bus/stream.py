@@ -13,7 +13,7 @@ from nats.js.errors import APIError, BadRequestError
 
 from forewarn.schemas import subjects
 
-from ..config import StartupError
+from ..platform.config import StartupError
 
 # Long enough for an operator's retried CLI call or a service restart to be
 # recognised as a repeat of the same publish.

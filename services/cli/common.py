@@ -15,14 +15,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..text import said
+from ..common.text import said
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
     from pydantic import ValidationError
     from sqlalchemy import Engine
 
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
 
 # Commands import what they use inside their bodies: `forewarn --help` and a
 # `forewarn list` must not pay for FastStream, Alembic and every service
@@ -108,7 +108,7 @@ _RELATIVE = re.compile(r"^\+\s*(.+)$")
 
 def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None = None) -> datetime:
     """ISO 8601 with an offset, a naive time with --tz, or '+30m' from now."""
-    from ..durations import parse_duration
+    from ..common.durations import parse_duration
 
     if match := _RELATIVE.match(text.strip()):
         try:
@@ -136,7 +136,7 @@ def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None =
 
 def later(option: str, at: datetime, by: timedelta) -> datetime:
     """A time plus a duration, or an input error naming the option that made it overflow."""
-    from ..durations import format_duration
+    from ..common.durations import format_duration
 
     try:
         return at + by
@@ -154,7 +154,7 @@ def zone(name: str) -> ZoneInfo:
 
 def duration(option: str, text: str):
     """A positive duration, or an input error naming the option."""
-    from ..durations import parse_duration
+    from ..common.durations import parse_duration
 
     try:
         value = parse_duration(text)
@@ -167,9 +167,9 @@ def duration(option: str, text: str):
 
 def open_store(*, as_json: bool = False) -> Engine:
     """The database the settings name, migrated or checked as the settings say."""
-    from .. import migrate
-    from ..config import CommonSettings, StartupError
-    from ..db import create_db_engine
+    from ..platform import migrate
+    from ..platform.config import CommonSettings, StartupError
+    from ..platform.db import create_db_engine
 
     settings = CommonSettings()
     engine = create_db_engine(settings.db_url)
@@ -188,7 +188,7 @@ async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIte
     On the embedded server it logs in as forewarn-<login>; elsewhere as FOREWARN_NATS_USER.
     """
     from ..bus.broker import build_broker
-    from ..tracing import tracer_provider
+    from ..platform.tracing import tracer_provider
 
     tracing = tracer_provider(settings, "cli")
     broker = build_broker(

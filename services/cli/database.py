@@ -31,10 +31,10 @@ def upgrade(
     from alembic.util import CommandError
     from sqlalchemy.exc import OperationalError
 
-    from .. import migrate
-    from ..config import CommonSettings
-    from ..db import create_db_engine
-    from ..durations import parse_duration
+    from ..common.durations import parse_duration
+    from ..platform import migrate
+    from ..platform.config import CommonSettings
+    from ..platform.db import create_db_engine
 
     try:
         patience = parse_duration(wait)
@@ -46,9 +46,8 @@ def upgrade(
         # Only reaching the database is tried again: a migration that fails fails at once.
         stamina.instrumentation.set_on_retry_hooks([])  # the spinner says it, not a log line per try
         with err.status("Reaching the database…", spinner="dots"):
-            for attempt in stamina.retry_context(
-                on=OperationalError, attempts=None, timeout=patience, wait_max=2
-            ):
+            tries = {"attempts": None, "timeout": patience} if patience else {"attempts": 1}
+            for attempt in stamina.retry_context(on=OperationalError, wait_max=2, **tries):
                 with attempt:
                     before = migrate.current(engine)
         after = migrate.upgrade(engine, revision)
@@ -71,9 +70,9 @@ def current(as_json: JsonOpt = False) -> None:
     """Show the database's revision and the one this forewarn expects; exit 1 if they differ."""
     from sqlalchemy.exc import OperationalError
 
-    from .. import migrate
-    from ..config import CommonSettings
-    from ..db import create_db_engine
+    from ..platform import migrate
+    from ..platform.config import CommonSettings
+    from ..platform.db import create_db_engine
 
     engine = create_db_engine(CommonSettings().db_url)
     try:

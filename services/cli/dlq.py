@@ -23,7 +23,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 def listletters(as_json: JsonOpt = False) -> None:
     """Dead letters with their subject, consumer and reason, oldest first."""
     from ..bus import jetstream
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from .common import connected
     from .letters import letters
 
@@ -69,7 +69,7 @@ def retry(
 
     from ..bus import jetstream
     from ..bus.publish import Outgoing, publish
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from .common import connected
     from .letters import letters, original_of, replayable
 

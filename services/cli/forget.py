@@ -73,7 +73,7 @@ def _without_impact(address: str, live: dict[str, int]):
 
 
 def _pseudonymised(model: type[Payload], address: str, pseudonym: str):
-    from ..privacy import scrub
+    from ..privacy.pseudonyms import scrub
 
     def rewrite(data: bytes) -> bytes | None:
         # A report or an answer is the record: it stays, under a pseudonym.
@@ -84,7 +84,7 @@ def _pseudonymised(model: type[Payload], address: str, pseudonym: str):
 
 async def _forget_in_streams(found: Forgotten) -> None:
     from ..bus.erase import erase
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from .common import connected
 
     settings = CommonSettings()
@@ -108,10 +108,10 @@ async def _forget_in_streams(found: Forgotten) -> None:
 def forget_address(address: str, *, as_json: bool) -> Forgotten:
     """Take one address out of the store, the ledger and the streams."""
     from ..answers import store as answers
-    from ..db import erasing, vacuum_full
     from ..inventory.forget import forget_contact
     from ..mail import ledger
-    from ..privacy import new_pseudonym
+    from ..platform.db import erasing, vacuum_full
+    from ..privacy.pseudonyms import new_pseudonym
     from ..scheduler.queries import live_revisions
 
     found = Forgotten(address, new_pseudonym())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from ..text import plural
+from ..common.text import plural
 from .common import Abort, console, err, open_store, report, safe
 from .render import dump
 

@@ -14,7 +14,7 @@ try:  # Typer vendors Click from 0.20 on
 except ImportError:  # pragma: no cover
     from click.exceptions import ClickException
 
-from ..text import said
+from ..common.text import said
 from . import (
     database,
     dlq,

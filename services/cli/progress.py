@@ -59,8 +59,8 @@ def progress(
 def _show(answer: Answer, *, command_id: str, as_json: bool) -> None:
     from forewarn.schemas.events import WindowView
 
-    from .. import rolling
-    from ..hostnames import fold
+    from ..common import rolling
+    from ..common.hostnames import fold
     from .common import console, safe
     from .render import dump, print_batches, window_json
 

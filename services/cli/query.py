@@ -14,7 +14,7 @@ from rich.table import Table
 from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
-from ..text import plural
+from ..common.text import plural
 from .common import Abort, console, open_store, report, safe
 from .render import dump, print_answers, print_window, when, window_json
 
@@ -196,7 +196,7 @@ def _detail(record: WindowEventRecord) -> str:
     if record.kind == "completed" and event.get("early"):
         return "completed early"
     if record.kind == "progressed":
-        from ..hostnames import fold
+        from ..common.hostnames import fold
 
         return f"{fold(event['hosts'])} {event['step']}"
     return ""
@@ -212,7 +212,7 @@ def tail(
     from nats.js.api import DeliverPolicy
 
     from ..bus import jetstream
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from .common import connected
 
     async def go() -> None:
@@ -260,9 +260,9 @@ def calendar(
     tenant: Annotated[str, typer.Argument(metavar="TENANT", help="A tenant id from the inventory.")],
 ) -> None:
     """Print a tenant's iCalendar feed: current and upcoming windows, cancellations included."""
-    from ..config import CommonSettings
     from ..ical.feed import tenant_feed
     from ..inventory.models import UnknownTenant
+    from ..platform.config import CommonSettings
 
     settings = CommonSettings()
     try:

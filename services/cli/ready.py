@@ -24,7 +24,7 @@ def wait(
 
     Exits 0 once a booking would go through, or 1 at the timeout, saying what is still missing.
     """
-    from ..durations import parse_duration
+    from ..common.durations import parse_duration
 
     try:
         limit = parse_duration(timeout).total_seconds()
@@ -44,7 +44,7 @@ def wait(
 async def _until_ready(limit: float) -> None:
     from ..bus import jetstream
     from ..bus.readiness import unready_for_booking
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from .common import connected
 
     settings = CommonSettings()

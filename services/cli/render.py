@@ -10,7 +10,7 @@ from .common import console, safe
 
 def when(start: datetime, end: datetime) -> str:
     """'2026-12-01 22:00 → 2026-12-02 01:00 UTC (3h)'."""
-    from ..durations import format_duration
+    from ..common.durations import format_duration
 
     same_day = start.date() == end.date()
     end_text = f"{end:%H:%M}" if same_day else f"{end:%Y-%m-%d %H:%M}"
@@ -148,7 +148,7 @@ def print_batches(window: dict) -> None:
     """A rolling window's batches: hosts, slot as told, as expected now (or as run), and how far each is."""
     from rich.table import Table
 
-    from ..hostnames import fold
+    from ..common.hostnames import fold
 
     batches = window.get("batches") or []
     if not batches:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from ..text import plural
+from ..common.text import plural
 from .common import Abort, console, open_store, report, safe
 from .render import card, dump, print_answers, when
 

@@ -116,7 +116,7 @@ async def send(
 async def _streams_made(broker: NatsBroker, timeout: float) -> None:
     """Wait for the scheduler to make the streams: a stack just started may still be at it."""
     from ..bus.broker import wait_for_streams
-    from ..config import StartupError
+    from ..platform.config import StartupError
 
     with err.status("Waiting for the scheduler to make its streams…", spinner="dots"):
         try:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..names import SERVICES, mailbox_configured, openstack_configured
+from ..platform.names import SERVICES, mailbox_configured, openstack_configured
 from .common import EXIT_ENV, console, err
 
 if TYPE_CHECKING:
-    from ..config import CommonSettings
     from ..mail.inbox import DemoInbox
-    from ..runtime import Stack
+    from ..platform.config import CommonSettings
+    from ..platform.runtime import Stack
 
 LEVELS = ("debug", "info", "warning", "error")
 LogLevel = Annotated[
@@ -27,8 +27,8 @@ LogLevel = Annotated[
 
 
 def _logging(level: str | None) -> CommonSettings:
-    from ..config import CommonSettings
-    from ..logs import configure_logging
+    from ..platform.config import CommonSettings
+    from ..platform.logs import configure_logging
 
     if level and level.lower() not in LEVELS:
         err.print(f"[bold red]error:[/] --log-level: {level!r} is not one of {', '.join(LEVELS)}")
@@ -41,8 +41,8 @@ def _logging(level: str | None) -> CommonSettings:
 def up(log_level: LogLevel = None) -> None:
     """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
     from ..bus.embedded import EmbeddedNats
-    from ..config import EMBEDDED_NATS_PORT
-    from ..privacy import private_folder
+    from ..platform.config import EMBEDDED_NATS_PORT
+    from ..privacy.files import private_folder
 
     settings = _logging(log_level)
     # The store, the bus's passwords and the demo inbox live here: its owner's alone.
@@ -113,8 +113,8 @@ def run(
 
 def _serve(names: list[str], *, ready: Callable[[Stack], None] | None = None) -> None:
     """Run services until a signal; an environment that is not ready is one clear error."""
-    from ..config import StartupError
-    from ..runtime import serve
+    from ..platform.config import StartupError
+    from ..platform.runtime import serve
 
     try:
         asyncio.run(serve(names, ready=ready))

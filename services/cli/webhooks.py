@@ -41,8 +41,8 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a webhook endpoint for a tenant; its signing secret is shown this once."""
-    from ..db import transaction
     from ..inventory.models import Tenant
+    from ..platform.db import transaction
     from ..webhooks.settings import WebhookSettings
     from ..webhooks.store import add_endpoint
     from ..webhooks.targets import refusal
@@ -120,7 +120,7 @@ def _endpoint_or_abort(session, endpoint_id: str, *, as_json: bool):
 @app.command("remove")
 def remove(endpoint_id: EndpointArg, as_json: JsonOpt = False) -> None:
     """Remove an endpoint: nothing more is sent to it; its delivery log stays."""
-    from ..db import transaction
+    from ..platform.db import transaction
 
     with transaction(open_store(as_json=as_json)) as session:
         session.delete(_endpoint_or_abort(session, endpoint_id, as_json=as_json))
@@ -135,7 +135,7 @@ def rotate(endpoint_id: EndpointArg, as_json: JsonOpt = False) -> None:
     """A new signing secret, shown once; the old one signs too for FOREWARN_WEBHOOK_ROTATION_OVERLAP."""
     from forewarn.schemas.base import utcnow
 
-    from ..db import transaction
+    from ..platform.db import transaction
     from ..webhooks import store
     from ..webhooks.settings import WebhookSettings
 
@@ -212,7 +212,7 @@ def replay(
     """Send a delivery again, with the same webhook-id, whatever became of it."""
     from sqlmodel import Session
 
-    from ..db import transaction
+    from ..platform.db import transaction
 
     engine = open_store(as_json=as_json)
     with Session(engine) as session:
@@ -246,7 +246,7 @@ async def _replay(row) -> None:
     from forewarn.schemas.base import utcnow
 
     from ..bus.publish import publish
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from ..webhooks.store import queued
     from .common import connected
 
@@ -273,7 +273,7 @@ def new_key() -> None:
 @app.command("reseal")
 def reseal(as_json: JsonOpt = False) -> None:
     """Seal every webhook secret with the first key of FOREWARN_SECRET_KEY (after a rotation or upgrade)."""
-    from ..db import transaction
+    from ..platform.db import transaction
     from ..webhooks.sealing import reseal_all
 
     box = _sealer(as_json)
@@ -287,7 +287,7 @@ def reseal(as_json: JsonOpt = False) -> None:
 
 def _sealer(as_json: bool):
     """The sealer from FOREWARN_SECRET_KEY, or the one-line refusal that says how to make one."""
-    from ..config import StartupError
+    from ..platform.config import StartupError
     from ..webhooks.sealing import sealer
     from ..webhooks.settings import WebhookSettings
 

@@ -68,7 +68,7 @@ def build(model: type[Payload], *, options: dict[str, str] = OPTION_OF, **fields
 
 def ask(subject: str, command: Payload, *, as_json: bool, timeout: float) -> Answer:
     """Send a command; the scheduler's answer and its impact, or exit saying why not."""
-    from ..config import CommonSettings
+    from ..platform.config import CommonSettings
     from .common import connected
     from .send import rejection, send
 

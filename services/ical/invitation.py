@@ -2,30 +2,28 @@
 
 One VEVENT per (window, tenant): its UID never changes and its SEQUENCE is the
 window's revision, so calendars replace the event in place when it moves.
-Every text value goes in as vText, which the icalendar library escapes, after
-`printable` has replaced what no property may hold (a bare CR, a control), so
-a title, tenant name or resource id cannot inject properties or components.
+Every text value goes in through `text.text`, escaped after `printable` has
+replaced what no property may hold (a bare CR, a control), so a title, tenant
+name or resource id cannot inject properties or components. The fan-out writes
+these byte for byte through `cache.Invitations`; the subscribable calendars are
+`feed.py`'s.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Component, Event, vCalAddress, vText
-from icalendar.caselessdict import canonsort_keys
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from forewarn.schemas.base import WindowState, printable, utcnow
+from forewarn.schemas.base import WindowState
 from forewarn.schemas.events import TenantImpact, WindowView
 
-from .. import rolling
-from ..hostnames import fold
+from ..common import rolling
+from ..common.hostnames import fold
 from . import series
-
-PRODID = "-//forewarn//maintenance notices//EN"
+from .text import new_calendar, param_text, text
 
 # The window's state as iCalendar STATUS and as X-MAINTNOTE-STATUS.
 STATUS = {
@@ -36,9 +34,6 @@ STATUS = {
 }
 
 Mode = Literal["invite", "notice"]
-# The longest content line icalendar's folding (75 octets, with the fold) leaves whole.
-_UNFOLDED = 74
-_NAME_END = re.compile(r"[;:]")
 
 
 def event_uid(window_id: str, tenant_id: str, provider: str) -> str:
@@ -81,18 +76,6 @@ def tenant_times(window: WindowView, tenant: TenantImpact, state: WindowState) -
     return rolling.tenant_slot(window, tenant)
 
 
-def new_calendar(method: str | None = None, *, name: str | None = None) -> Calendar:
-    """An empty VCALENDAR with forewarn's PRODID."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    if method:
-        calendar.add("method", method)
-    if name:
-        calendar.add("x-wr-calname", text(name))
-    return calendar
-
-
 @dataclass(frozen=True)
 class Organizer:
     """Who sends every invitation: the operator's domain and its ops mailbox. One per service."""
@@ -104,219 +87,9 @@ class Organizer:
     rsvp: bool = False
 
 
-class _Text(vText):
-    """vText, escaped exactly as RFC 5545 (3.3.11) says.
-
-    The library first reads a typed backslash-N as a line break, so a title
-    holding those two characters would come out on two lines.
-    """
-
-    def to_ical(self) -> bytes:
-        escaped = self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-        return escaped.encode()
-
-
-def text(value: str, *, multiline: bool = False) -> vText:
-    """A TEXT value, escaped, with nothing a property may not hold."""
-    return _Text(printable(value, multiline=multiline))
-
-
-def param_text(value: str) -> str:
-    """Text fit for a property parameter such as CN.
-
-    RFC 5545 allows no control characters and no double quote in a parameter
-    value: one there makes clients drop the whole property (the attendee). A
-    backslash is no escape there, but parsers read it as one, so that a name
-    ending in one swallows the next parameter: it becomes a slash.
-    """
-    kept = printable(value.replace('"', "'").replace("\\", "/")).replace("\ufffd", " ")
-    return " ".join(kept.split())
-
-
 def location_of(window: WindowView) -> str:
     """The sites a window touches, as the event's LOCATION."""
     return ", ".join(sorted({c.site for c in window.components}))
-
-
-def serialize(component: Component) -> bytes:
-    """component.to_ical(), byte for byte, faster.
-
-    icalendar folds every content line by walking it a character at a time,
-    which was a quarter of composing a notice; a line of at most 74 ASCII
-    characters comes out of that folding unchanged, so it is written as it
-    is, and only a longer one is folded by the library.
-    """
-    return b"".join(_serialized(line) for line in component.content_lines() if line)
-
-
-# The properties of a tenant's VEVENT that are the tenant's (or the mail's) own;
-# every other line is the same for every tenant of the window.
-TENANT_PROPERTIES = frozenset(
-    {
-        "UID",
-        "DTSTAMP",
-        "DESCRIPTION",
-        "ATTENDEE",
-        "X-MAINTNOTE-ACCOUNT",
-        "X-MAINTNOTE-OBJECT-ID",
-        "X-MAINTNOTE-IMPACT",
-    }
-)
-
-
-@dataclass(frozen=True)
-class _Shared:
-    """A window's serialized lines that every tenant's invitation shares."""
-
-    head: bytes  # from BEGIN:VCALENDAR to BEGIN:VEVENT
-    properties: dict[str, list[bytes]]  # the event's own, by name
-    tail: bytes  # the alarm, END:VEVENT and END:VCALENDAR
-
-
-class Invitations:
-    """Each tenant's invitation to a window, as serialize(build_calendar(...)) writes it, byte for byte.
-
-    A fan-out writes the same window for thousands of tenants: the lines they
-    share (times, summary, organizer, status, the alarm) are serialized once per
-    window and state, and only each tenant's own lines for each mail. Every line
-    is still the library's.
-    """
-
-    def __init__(self, organizer: Organizer, *, keep: int = 64) -> None:
-        self.organizer = organizer
-        self.keep = keep
-        self._shared: dict[tuple[str, ...], _Shared] = {}
-
-    def calendar(
-        self,
-        window: WindowView,
-        tenant: TenantImpact,
-        *,
-        location: str,
-        mode: Mode,
-        stamp: datetime,
-        withdrawn: bool = False,
-        cleared: bool = False,
-        master: bool = False,
-    ) -> bytes:
-        """The tenant's VCALENDAR; see build_calendar."""
-        if window.series is not None:  # a series' VEVENTs differ by occurrence: built whole
-            return serialize(
-                build_calendar(
-                    window,
-                    tenant,
-                    self.organizer,
-                    location=location,
-                    mode=mode,
-                    stamp=stamp,
-                    withdrawn=withdrawn,
-                    master=master,
-                )
-            )
-        state = event_state(window, withdrawn=withdrawn, cleared=cleared)
-        method = method_for(window, mode, withdrawn=withdrawn, cleared=cleared) or ""
-        times = tenant_times(window, tenant, state)
-        shared = self._window(window, location=location, state=state, method=method, times=times)
-        own = Event()
-        own.add("uid", event_uid(window.id, tenant.tenant_id, self.organizer.provider))
-        own.add("dtstamp", stamp)
-        own.add("description", text(_description(window, tenant, state=state), multiline=True))
-        _add_tenant(own, tenant, mode, rsvp=self.organizer.rsvp)
-        lines = shared.properties | _properties(own.content_lines())
-        body = b"".join(b"".join(lines[name]) for name in canonsort_keys(lines, Event.canonical_order))
-        return shared.head + body + shared.tail
-
-    def _window(
-        self,
-        window: WindowView,
-        *,
-        location: str,
-        state: WindowState,
-        method: str,
-        times: tuple[datetime, datetime],
-    ) -> _Shared:
-        # Every field of the window is in the key but its hosts, which no line shows, its
-        # components, which the location stands for, and its batches, which the times stand for.
-        key = (
-            window.model_dump_json(exclude={"hosts", "components", "batches"}),
-            location,
-            state.value,
-            method,
-            *times,
-        )
-        if key not in self._shared:
-            if len(self._shared) >= self.keep:
-                self._shared.clear()
-            calendar = new_calendar(method or None)
-            event = window_event(
-                window,
-                self.organizer,
-                uid="",
-                description="",
-                location=location,
-                stamp=utcnow(),
-                state=state,
-                times=times,
-            )
-            _finish(event, window, self.organizer, state=state)
-            calendar.add_component(event)
-            self._shared[key] = _split(calendar.content_lines())
-        return self._shared[key]
-
-
-def _properties(lines: Iterable[str]) -> dict[str, list[bytes]]:
-    """An event's property lines, serialized, by name (BEGIN and END left out)."""
-    found: dict[str, list[bytes]] = {}
-    for line in lines:
-        name = _name(line)
-        if line and name not in ("BEGIN", "END"):
-            found.setdefault(name, []).append(_serialized(line))
-    return found
-
-
-def _split(lines: list[str]) -> _Shared:
-    """A calendar of one event cut into what comes before, in and after the event's properties."""
-    lines = [line for line in lines if line]
-    start = lines.index("BEGIN:VEVENT") + 1
-    end = next(i for i in range(start, len(lines)) if _name(lines[i]) in ("BEGIN", "END"))
-    own = _properties(lines[start:end])
-    return _Shared(
-        head=b"".join(_serialized(line) for line in lines[:start]),
-        properties={name: found for name, found in own.items() if name not in TENANT_PROPERTIES},
-        tail=b"".join(_serialized(line) for line in lines[end:]),
-    )
-
-
-def _name(line: str) -> str:
-    """A content line's property name: what comes before its parameters or value."""
-    return _NAME_END.split(line, maxsplit=1)[0].upper()
-
-
-def _serialized(line: str) -> bytes:
-    return (line.encode() if len(line) <= _UNFOLDED and line.isascii() else line.to_ical()) + b"\r\n"
-
-
-def feed_calendar(
-    name: str, entries: Iterable[tuple[WindowView, TenantImpact]], organizer: Organizer, *, stamp: datetime
-) -> bytes:
-    """A tenant's subscribable calendar: one event per window, updated in place as windows change.
-
-    A feed is read, not acted on: no METHOD, and no attendees to reveal.
-    """
-    calendar = new_calendar(name=name)
-    for window, tenant in entries:
-        calendar.add_component(
-            build_event(
-                window,
-                tenant,
-                organizer,
-                location=location_of(window),
-                mode="notice",
-                stamp=stamp,
-                recurring=False,
-            )
-        )
-    return serialize(calendar)
 
 
 def build_calendar(
@@ -381,18 +154,18 @@ def build_event(
         window,
         organizer,
         uid=event_uid(window.id, tenant.tenant_id, organizer.provider),
-        description=_description(window, tenant, state=state, master=master and recurring),
+        description=tenant_description(window, tenant, state=state, master=master and recurring),
         location=location,
         stamp=stamp,
         state=state,
         times=tenant_times(window, tenant, state),
     )
-    _add_tenant(event, tenant, mode, rsvp=organizer.rsvp)
+    add_tenant(event, tenant, mode, rsvp=organizer.rsvp)
     if recurring and window.series is not None:
         series.recurring(
             event, window, event_uid(window.series.id, tenant.tenant_id, organizer.provider), master=master
         )
-    _finish(event, window, organizer, state=state)
+    finish_event(event, window, organizer, state=state)
     return event
 
 
@@ -411,7 +184,7 @@ def event_state(window: WindowView, *, withdrawn: bool, cleared: bool, master: b
     return WindowState.COMPLETED if cleared else window.state
 
 
-def _add_tenant(event: Event, tenant: TenantImpact, mode: Mode, *, rsvp: bool = False) -> None:
+def add_tenant(event: Event, tenant: TenantImpact, mode: Mode, *, rsvp: bool = False) -> None:
     """The tenant's own properties: its attendees of one mode, its account and resources."""
     for contact in tenant.contacts:
         if contact.mode != mode:
@@ -436,21 +209,6 @@ def _add_tenant(event: Event, tenant: TenantImpact, mode: Mode, *, rsvp: bool = 
             parameters={"X-MAINTNOTE-OBJECT-IMPACT": tenant.impact.value},
         )
     event.add("x-maintnote-impact", tenant.impact.value)
-
-
-def public_event(window: WindowView, organizer: Organizer, *, location: str, stamp: datetime) -> Event:
-    """A window's VEVENT for everyone: the window's own impact, and no tenant, resource or host."""
-    event = window_event(
-        window,
-        organizer,
-        uid=f"{window.id}@{organizer.provider}",
-        description=f"Impact: {window.impact.value} ({window.impact.plain}).",
-        location=location,
-        stamp=stamp,
-    )
-    event.add("x-maintnote-impact", window.impact.value)
-    _finish(event, window, organizer)
-    return event
 
 
 def window_event(
@@ -486,7 +244,7 @@ def window_event(
     return event
 
 
-def _finish(
+def finish_event(
     event: Event, window: WindowView, organizer: Organizer, *, state: WindowState | None = None
 ) -> None:
     """The state and, for a window still to come or running, the alarm: last, as MAINT-NOTE orders them."""
@@ -504,7 +262,7 @@ def _alarm(title: str, before: timedelta) -> Alarm:
     return alarm
 
 
-def _description(
+def tenant_description(
     window: WindowView, tenant: TenantImpact, *, state: WindowState, master: bool = False
 ) -> str:
     lines = [window.description] if window.description else []

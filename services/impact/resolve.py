@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, distinct, func
 from forewarn.schemas.base import SCHEMA_VERSION, utcnow
 from forewarn.schemas.events import ImpactCause, WindowView
 
-from ..db import in_chunks
 from ..inventory.models import Host, Resource, Tenant, TenantContact
+from ..platform.db import in_chunks
 from .sqljson import SqlJson
 
 

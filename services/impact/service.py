@@ -15,7 +15,7 @@ from forewarn.schemas.events import DriftCheckDue, ImpactCause, InventoryChanged
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing, publish_all
 from ..bus.retention import past_window
-from ..logs import about
+from ..platform.logs import about
 from . import drift
 from .resolve import ImpactMessage, encode_impact, resolve_impact
 from .settings import ImpactSettings

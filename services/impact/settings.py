@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from ..config import CommonSettings
-from ..durations import Duration
+from ..common.durations import Duration
+from ..platform.config import CommonSettings
 
 
 class ImpactSettings(CommonSettings):

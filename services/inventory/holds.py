@@ -18,7 +18,7 @@ from sqlmodel import Session
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import WindowView
 
-from ..db import transaction
+from ..platform.db import transaction
 from .models import Host, HostHold
 
 BINARY = "nova-compute"

@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 
 from forewarn.schemas.base import unsafe_character
 
-from ..text import said
+from ..common.text import said
 from .models import FILE_SOURCE, Host, ResourceKind, Site, Tenant
 from .sync import Snapshot, sync
 

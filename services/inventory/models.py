@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ..db import UtcDateTime
+from ..platform.db import UtcDateTime
 
 # Which source a row came from, so a file and a cloud can feed one store and a
 # sync removes only what its own source no longer lists: "file", or

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field, ValidationError
 
-from ..text import plural
+from ..common.text import plural
 from .load import LOCALES, ContactIn, HostIn, ResourceIn, SiteIn, TenantIn
 from .sync import Snapshot
 

@@ -28,11 +28,11 @@ from sqlalchemy import Engine
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.events import DeadLettered, InventoryChanged, ServerChange, WindowView
 
-from ..batches import Batches
 from ..bus.publish import Outgoing, publish
 from ..bus.reliability import PAYLOAD_KEEP
-from ..config import StartupError, redact
-from ..ops import Metrics
+from ..platform.config import StartupError, redact
+from ..platform.group_commit import GroupCommit
+from ..platform.ops import Metrics
 from . import follow, holds, notifications
 from .cloud import CloudError, cloud_name, connect, sync_cloud
 from .openstack import source_of
@@ -92,7 +92,7 @@ class InventoryService:
         # may be older than they are, so they are applied again once it is written.
         self._heard: dict[str, list[notifications.ServerMoved]] = {}
         # Per cloud: notifications, and those heard during a sync applied again, in one order.
-        self._batches: dict[str, Batches[Heard]] = {}
+        self._batches: dict[str, GroupCommit[Heard]] = {}
         if metrics is not None:
             metrics.troubles.append(self.troubles)
 
@@ -261,10 +261,10 @@ class InventoryService:
             self._heard[name].append(moved)
         await self._follower(name).submit([(moved, moved.message_id)])
 
-    def _follower(self, name: str) -> Batches[Heard]:
+    def _follower(self, name: str) -> GroupCommit[Heard]:
         if name not in self._batches:
             source = source_of(name)
-            self._batches[name] = Batches(lambda heard: self._follow(source, heard))
+            self._batches[name] = GroupCommit(lambda heard: self._follow(source, heard))
         return self._batches[name]
 
     async def _follow(self, source: str, heard: list[Heard]) -> None:

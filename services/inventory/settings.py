@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr
 
-from ..config import CommonSettings, EmptyIsUnset
-from ..durations import Duration
+from ..common.durations import Duration
+from ..platform.config import CommonSettings, EmptyIsUnset
 from .openstack import Conventions
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from ..db import transaction
+from ..platform.db import transaction
 from .models import Host, Resource, Site, Tenant, TenantContact
 
 if TYPE_CHECKING:

@@ -22,12 +22,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from forewarn.schemas.events import Contact, TenantImpact, WindowView
 
-from .. import rolling
 from ..answers.links import AnswerLinks
-from ..hostnames import fold
-from ..ical.invitation import Invitations, Organizer, location_of, method_for
+from ..common import rolling
+from ..common.hostnames import fold
+from ..ical.cache import Invitations
+from ..ical.invitation import Organizer, location_of, method_for
 from ..ical.series import remaining
-from ..privacy import contact_key
+from ..privacy.pseudonyms import contact_key
 from .headers import one_line, set_data_headers
 
 NoticeKind = Literal[

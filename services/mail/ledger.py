@@ -13,8 +13,8 @@ from sqlmodel import Session
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import WindowView
 
-from ..db import again_on_conflict, in_chunks
-from ..privacy import scrub
+from ..platform.db import again_on_conflict, in_chunks
+from ..privacy.pseudonyms import scrub
 from .compose import Notice, ledger_kind, notice_id, told_start
 from .models import NoticeRecord
 

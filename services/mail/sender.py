@@ -24,11 +24,11 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed, TenantImpact
 
 from ..answers.links import AnswerLinks
-from ..batches import Batches
 from ..bus.publish import Outgoing, publish
 from ..bus.retention import past_window
-from ..logs import about
-from ..ops import Metrics
+from ..platform.group_commit import GroupCommit
+from ..platform.logs import about
+from ..platform.ops import Metrics
 from . import ledger
 from .compose import Composer, Notice, NoticeKind, notice_id
 from .mailer import Mailer, Permanent
@@ -72,7 +72,7 @@ class NoticeSender:
         # instead. PostgreSQL takes concurrent writers.
         writers = 1 if engine.dialect.name == "sqlite" else 4
         self._ledger = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ledger")
-        self._finished: Batches[ledger.Outcome] = Batches(
+        self._finished: GroupCommit[ledger.Outcome] = GroupCommit(
             lambda outcomes: self.in_ledger(ledger.finish, self.engine, outcomes)
         )
 

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr
 
 from forewarn import templates
 
-from ..config import CommonSettings, EmptyIsUnset
+from ..platform.config import CommonSettings, EmptyIsUnset
 
 
 class MailSettings(CommonSettings):

@@ -12,15 +12,15 @@ from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import Impact, utcnow
 from forewarn.schemas.events import ImpactCause, ImpactResolved, ReminderDue, WindowView
 
-from .. import rolling
 from ..answers import store as answers
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing
-from ..logs import about
+from ..common import rolling
 from ..mail import ledger
 from ..mail.compose import NoticeKind
 from ..mail.sender import NoticeSender
-from ..ops import Metrics
+from ..platform.logs import about
+from ..platform.ops import Metrics
 from ..scheduler import queries
 from .settings import NotifierSettings
 from .webhooks import WebhookSender

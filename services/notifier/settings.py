@@ -9,9 +9,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from ..answers.links import AnswerSettings
-from ..config import EmptyIsUnset
-from ..durations import Duration
+from ..common.durations import Duration
 from ..mail.settings import MailSettings
+from ..platform.config import EmptyIsUnset
 from ..webhooks.settings import WebhookSettings
 
 

@@ -27,8 +27,8 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import ImpactResolved, WebhookDue
 
 from ..bus.publish import publish_all
-from ..config import StartupError
-from ..db import again_on_conflict, transaction
+from ..platform.config import StartupError
+from ..platform.db import again_on_conflict, transaction
 from ..webhooks import store
 from ..webhooks.events import cloud_event, delivery_id, tenant_events
 from ..webhooks.sealing import NO_KEY, sealer_at_start

@@ -26,9 +26,9 @@ from sqlmodel import Session
 from forewarn.schemas.events import ReplyReceived
 
 from ..answers.published import publish_reply
-from ..config import StartupError
-from ..db import again_on_conflict, transaction
-from ..ops import Metrics
+from ..platform.config import StartupError
+from ..platform.db import again_on_conflict, transaction
+from ..platform.ops import Metrics
 from .mailbox import Mailbox
 from .match import NotAContact, record_delegation, reply_for
 from .models import MailboxCursor

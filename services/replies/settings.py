@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 
-from ..config import CommonSettings, EmptyIsUnset
-from ..durations import Duration
+from ..common.durations import Duration
+from ..platform.config import CommonSettings, EmptyIsUnset
 
 
 class RepliesSettings(CommonSettings):

@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 from forewarn.schemas.base import printable, utcnow
 
-from ..config import StartupError
-from ..db import again_on_conflict, transaction
+from ..platform.config import StartupError
+from ..platform.db import again_on_conflict, transaction
 from .models import OpsMessage
 
 log = logging.getLogger("forewarn.reporter")

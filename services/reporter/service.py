@@ -13,17 +13,17 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.commands import RecordAnswerResult
 from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReplyReceived, ReportPublished
 
-from .. import rolling
 from ..answers import store as answers
 from ..answers.recorded import Refusals, record_answer
 from ..bus.publish import Outgoing, publish
-from ..db import again_on_conflict, transaction
-from ..logs import about
+from ..common import rolling
+from ..common.text import plural
 from ..mail.mailer import Permanent
 from ..mail.sender import NoticeSender
-from ..ops import Metrics
+from ..platform.db import again_on_conflict, transaction
+from ..platform.logs import about
+from ..platform.ops import Metrics
 from ..scheduler import queries
-from ..text import plural
 from .build import affected_tenants, build_report, failures, note_drift, take_part
 from .chat import OpsChat
 from .mail import compose_objection, compose_report, overrun_text

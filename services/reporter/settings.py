@@ -7,8 +7,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from ..config import EmptyIsUnset
 from ..mail.settings import MailSettings
+from ..platform.config import EmptyIsUnset
 
 
 class ReporterSettings(MailSettings):

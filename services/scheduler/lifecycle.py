@@ -34,8 +34,8 @@ from forewarn.schemas.events import (
     WindowStarted,
 )
 
-from .. import rolling
 from ..bus.publish import Outgoing
+from ..common import rolling
 from . import rollout, series
 from .ids import window_id_for
 from .models import Window, WindowHost

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from forewarn.schemas.base import utcnow
 
-from ..db import UtcDateTime
+from ..platform.db import UtcDateTime
 
 
 def _utc_column(**kwargs) -> Column:

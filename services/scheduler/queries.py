@@ -15,8 +15,8 @@ from sqlmodel import Session
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Component, Occurrence, SeriesView, WindowView
 
-from ..db import in_chunks
 from ..inventory.models import Resource
+from ..platform.db import in_chunks
 from .models import Window, WindowEventRecord, WindowHost, WindowSeries
 
 

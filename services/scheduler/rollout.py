@@ -9,9 +9,9 @@ from ClusterShell.NodeSet import NodeSet, NodeSetException
 from forewarn.schemas.commands import ReportProgress, Rolling
 from forewarn.schemas.events import Batch, Reason
 
-from .. import rolling
-from ..durations import format_duration
-from ..hostnames import fold
+from ..common import rolling
+from ..common.durations import format_duration
+from ..common.hostnames import fold
 
 
 def split(spec: Rolling, hosts: list[str]) -> tuple[list[list[str]], list[Reason]]:

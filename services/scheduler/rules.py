@@ -11,8 +11,8 @@ from sqlmodel import Session
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.events import Reason
 
-from ..db import in_chunks
-from ..durations import format_duration
+from ..common.durations import format_duration
+from ..platform.db import in_chunks
 from .freezes import FreezeCalendar
 from .models import Window, WindowHost
 from .selectors import fold

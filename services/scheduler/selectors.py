@@ -12,9 +12,9 @@ from sqlmodel import Session
 from forewarn.schemas.commands import HostSelector
 from forewarn.schemas.events import Reason
 
-from ..db import in_chunks
-from ..hostnames import fold
+from ..common.hostnames import fold
 from ..inventory.models import Host, Site
+from ..platform.db import in_chunks
 
 MAX_HOSTS = 100_000
 

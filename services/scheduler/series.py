@@ -24,7 +24,7 @@ from forewarn.schemas.commands import BookWindow, ChangeSeries, HostSelector, Re
 from forewarn.schemas.events import Occurrence, Reason, Skipped, WindowCancelled, WindowScheduled
 
 from ..bus.publish import Outgoing
-from ..hostnames import fold
+from ..common.hostnames import fold
 from .ids import window_id_for
 from .models import Window, WindowHost, WindowSeries
 from .queries import hosts_of, view

@@ -28,8 +28,8 @@ from forewarn.schemas.events import WindowDue
 from ..bus import timers
 from ..bus.deadletters import MaxDeliveries, record_gave_up
 from ..bus.publish import Outgoing, publish_all
-from ..db import transaction
-from ..logs import about
+from ..platform.db import transaction
+from ..platform.logs import about
 from . import lifecycle, timeline
 from .freezes import FreezeCalendar
 from .models import Window

@@ -9,8 +9,8 @@ from pydantic import Field
 
 from forewarn import calendars
 
-from ..config import CommonSettings
-from ..durations import Duration
+from ..common.durations import Duration
+from ..platform.config import CommonSettings
 
 
 class SchedulerSettings(CommonSettings):

@@ -31,7 +31,8 @@ from forewarn.schemas.events import Answer, ReplyReceived
 
 from ..answers.links import AnswerLinks, AnswerToken
 from ..inventory.models import Tenant, TenantContact
-from .state import PublicWindow, StatusView
+from .model import PublicWindow
+from .state import StatusView
 
 # A form is a choice, a time and a comment: anything larger is not ours.
 MAX_FORM = 16 * 1024

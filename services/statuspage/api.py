@@ -12,7 +12,8 @@ from typing import Any
 
 from forewarn.schemas.base import Impact
 
-from .state import ComponentState, PublicWindow, StatusView, Update
+from .model import ComponentState, PublicWindow, Update
+from .state import StatusView
 
 # A maintenance's `impact`, from the window's MAINT-NOTE impact.
 IMPACT = {

@@ -9,8 +9,11 @@ from feedgen.feed import FeedGenerator
 from forewarn.schemas.base import printable, utcnow
 from forewarn.schemas.events import TenantImpact
 
-from ..ical.invitation import Organizer, feed_calendar, location_of, new_calendar, public_event, serialize
-from .state import PublicWindow, StatusView
+from ..ical.feed import feed_calendar, public_event
+from ..ical.invitation import Organizer, location_of
+from ..ical.text import new_calendar, serialize
+from .model import PublicWindow
+from .state import StatusView
 from .words import WORDS
 
 MAX_ENTRIES = 50

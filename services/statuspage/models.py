@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, LargeBinary
 from sqlmodel import Column, Field, SQLModel
 
-from ..db import UtcDateTime
+from ..platform.db import UtcDateTime
 
 
 class TenantToken(SQLModel, table=True):

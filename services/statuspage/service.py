@@ -25,7 +25,7 @@ from forewarn.schemas.events import ReplyReceived
 from ..bus import jetstream
 from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
-from ..ops import HttpServer, Metrics
+from ..platform.ops import HttpServer, Metrics
 from . import snapshot
 from .answering import NotRecorded
 from .api import Page, StatusApi

@@ -10,8 +10,8 @@ from pydantic import Field
 from forewarn import templates
 
 from ..answers.links import AnswerSettings
-from ..config import CommonSettings
-from ..durations import Duration
+from ..common.durations import Duration
+from ..platform.config import CommonSettings
 
 
 class StatusSettings(CommonSettings, AnswerSettings):

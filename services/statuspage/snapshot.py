@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
 
-from ..db import again_on_conflict
+from ..platform.db import again_on_conflict
 from .models import StatusSnapshot
 
 

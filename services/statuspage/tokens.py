@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
 
-from ..db import again_on_conflict, transaction
 from ..inventory.models import Tenant, UnknownTenant
+from ..platform.db import again_on_conflict, transaction
 from .models import TenantToken
 
 

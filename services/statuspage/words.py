@@ -20,7 +20,7 @@ from forewarn.schemas.events import (
     WindowStarted,
 )
 
-from .. import rolling
+from ..common import rolling
 
 # The words people read for each value; the API keeps Statuspage's own values.
 WORDS = {

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from forewarn.schemas.events import ImpactCause, ImpactResolved, TenantImpact
 
-from .. import rolling
+from ..common import rolling
 from .store import EVENTS
 
 _EVENT_OF = {

@@ -18,8 +18,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from ..config import StartupError
-from ..db import transaction
+from ..platform.config import StartupError
+from ..platform.db import transaction
 from .store import WebhookEndpoint
 
 log = logging.getLogger("forewarn.webhooks")

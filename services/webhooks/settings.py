@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ..config import EmptyIsUnset
-from ..durations import Duration
+from ..common.durations import Duration
+from ..platform.config import EmptyIsUnset
 
 # The Standard Webhooks schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.
 SPEC_RETRIES = [

@@ -21,7 +21,7 @@ from forewarn.schemas.base import utcnow
 from forewarn.schemas.events import WebhookDue
 
 from ..bus.publish import Outgoing
-from ..db import UtcDateTime
+from ..platform.db import UtcDateTime
 
 # The events a webhook can ask for, as its CloudEvents type ends.
 EVENTS = (

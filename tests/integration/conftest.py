@@ -18,10 +18,10 @@ from aiosmtpd.controller import Controller
 from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
-from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.load import load_inventory
-from forewarn.services.migrate import upgrade
-from forewarn.services.runtime import Stack
+from forewarn.services.platform.db import create_db_engine
+from forewarn.services.platform.migrate import upgrade
+from forewarn.services.platform.runtime import Stack
 
 from .smtp import Inbox, free_port
 

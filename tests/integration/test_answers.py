@@ -178,14 +178,16 @@ async def test_tenants_that_have_not_acknowledged_get_one_escalation(env, js, sm
     monkeypatch.setenv("FOREWARN_STATUS_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("FOREWARN_ANSWER_SECRET", SECRET)
     monkeypatch.setenv("FOREWARN_REMINDERS", "")
-    monkeypatch.setenv("FOREWARN_ESCALATE", "12s")
+    # Escalations fire 25 s after the booking: the acknowledgement below comes well before,
+    # even on a machine busy with other tests.
+    monkeypatch.setenv("FOREWARN_ESCALATE", "25s")
     services = ("scheduler", "impact", "notifier", "reporter", "statuspage")
     async with running(*services):
         outage = await cli_json("book", "--title", "Kernel update", "--impact", "outage",
-                                "--start", "+25s", "--duration", "1h", "--hosts", "sto1-cmp-01")  # fmt: skip
+                                "--start", "+50s", "--duration", "1h", "--hosts", "sto1-cmp-01")  # fmt: skip
         # No escalation for work that leaves resources up.
         await cli_json("book", "--title", "Fan swap", "--impact", "degraded",
-                       "--start", "+25s", "--duration", "1h", "--hosts", "sto1-cmp-02")  # fmt: skip
+                       "--start", "+50s", "--duration", "1h", "--hosts", "sto1-cmp-02")  # fmt: skip
         people = {t["id"]: t["contacts"] for t in (await cli_json("show", outage["id"]))["affected"]}
         invited = await eventually(lambda: len(_invitations(inbox, outage["id"])) == sum(people.values()))
         first = _invitations(inbox, outage["id"])[0]
@@ -196,7 +198,7 @@ async def test_tenants_that_have_not_acknowledged_get_one_escalation(env, js, sm
 
         expected = sum(n for tenant, n in people.items() if tenant != acked)
         escalated = await eventually(
-            lambda: len(_escalations(inbox)) >= expected and _escalations(inbox), timeout=30
+            lambda: len(_escalations(inbox)) >= expected and _escalations(inbox), timeout=45
         )
         await asyncio.sleep(2)  # a second one, to anyone, would be here by now
         escalated = _escalations(inbox)

@@ -22,8 +22,8 @@ from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.bus.broker import build_broker
 from forewarn.services.cli.send import send
-from forewarn.services.config import CommonSettings
-from forewarn.services.runtime import Stack
+from forewarn.services.platform.config import CommonSettings
+from forewarn.services.platform.runtime import Stack
 
 from ..conftest import NatsServer
 from ..fleet import Recorder, make_fleet, stop_fleet

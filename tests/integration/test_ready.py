@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from forewarn.services.runtime import Stack
+from forewarn.services.platform.runtime import Stack
 
 from .conftest import cli_json, run_cli, running
 from .smtp import free_port

@@ -13,7 +13,7 @@ import yaml
 from icalendar import Calendar
 
 from forewarn.schemas import subjects
-from forewarn.services.config import StartupError
+from forewarn.services.platform.config import StartupError
 from forewarn.services.statuspage import snapshot
 
 from ..conftest import EXAMPLES

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.cli.main import app
-from forewarn.services.config import CommonSettings
-from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.models import Host, Resource, Site, Tenant, TenantContact
+from forewarn.services.platform.config import CommonSettings
+from forewarn.services.platform.db import create_db_engine
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.lifecycle import book, window_id_for
 from forewarn.services.scheduler.rules import Rules

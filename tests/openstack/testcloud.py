@@ -19,9 +19,9 @@ import openstack
 from sqlalchemy import select
 from sqlmodel import Session
 
-from forewarn.services.config import CommonSettings
-from forewarn.services.db import create_db_engine
 from forewarn.services.inventory.models import Resource
+from forewarn.services.platform.config import CommonSettings
+from forewarn.services.platform.db import create_db_engine
 
 HERE = Path(__file__).resolve().parent
 CLOUD = "forewarn-admin"

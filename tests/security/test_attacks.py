@@ -22,7 +22,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.events import WindowCancelled
 from forewarn.services.bus.broker import build_broker
 from forewarn.services.bus.publish import IdClaimed, Outgoing, id_key, keyed, publish
-from forewarn.services.config import CommonSettings
+from forewarn.services.platform.config import CommonSettings
 
 from ..factories import make_window
 from .conftest import Bus, as_user

@@ -21,7 +21,7 @@ import pytest
 
 from forewarn.schemas import subjects
 from forewarn.services.bus.embedded import PASSWORDS
-from forewarn.services.config import EMBEDDED_NATS_PORT
+from forewarn.services.platform.config import EMBEDDED_NATS_PORT
 
 from ..conftest import EXAMPLES
 from ..integration.smtp import free_port

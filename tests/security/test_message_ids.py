@@ -23,7 +23,7 @@ from forewarn.schemas.commands import RecordAnswerResult
 from forewarn.services.bus.accounts import USERS
 from forewarn.services.bus.broker import build_broker
 from forewarn.services.bus.publish import Outgoing, publish
-from forewarn.services.config import CommonSettings
+from forewarn.services.platform.config import CommonSettings
 
 from .conftest import Bus, as_user, connect
 

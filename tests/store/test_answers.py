@@ -9,8 +9,8 @@ from sqlmodel import Session
 from forewarn.schemas.commands import RescheduleWindow
 from forewarn.schemas.events import Answer, ReplyReceived
 from forewarn.services.answers import store as answers
-from forewarn.services.db import transaction
 from forewarn.services.inventory.load import load_inventory
+from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules

@@ -11,13 +11,13 @@ from sqlmodel import Session, select
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import CancelWindow
 from forewarn.schemas.events import Contact, ImpactCause, ImpactResolved, TenantImpact
-from forewarn.services.db import transaction
 from forewarn.services.impact import drift
 from forewarn.services.impact.resolve import encode_impact, resolve_impact
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource
 from forewarn.services.mail import ledger
 from forewarn.services.mail.compose import Notice
+from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle, queries
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules

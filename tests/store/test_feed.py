@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from forewarn.schemas.base import Impact, utcnow
 from forewarn.schemas.commands import BookWindow, CancelWindow, HostSelector
 from forewarn.services.cli.main import app
-from forewarn.services.db import transaction
 from forewarn.services.ical.feed import tenant_feed
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource, UnknownTenant
+from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules

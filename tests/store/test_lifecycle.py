@@ -18,8 +18,8 @@ from forewarn.schemas.commands import (
     HostSelector,
     RescheduleWindow,
 )
-from forewarn.services.db import transaction
 from forewarn.services.inventory.load import load_inventory
+from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle, timeline
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules

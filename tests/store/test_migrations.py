@@ -11,11 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
-from forewarn.services import migrate
 from forewarn.services.cli.main import app
-from forewarn.services.config import StartupError
-from forewarn.services.db import create_db_engine
-from forewarn.services.migrate import metadata
+from forewarn.services.platform import migrate
+from forewarn.services.platform.config import StartupError
+from forewarn.services.platform.db import create_db_engine
+from forewarn.services.platform.migrate import metadata
 
 
 def test_migrations_build_exactly_what_the_models_describe(engine) -> None:
@@ -92,7 +92,7 @@ def test_a_service_refuses_an_unmigrated_database_unless_it_may_migrate(db_url, 
 
 
 def test_auto_migrate_defaults_to_sqlite_only(monkeypatch) -> None:
-    from forewarn.services.config import CommonSettings
+    from forewarn.services.platform.config import CommonSettings
 
     monkeypatch.delenv("FOREWARN_DB_AUTO_MIGRATE", raising=False)
     monkeypatch.setenv("FOREWARN_DATABASE_URL", "postgresql://db/forewarn")

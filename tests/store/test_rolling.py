@@ -10,8 +10,8 @@ import pytest
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector, ReportProgress, RescheduleWindow, Rolling
-from forewarn.services.db import transaction
 from forewarn.services.inventory.load import load_inventory
+from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules

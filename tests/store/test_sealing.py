@@ -7,8 +7,8 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from forewarn.services.config import StartupError
-from forewarn.services.db import transaction
+from forewarn.services.platform.config import StartupError
+from forewarn.services.platform.db import transaction
 from forewarn.services.webhooks.sealing import PREFIX, reseal_all, sealer, sealer_at_start
 from forewarn.services.webhooks.store import WebhookEndpoint, add_endpoint, new_secret
 

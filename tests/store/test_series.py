@@ -24,9 +24,10 @@ from forewarn.schemas.commands import (
     RescheduleWindow,
 )
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services.db import transaction
-from forewarn.services.ical.invitation import Organizer, build_calendar, serialize
+from forewarn.services.ical.invitation import Organizer, build_calendar
+from forewarn.services.ical.text import serialize
 from forewarn.services.inventory.load import load_inventory
+from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.queries import window_view

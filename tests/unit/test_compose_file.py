@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 from forewarn.services.bus.accounts import ADMIN, USERS
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.cli.main import app
-from forewarn.services.config import CommonSettings
 from forewarn.services.impact.settings import ImpactSettings
 from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.notifier.settings import NotifierSettings
+from forewarn.services.platform.config import CommonSettings
+from forewarn.services.platform.runtime import SERVICES
 from forewarn.services.replies.settings import RepliesSettings
 from forewarn.services.reporter.settings import ReporterSettings
-from forewarn.services.runtime import SERVICES
 from forewarn.services.scheduler.settings import SchedulerSettings
 from forewarn.services.statuspage.settings import StatusSettings
 from forewarn.services.webhooks.settings import WebhookSettings

@@ -1,6 +1,6 @@
 """The engine connects with the URL's own password, not the masked one SQLAlchemy prints."""
 
-from forewarn.services.db import create_db_engine
+from forewarn.services.platform.db import create_db_engine
 
 
 def test_a_postgresql_url_keeps_its_password_and_takes_psycopg() -> None:

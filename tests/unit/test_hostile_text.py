@@ -30,7 +30,9 @@ from forewarn.schemas.base import Impact, printable, unsafe_character
 from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowScheduled
 from forewarn.services.cli import render
-from forewarn.services.ical.invitation import Organizer, feed_calendar, param_text, public_event
+from forewarn.services.ical.feed import feed_calendar, public_event
+from forewarn.services.ical.invitation import Organizer
+from forewarn.services.ical.text import param_text
 from forewarn.services.inventory.load import ContactIn, ResourceIn
 from forewarn.services.mail.compose import Composer, Notice
 from forewarn.services.mail.headers import one_line

@@ -10,7 +10,9 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState, printable, unsafe_character
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services.ical.invitation import Invitations, Organizer, build_calendar, event_uid, serialize
+from forewarn.services.ical.cache import Invitations
+from forewarn.services.ical.invitation import Organizer, build_calendar, event_uid
+from forewarn.services.ical.text import serialize
 from tests.factories import START, make_window
 
 STAMP = datetime(2026, 11, 28, 12, tzinfo=UTC)

@@ -6,7 +6,7 @@ import email.charset
 
 import pytest
 
-from forewarn.services.config import StartupError
+from forewarn.services.platform.config import StartupError
 from forewarn.services.reporter.chat import OpsChat
 
 

@@ -18,13 +18,13 @@ from forewarn.schemas.events import (
     TenantImpact,
     WindowView,
 )
+from forewarn.services.ical.feed import public_event
 from forewarn.services.ical.invitation import (
     STATUS,
     Organizer,
     build_calendar,
     event_uid,
     method_for,
-    public_event,
     shown_times,
 )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from forewarn.services.config import CommonSettings
 from forewarn.services.impact.settings import ImpactSettings
 from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.mail.settings import MailSettings
 from forewarn.services.notifier.settings import NotifierSettings
+from forewarn.services.platform.config import CommonSettings
 from forewarn.services.replies.settings import RepliesSettings
 from forewarn.services.reporter.settings import ReporterSettings
 from forewarn.services.scheduler.settings import SchedulerSettings

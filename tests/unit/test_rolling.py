@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
-from forewarn.services import rolling
+from forewarn.services.common import rolling
 
 T0 = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
 SLOT = timedelta(minutes=40)

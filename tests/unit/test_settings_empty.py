@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from forewarn.services.config import CommonSettings
+from forewarn.services.platform.config import CommonSettings
 
 from .test_compose_file import SETTINGS
 

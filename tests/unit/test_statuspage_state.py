@@ -18,7 +18,8 @@ from forewarn.schemas.events import (
     WindowStarted,
 )
 from forewarn.services.statuspage.api import Page, StatusApi
-from forewarn.services.statuspage.state import ComponentKey, StatusView
+from forewarn.services.statuspage.model import ComponentKey
+from forewarn.services.statuspage.state import StatusView
 
 from ..factories import START, make_window
 

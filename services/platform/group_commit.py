@@ -1,4 +1,4 @@
-"""Work done in arrival order, on as many items at a time as queued up while the last batch ran.
+"""Work done in arrival order, on as many items at a time as queued up while the last group ran.
 
 Group commit: the notifier records the outcomes of the mails in flight in one
 transaction, and the inventory applies the notifications heard during a full
@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-class Batches(Generic[T]):
+class GroupCommit(Generic[T]):
     """One worker runs `work` on every item submitted since its last run, in the order submitted."""
 
     def __init__(self, work: Callable[[list[T]], Awaitable[None]]) -> None:
@@ -24,26 +24,26 @@ class Batches(Generic[T]):
         self._worker: asyncio.Task[None] | None = None
 
     async def submit(self, items: list[T]) -> None:
-        """Returns once the batch holding these items is done; raises what that batch raised."""
+        """Returns once the group holding these items is done; raises what that group raised."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((items, done))
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain(), name="batches")
+            self._worker = asyncio.create_task(self._drain(), name="group-commit")
         await done
 
     async def _drain(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending, []
+            group, self._pending = self._pending, []
             failed: Exception | None = None
             try:
-                await self._work([item for items, _ in batch for item in items])
+                await self._work([item for items, _ in group for item in items])
             except asyncio.CancelledError:
-                for _, done in batch:
+                for _, done in group:
                     done.cancel()
                 raise
             except Exception as exc:
                 failed = exc
-            for _, done in batch:
+            for _, done in group:
                 if done.done():  # its caller was cancelled
                     continue
                 if failed is None:

@@ -1,4 +1,4 @@
-"""Batches: arrival order kept, a burst taken at once, a failure told to all its callers."""
+"""GroupCommit: arrival order kept, a burst taken at once, a failure told to all its callers."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from forewarn.services.batches import Batches
+from forewarn.services.platform.group_commit import GroupCommit
 
 
-async def test_a_burst_waits_for_the_running_batch_and_then_goes_as_one_in_order() -> None:
+async def test_a_burst_waits_for_the_running_group_and_then_goes_as_one_in_order() -> None:
     ran: list[list[int]] = []
     gate = asyncio.Event()
 
@@ -17,10 +17,10 @@ async def test_a_burst_waits_for_the_running_batch_and_then_goes_as_one_in_order
         ran.append(items)
         await gate.wait()
 
-    batches = Batches(work)
-    first = asyncio.create_task(batches.submit([0]))
+    commit = GroupCommit(work)
+    first = asyncio.create_task(commit.submit([0]))
     await asyncio.sleep(0.01)
-    burst = [asyncio.create_task(batches.submit([n])) for n in range(1, 6)]
+    burst = [asyncio.create_task(commit.submit([n])) for n in range(1, 6)]
     await asyncio.sleep(0.01)
     assert ran == [[0]] and not first.done()
     gate.set()
@@ -28,7 +28,7 @@ async def test_a_burst_waits_for_the_running_batch_and_then_goes_as_one_in_order
     assert ran == [[0], [1, 2, 3, 4, 5]]
 
 
-async def test_a_failed_batch_fails_each_of_its_callers_and_the_next_batch_still_runs() -> None:
+async def test_a_failed_group_fails_each_of_its_callers_and_the_next_group_still_runs() -> None:
     ran: list[list[str]] = []
 
     async def work(items: list[str]) -> None:
@@ -36,11 +36,11 @@ async def test_a_failed_batch_fails_each_of_its_callers_and_the_next_batch_still
         if "bad" in items:
             raise RuntimeError("store unreachable")
 
-    batches = Batches(work)
-    calls = [asyncio.create_task(batches.submit([x])) for x in ("ok", "bad")]
+    commit = GroupCommit(work)
+    calls = [asyncio.create_task(commit.submit([x])) for x in ("ok", "bad")]
     results = await asyncio.gather(*calls, return_exceptions=True)
     assert [str(r) for r in results] == ["store unreachable", "store unreachable"]
-    await batches.submit(["later"])
+    await commit.submit(["later"])
     assert ran == [["ok", "bad"], ["later"]]
 
 
@@ -48,9 +48,9 @@ async def test_closing_cancels_whoever_waits() -> None:
     async def work(items: list[int]) -> None:
         await asyncio.sleep(3600)
 
-    batches = Batches(work)
-    waiting = asyncio.create_task(batches.submit([1]))
+    commit = GroupCommit(work)
+    waiting = asyncio.create_task(commit.submit([1]))
     await asyncio.sleep(0)
-    await batches.close()
+    await commit.close()
     with pytest.raises(asyncio.CancelledError):
         await waiting

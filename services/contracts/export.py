@@ -32,7 +32,7 @@ def asyncapi() -> str:
     """The AsyncAPI document of the whole system, from the services' own subscribers."""
     from faststream.specification import AsyncAPI
 
-    from .docs import documented_broker
+    from .broker import documented_broker
 
     spec = AsyncAPI(
         documented_broker(),

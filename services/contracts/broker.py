@@ -7,12 +7,12 @@ from faststream.nats import NatsBroker
 from forewarn.schemas.catalog import OTHERS, WINDOW_EVENTS
 from forewarn.schemas.events import WindowDue
 
-from .impact.handlers import impact_router
-from .inventory.handlers import inventory_router
-from .notifier.handlers import notifier_router
-from .reporter.handlers import reporter_router
-from .scheduler.handlers import scheduler_router
-from .statuspage.handlers import document_status_page
+from ..impact.handlers import impact_router
+from ..inventory.handlers import inventory_router
+from ..notifier.handlers import notifier_router
+from ..reporter.handlers import reporter_router
+from ..scheduler.handlers import scheduler_router
+from ..statuspage.handlers import document_status_page
 
 
 def documented_broker() -> NatsBroker:

@@ -1,4 +1,4 @@
-"""The store's schema, moved forward by Alembic migrations (services/migrations/)."""
+"""The store's schema, moved forward by Alembic migrations (services/platform/migrations/)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", "forewarn.services:migrations")
+    config.set_main_option("script_location", "forewarn.services.platform:migrations")
     config.attributes["connection"] = connection
     return config
 
@@ -126,14 +126,14 @@ def metadata() -> MetaData:
     from sqlmodel import SQLModel
 
     # Importing the table modules registers them on SQLModel.metadata.
-    from .answers import store as _answers  # noqa: F401
-    from .impact import models as _impact  # noqa: F401
-    from .inventory import models as _inventory  # noqa: F401
-    from .mail import models as _mail  # noqa: F401
-    from .replies import models as _replies  # noqa: F401
-    from .reporter import models as _reporter  # noqa: F401
-    from .scheduler import models as _scheduler  # noqa: F401
-    from .statuspage import models as _statuspage  # noqa: F401
-    from .webhooks import store as _webhooks  # noqa: F401
+    from ..answers import store as _answers  # noqa: F401
+    from ..impact import models as _impact  # noqa: F401
+    from ..inventory import models as _inventory  # noqa: F401
+    from ..mail import models as _mail  # noqa: F401
+    from ..replies import models as _replies  # noqa: F401
+    from ..reporter import models as _reporter  # noqa: F401
+    from ..scheduler import models as _scheduler  # noqa: F401
+    from ..statuspage import models as _statuspage  # noqa: F401
+    from ..webhooks import store as _webhooks  # noqa: F401
 
     return SQLModel.metadata

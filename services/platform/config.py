@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .durations import Duration
+from ..common.durations import Duration
 
 # The embedded nats-server listens here when FOREWARN_NATS_URL is unset, and
 # the CLI looks here too; not 4222, so a system NATS on the same host is left alone.

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
-from .privacy import private_database
+from ..privacy.files import private_database
 
 T = TypeVar("T")
 

@@ -25,8 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from .bus import jetstream
-from .bus.readiness import missing
+from ..bus import jetstream
+from ..bus.readiness import missing
 from .config import StartupError
 
 # Open event streams get this long to end when a server stops.

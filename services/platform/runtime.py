@@ -12,15 +12,15 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsRouter
 from opentelemetry.sdk.trace import TracerProvider
 
+from ..bus import jetstream, readiness
+from ..bus.broker import build_broker, reachable, wait_for_streams
+from ..bus.stream import declare_streams
+from ..privacy.files import private_folder
 from . import migrate
-from .bus import jetstream, readiness
-from .bus.broker import build_broker, reachable, wait_for_streams
-from .bus.stream import declare_streams
 from .config import CommonSettings, StartupError
 from .db import create_db_engine
 from .names import SERVICES
 from .ops import HttpServer, Metrics, ops_app
-from .privacy import private_folder
 from .tracing import tracer_provider as tracer_provider_for
 
 log = logging.getLogger("forewarn")
@@ -68,23 +68,23 @@ class Stack:
     def _router(self, name: str) -> NatsRouter:
         get = self._get(name)
         if name == "scheduler":
-            from .scheduler.handlers import scheduler_router
+            from ..scheduler.handlers import scheduler_router
 
             return scheduler_router(get)
         if name == "impact":
-            from .impact.handlers import impact_router
+            from ..impact.handlers import impact_router
 
             return impact_router(get)
         if name == "notifier":
-            from .notifier.handlers import notifier_router
+            from ..notifier.handlers import notifier_router
 
             return notifier_router(get)
         if name == "reporter":
-            from .reporter.handlers import reporter_router
+            from ..reporter.handlers import reporter_router
 
             return reporter_router(get)
         if name == "inventory":
-            from .inventory.handlers import inventory_router
+            from ..inventory.handlers import inventory_router
 
             return inventory_router(get)
         # The status page follows the view itself (StatusPage.follow); the replies reader
@@ -95,37 +95,37 @@ class Stack:
         """A service's resources, with its own settings class."""
         broker = self.brokers[name]
         if name == "scheduler":
-            from .scheduler.service import Scheduler
-            from .scheduler.settings import SchedulerSettings
+            from ..scheduler.service import Scheduler
+            from ..scheduler.settings import SchedulerSettings
 
             return Scheduler(SchedulerSettings(), self.engine, broker)
         if name == "impact":
-            from .impact.service import ImpactResolver
-            from .impact.settings import ImpactSettings
+            from ..impact.service import ImpactResolver
+            from ..impact.settings import ImpactSettings
 
             return ImpactResolver(ImpactSettings(), self.engine, broker)
         if name == "reporter":
-            from .reporter.service import Reporter
-            from .reporter.settings import ReporterSettings
+            from ..reporter.service import Reporter
+            from ..reporter.settings import ReporterSettings
 
             return Reporter(ReporterSettings(), self.engine, broker, metrics=self.metrics)
         if name == "statuspage":
-            from .statuspage.service import StatusPage
-            from .statuspage.settings import StatusSettings
+            from ..statuspage.service import StatusPage
+            from ..statuspage.settings import StatusSettings
 
             return StatusPage(StatusSettings(), self.engine, broker, self.metrics)
         if name == "replies":
-            from .replies.service import RepliesReader
-            from .replies.settings import RepliesSettings
+            from ..replies.service import RepliesReader
+            from ..replies.settings import RepliesSettings
 
             return RepliesReader(RepliesSettings(), self.engine, broker, self.metrics)
         if name == "inventory":
-            from .inventory.service import InventoryService
-            from .inventory.settings import InventorySettings
+            from ..inventory.service import InventoryService
+            from ..inventory.settings import InventorySettings
 
             return InventoryService(InventorySettings(), self.engine, broker, metrics=self.metrics)
-        from .notifier.service import Notifier
-        from .notifier.settings import NotifierSettings
+        from ..notifier.service import Notifier
+        from ..notifier.settings import NotifierSettings
 
         return Notifier(NotifierSettings(), self.engine, broker, metrics=self.metrics)
 
