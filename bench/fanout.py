@@ -97,16 +97,15 @@ def start_sink(port: int) -> subprocess.Popen:
 def make_impact(n: int):
     """One window's ImpactResolved naming n tenants, one contact and two resources each."""
     from forewarn.schemas.base import Impact, utcnow
-    from forewarn.schemas.events import (
+    from forewarn.schemas.impact import (
         AffectedResource,
-        Component,
         ComponentImpact,
         Contact,
         ImpactCause,
         ImpactResolved,
         TenantImpact,
-        WindowView,
     )
+    from forewarn.schemas.windows import Component, WindowView
 
     start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     window = WindowView(

@@ -51,15 +51,17 @@ def plan(windows: int, tenants: int, now, rng: random.Random) -> list[tuple]:
     """Every message of the year, as (moment, subject, msg_id, payload, window_end or None), in order."""
     from forewarn.schemas import msgids, subjects
     from forewarn.schemas.base import Impact, WindowState
-    from forewarn.schemas.events import (
+    from forewarn.schemas.impact import (
         AffectedResource,
-        Component,
         ComponentImpact,
         Contact,
         ImpactCause,
         ImpactResolved,
-        NoticeDelivered,
         TenantImpact,
+    )
+    from forewarn.schemas.notices import NoticeDelivered
+    from forewarn.schemas.windows import (
+        Component,
         WindowCancelled,
         WindowCompleted,
         WindowRescheduled,

@@ -88,7 +88,8 @@ def window_hosts(n: int) -> list[str]:
 
 def measure_forewarn(path: Path, n: int) -> dict:
     from forewarn.schemas.base import Impact, WindowState
-    from forewarn.schemas.events import Component, ImpactCause, WindowView
+    from forewarn.schemas.impact import ImpactCause
+    from forewarn.schemas.windows import Component, WindowView
     from forewarn.services.impact.resolve import resolve_impact
     from forewarn.services.platform.db import create_db_engine
 

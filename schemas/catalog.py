@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import subjects
+from .answers import ReplyReceived
 from .base import Payload
 from .commands import (
     BookWindow,
@@ -14,20 +15,14 @@ from .commands import (
     ReportProgress,
     RescheduleWindow,
 )
-from .events import (
-    DeadLettered,
-    DriftCheckDue,
-    ImpactResolved,
-    InventoryChanged,
-    NoticeDelivered,
-    NoticeFailed,
-    ReminderDue,
-    ReplyReceived,
-    ReportPublished,
-    WebhookDue,
+from .deadletters import DeadLettered
+from .impact import ImpactResolved
+from .inventory import InventoryChanged
+from .notices import NoticeDelivered, NoticeFailed, ReportPublished
+from .timers import DriftCheckDue, ReminderDue, WebhookDue, WindowDue
+from .windows import (
     WindowCancelled,
     WindowCompleted,
-    WindowDue,
     WindowExtended,
     WindowProgressed,
     WindowRejected,

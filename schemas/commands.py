@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from .answers import ReplyReceived
 from .base import WINDOW_ID_PATTERN, Impact, Line, Payload, Text, UtcTime
-from .events import ReplyReceived
 
 CommandId = Field(
     min_length=8,

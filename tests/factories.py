@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import Component, WindowView
+from forewarn.schemas.windows import Component, WindowView
 
 START = datetime(2026, 12, 1, 21, tzinfo=UTC)
 

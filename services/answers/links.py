@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from forewarn.schemas.events import WindowView
+from forewarn.schemas.windows import WindowView
 
 from ..platform.config import EmptyIsUnset
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from faststream.nats import NatsBroker
 
 from forewarn.schemas import msgids, subjects
-from forewarn.schemas.events import ReplyReceived
+from forewarn.schemas.answers import ReplyReceived
 
 from ..bus.publish import Outgoing, publish
 from ..bus.retention import past_window

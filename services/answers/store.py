@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, func, update
 from sqlmodel import Field, Session, SQLModel, select
 
-from forewarn.schemas.events import Answer, ReplyReceived
+from forewarn.schemas.answers import Answer, ReplyReceived
 
 from ..platform.db import UtcDateTime
 from ..scheduler import queries

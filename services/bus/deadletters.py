@@ -15,7 +15,7 @@ from faststream.nats import NatsBroker
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict
 
-from forewarn.schemas.events import DeadLettered
+from forewarn.schemas.deadletters import DeadLettered
 
 from .jetstream import message
 from .reliability import PAYLOAD_KEEP, store_dead_letter, stream_letter_id

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.catalog import COMMANDS
-from forewarn.schemas.events import DeadLettered, Reason, WindowRejected
+from forewarn.schemas.deadletters import DeadLettered
+from forewarn.schemas.windows import Reason, WindowRejected
 
 from .inboxes import answer_subject
 from .publish import Outgoing, publish

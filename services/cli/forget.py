@@ -19,8 +19,10 @@ from typing import Annotated
 import typer
 
 from forewarn.schemas import subjects
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.base import Payload
-from forewarn.schemas.events import ImpactResolved, ReplyReceived, ReportPublished
+from forewarn.schemas.impact import ImpactResolved
+from forewarn.schemas.notices import ReportPublished
 
 from .common import EXIT_ENV, Abort, console, open_store, report
 from .render import dump

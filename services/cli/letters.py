@@ -8,7 +8,7 @@ from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import DeadLettered
+from forewarn.schemas.deadletters import DeadLettered
 
 from ..bus.reliability import PAYLOAD_KEEP
 from .common import Abort

@@ -57,7 +57,7 @@ def progress(
 
 
 def _show(answer: Answer, *, command_id: str, as_json: bool) -> None:
-    from forewarn.schemas.events import WindowView
+    from forewarn.schemas.windows import WindowView
 
     from ..common import rolling
     from ..common.hostnames import fold

@@ -14,7 +14,7 @@ from nats.js.errors import NoStreamResponseError
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Payload
-from forewarn.schemas.events import ImpactResolved
+from forewarn.schemas.impact import ImpactResolved
 
 from ..bus import jetstream
 from .common import EXIT_ENV, EXIT_INPUT, Abort, err

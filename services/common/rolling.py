@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from forewarn.schemas.events import Batch, TenantImpact, WindowView
+from forewarn.schemas.impact import TenantImpact
+from forewarn.schemas.windows import Batch, WindowView
 
 
 def plan(batches: list[list[str]], *, start: datetime, per_batch: timedelta, revision: int) -> list[Batch]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.nats import NatsBroker
 
 from forewarn.schemas.catalog import OTHERS, WINDOW_EVENTS
-from forewarn.schemas.events import WindowDue
+from forewarn.schemas.timers import WindowDue
 
 from ..impact.handlers import impact_router
 from ..inventory.handlers import inventory_router

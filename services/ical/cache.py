@@ -10,7 +10,8 @@ from icalendar import Event
 from icalendar.caselessdict import canonsort_keys
 
 from forewarn.schemas.base import WindowState, utcnow
-from forewarn.schemas.events import TenantImpact, WindowView
+from forewarn.schemas.impact import TenantImpact
+from forewarn.schemas.windows import WindowView
 
 from .invitation import (
     Mode,

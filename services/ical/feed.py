@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import TenantImpact, WindowView
+from forewarn.schemas.impact import TenantImpact
+from forewarn.schemas.windows import WindowView
 
 from ..inventory.models import Tenant, UnknownTenant
 from ..scheduler import queries

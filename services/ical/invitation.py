@@ -18,7 +18,8 @@ from typing import Literal
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from forewarn.schemas.base import WindowState
-from forewarn.schemas.events import TenantImpact, WindowView
+from forewarn.schemas.impact import TenantImpact
+from forewarn.schemas.windows import WindowView
 
 from ..common import rolling
 from ..common.hostnames import fold

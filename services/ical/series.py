@@ -18,7 +18,7 @@ from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import Timezone as IcalTimezone
 from icalendar import Calendar, Event, Timezone, vRecur
 
-from forewarn.schemas.events import Occurrence, SeriesView, WindowView
+from forewarn.schemas.windows import Occurrence, SeriesView, WindowView
 
 # The properties only the recurring VEVENT has: an override of one occurrence drops them.
 RULE_ONLY = ("RRULE", "EXDATE", "DTSTART", "DTEND", "SEQUENCE")

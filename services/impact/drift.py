@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlmodel import Session
 
 from forewarn.schemas.base import WindowState, utcnow
-from forewarn.schemas.events import WindowView
+from forewarn.schemas.windows import WindowView
 
 from ..scheduler import queries
 from .models import ImpactTenant, ImpactWindow

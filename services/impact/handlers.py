@@ -7,10 +7,10 @@ from collections.abc import Callable
 from faststream.nats import NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import (
-    DriftCheckDue,
-    ImpactCause,
-    InventoryChanged,
+from forewarn.schemas.impact import ImpactCause
+from forewarn.schemas.inventory import InventoryChanged
+from forewarn.schemas.timers import DriftCheckDue
+from forewarn.schemas.windows import (
     WindowCancelled,
     WindowCompleted,
     WindowExtended,

@@ -8,7 +8,8 @@ from pydantic_core import to_json
 from sqlalchemy import ColumnElement, Connection, Engine, Select, distinct, func, literal_column, select
 
 from forewarn.schemas.base import SCHEMA_VERSION, utcnow
-from forewarn.schemas.events import ImpactCause, WindowView
+from forewarn.schemas.impact import ImpactCause
+from forewarn.schemas.windows import WindowView
 
 from ..inventory.models import Host, Resource, Tenant, TenantContact
 from ..platform.db import in_chunks

@@ -10,7 +10,10 @@ from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import DriftCheckDue, ImpactCause, InventoryChanged, WindowView
+from forewarn.schemas.impact import ImpactCause
+from forewarn.schemas.inventory import InventoryChanged
+from forewarn.schemas.timers import DriftCheckDue
+from forewarn.schemas.windows import WindowView
 
 from ..bus import jetstream, timers
 from ..bus.publish import Outgoing, publish_all

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from faststream.nats import NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import WindowCancelled, WindowCompleted, WindowStarted
+from forewarn.schemas.windows import WindowCancelled, WindowCompleted, WindowStarted
 
 from ..bus.stream import durable
 from .service import InventoryService

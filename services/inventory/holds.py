@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import WindowView
+from forewarn.schemas.windows import WindowView
 
 from ..platform.db import transaction
 from .models import Host, HostHold

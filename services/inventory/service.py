@@ -26,7 +26,9 @@ from faststream.rabbit.annotations import RabbitMessage
 from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
-from forewarn.schemas.events import DeadLettered, InventoryChanged, ServerChange, WindowView
+from forewarn.schemas.deadletters import DeadLettered
+from forewarn.schemas.inventory import InventoryChanged, ServerChange
+from forewarn.schemas.windows import WindowView
 
 from ..bus.publish import Outgoing, publish
 from ..bus.reliability import PAYLOAD_KEEP

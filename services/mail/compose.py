@@ -20,7 +20,8 @@ from babel.dates import format_datetime as babel_datetime
 from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from forewarn.schemas.events import Contact, TenantImpact, WindowView
+from forewarn.schemas.impact import Contact, TenantImpact
+from forewarn.schemas.windows import WindowView
 
 from ..answers.links import AnswerLinks
 from ..common import rolling

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select,
 from sqlmodel import Session
 
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import WindowView
+from forewarn.schemas.windows import WindowView
 
 from ..platform.db import again_on_conflict, in_chunks
 from ..privacy.pseudonyms import scrub

@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import ImpactResolved, NoticeDelivered, NoticeFailed, TenantImpact
+from forewarn.schemas.impact import ImpactResolved, TenantImpact
+from forewarn.schemas.notices import NoticeDelivered, NoticeFailed
 
 from ..answers.links import AnswerLinks
 from ..bus.publish import Outgoing, publish

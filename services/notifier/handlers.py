@@ -7,7 +7,8 @@ from collections.abc import Callable
 from faststream.nats import NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved, ReminderDue, WebhookDue
+from forewarn.schemas.impact import ImpactResolved
+from forewarn.schemas.timers import ReminderDue, WebhookDue
 
 from ..bus.stream import durable
 from .service import Notifier

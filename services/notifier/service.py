@@ -10,7 +10,9 @@ from sqlmodel import Session
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import Impact, utcnow
-from forewarn.schemas.events import ImpactCause, ImpactResolved, ReminderDue, WindowView
+from forewarn.schemas.impact import ImpactCause, ImpactResolved
+from forewarn.schemas.timers import ReminderDue
+from forewarn.schemas.windows import WindowView
 
 from ..answers import store as answers
 from ..bus import jetstream, timers

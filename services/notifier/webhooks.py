@@ -24,7 +24,8 @@ from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import ImpactResolved, WebhookDue
+from forewarn.schemas.impact import ImpactResolved
+from forewarn.schemas.timers import WebhookDue
 
 from ..bus.publish import publish_all
 from ..platform.config import StartupError

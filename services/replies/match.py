@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.base import printable, utcnow
-from forewarn.schemas.events import ReplyReceived
 
 from ..inventory.models import TenantContact
 from ..scheduler import queries

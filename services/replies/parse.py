@@ -30,7 +30,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from icalendar import Calendar
 
-from forewarn.schemas.events import Answer
+from forewarn.schemas.answers import Answer
 
 ANSWERS = {"ACCEPTED": Answer.ACCEPTED, "TENTATIVE": Answer.TENTATIVE, "DECLINED": Answer.DECLINED}
 _CALENDAR_TYPES = ("text/calendar", "application/ics")

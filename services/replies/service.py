@@ -23,7 +23,7 @@ from prometheus_client import Counter
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from forewarn.schemas.events import ReplyReceived
+from forewarn.schemas.answers import ReplyReceived
 
 from ..answers.published import publish_reply
 from ..platform.config import StartupError

@@ -13,16 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from forewarn.schemas.events import (
-    MAX_FAILURES_LISTED,
-    ComponentImpact,
-    ImpactResolved,
-    NoticeCounts,
-    NoticeFailure,
-    ReportPublished,
-    TenantChange,
-    WindowView,
-)
+from forewarn.schemas.impact import ComponentImpact, ImpactResolved, TenantChange
+from forewarn.schemas.notices import MAX_FAILURES_LISTED, NoticeCounts, NoticeFailure, ReportPublished
+from forewarn.schemas.windows import WindowView
 
 from ..mail.models import NoticeRecord
 from .models import Report, ReportChange, ReportPart, ReportTenant

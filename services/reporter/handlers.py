@@ -7,8 +7,9 @@ from collections.abc import Callable
 from faststream.nats import NatsMessage, NatsRouter
 
 from forewarn.schemas import subjects
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.commands import RecordAnswerResult
-from forewarn.schemas.events import ImpactResolved, ReplyReceived
+from forewarn.schemas.impact import ImpactResolved
 
 from ..bus.stream import durable
 from .service import Reporter

@@ -12,7 +12,8 @@ from typing import Any
 from babel.dates import format_timedelta
 from jinja2 import Environment
 
-from forewarn.schemas.events import Answer, NoticeFailure, ReplyReceived, ReportPublished
+from forewarn.schemas.answers import Answer, ReplyReceived
+from forewarn.schemas.notices import NoticeFailure, ReportPublished
 
 from ..mail.headers import one_line, set_data_headers
 

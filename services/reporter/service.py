@@ -9,9 +9,11 @@ from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 
 from forewarn.schemas import msgids, subjects
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.commands import RecordAnswerResult
-from forewarn.schemas.events import ImpactCause, ImpactResolved, NoticeFailure, ReplyReceived, ReportPublished
+from forewarn.schemas.impact import ImpactCause, ImpactResolved
+from forewarn.schemas.notices import NoticeFailure, ReportPublished
 
 from ..answers import store as answers
 from ..answers.recorded import Refusals, record_answer

@@ -16,7 +16,7 @@ from forewarn.schemas.commands import (
     ReportProgress,
     RescheduleWindow,
 )
-from forewarn.schemas.events import WindowDue
+from forewarn.schemas.timers import WindowDue
 
 from ..bus.deadletters import MaxDeliveries
 from ..bus.stream import durable

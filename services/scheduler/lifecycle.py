@@ -22,7 +22,7 @@ from forewarn.schemas.commands import (
     ReportProgress,
     RescheduleWindow,
 )
-from forewarn.schemas.events import (
+from forewarn.schemas.windows import (
     Batch,
     Reason,
     WindowCancelled,

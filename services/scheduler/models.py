@@ -28,7 +28,7 @@ class WindowSeries(SQLModel, table=True):
     first_local: str = Field(max_length=19)
     duration_s: int
     sequence: int = 1
-    # The occurrences the rule gave that were not booked (schemas.events.Skipped, as JSON).
+    # The occurrences the rule gave that were not booked (schemas.windows.Skipped, as JSON).
     skipped: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     lead_window_id: str = Field(max_length=32)
     # From when a change called its occurrences off, and the series that carries on from there.
@@ -52,7 +52,7 @@ class Window(SQLModel, table=True):
     components: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     requested_by: str = Field(default="", max_length=200)
-    # A rolling window's batches (schemas.events.Batch, as JSON), in order; empty for any other.
+    # A rolling window's batches (schemas.windows.Batch, as JSON), in order; empty for any other.
     batches: list[dict] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
     )

@@ -13,7 +13,8 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import AffectedResource, Component, Occurrence, SeriesView, WindowView
+from forewarn.schemas.impact import AffectedResource
+from forewarn.schemas.windows import Component, Occurrence, SeriesView, WindowView
 
 from ..inventory.models import Resource
 from ..platform.db import in_chunks

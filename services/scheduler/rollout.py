@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from ClusterShell.NodeSet import NodeSet, NodeSetException
 
 from forewarn.schemas.commands import ReportProgress, Rolling
-from forewarn.schemas.events import Batch, Reason
+from forewarn.schemas.windows import Batch, Reason
 
 from ..common import rolling
 from ..common.durations import format_duration

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from forewarn.schemas.base import WindowState
-from forewarn.schemas.events import Reason
+from forewarn.schemas.windows import Reason
 
 from ..common.durations import format_duration
 from ..platform.db import in_chunks

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from forewarn.schemas.commands import HostSelector
-from forewarn.schemas.events import Reason
+from forewarn.schemas.windows import Reason
 
 from ..common.hostnames import fold
 from ..inventory.models import Host, Site

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import BookWindow, ChangeSeries, HostSelector, Recurrence
-from forewarn.schemas.events import Occurrence, Reason, Skipped, WindowCancelled, WindowScheduled
+from forewarn.schemas.windows import Occurrence, Reason, Skipped, WindowCancelled, WindowScheduled
 
 from ..bus.publish import Outgoing
 from ..common.hostnames import fold

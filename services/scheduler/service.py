@@ -23,7 +23,7 @@ from forewarn.schemas.commands import (
     ReportProgress,
     RescheduleWindow,
 )
-from forewarn.schemas.events import WindowDue
+from forewarn.schemas.timers import WindowDue
 
 from ..bus import timers
 from ..bus.deadletters import MaxDeliveries, record_gave_up

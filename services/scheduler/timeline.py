@@ -13,7 +13,7 @@ from sqlmodel import Session
 from forewarn.schemas import msgids
 from forewarn.schemas.base import Payload
 from forewarn.schemas.catalog import WINDOW_EVENTS
-from forewarn.schemas.events import Reason, WindowRejected
+from forewarn.schemas.windows import Reason, WindowRejected
 
 from ..bus.publish import Outgoing
 from .models import Window, WindowEventRecord

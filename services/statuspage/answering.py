@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from forewarn.schemas.answers import Answer, ReplyReceived
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import Answer, ReplyReceived
 
 from ..answers.links import AnswerLinks, AnswerToken
 from ..inventory.models import Tenant, TenantContact

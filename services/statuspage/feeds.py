@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from feedgen.feed import FeedGenerator
 
 from forewarn.schemas.base import printable, utcnow
-from forewarn.schemas.events import TenantImpact
+from forewarn.schemas.impact import TenantImpact
 
 from ..ical.feed import feed_calendar, public_event
 from ..ical.invitation import Organizer, location_of

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import ReplyReceived, TenantImpact
+from forewarn.schemas.impact import TenantImpact
 
 # Statuspage's component statuses, mildest first; while windows overlap the worst one shows.
 OPERATIONAL = "operational"

@@ -19,8 +19,8 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine
 
 from forewarn.schemas import subjects
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.commands import RecordAnswer, RecordAnswerResult
-from forewarn.schemas.events import ReplyReceived
 
 from ..bus import jetstream
 from ..ical.invitation import Organizer

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from forewarn.schemas import subjects
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.catalog import WINDOW_EVENTS
-from forewarn.schemas.events import (
-    ImpactResolved,
-    ReplyReceived,
+from forewarn.schemas.impact import ImpactResolved
+from forewarn.schemas.windows import (
     WindowEvent,
     WindowExtended,
     WindowRescheduled,

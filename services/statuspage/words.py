@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_timedelta
 
-from forewarn.schemas.events import (
+from forewarn.schemas.windows import (
     WindowCancelled,
     WindowCompleted,
     WindowEvent,

@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from forewarn.schemas.events import ImpactCause, ImpactResolved, TenantImpact
+from forewarn.schemas.impact import ImpactCause, ImpactResolved, TenantImpact
 
 from ..common import rolling
 from .store import EVENTS

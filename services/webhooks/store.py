@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from forewarn.schemas import msgids, subjects
 from forewarn.schemas.base import utcnow
-from forewarn.schemas.events import WebhookDue
+from forewarn.schemas.timers import WebhookDue
 
 from ..bus.publish import Outgoing
 from ..platform.db import UtcDateTime

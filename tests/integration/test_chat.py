@@ -8,7 +8,7 @@ import json
 import pytest
 
 from forewarn.schemas import msgids, subjects
-from forewarn.schemas.events import Answer, ReplyReceived
+from forewarn.schemas.answers import Answer, ReplyReceived
 
 from .conftest import cli_json, eventually, running
 from .receiver import Receiver

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import InventoryChanged, ServerChange
+from forewarn.schemas.inventory import InventoryChanged, ServerChange
 from forewarn.services.inventory.models import Resource, TenantContact
 
 from .conftest import cli_json, eventually, run_cli, running

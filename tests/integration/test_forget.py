@@ -12,7 +12,9 @@ from sqlalchemy import MetaData, select, text
 from sqlmodel import Session
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import Answer, ImpactResolved, ReminderDue, ReplyReceived
+from forewarn.schemas.answers import Answer, ReplyReceived
+from forewarn.schemas.impact import ImpactResolved
+from forewarn.schemas.timers import ReminderDue
 from forewarn.services.inventory.models import Resource, TenantContact
 from forewarn.services.statuspage.tokens import issue
 

@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ImpactResolved
+from forewarn.schemas.impact import ImpactResolved
 
 from .conftest import FOREWARN, cli_json, eventually, run_cli, running, stream_messages
 from .smtp import Inbox, Moody

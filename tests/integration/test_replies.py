@@ -19,7 +19,7 @@ from icalendar import Calendar
 from imapclient import IMAPClient
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import ReplyReceived
+from forewarn.schemas.answers import ReplyReceived
 from forewarn.services.statuspage.tokens import issue
 from tests import calendar_replies as mails
 from tests.calendar_replies import Invited

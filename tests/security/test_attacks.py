@@ -19,7 +19,7 @@ import pytest
 from nats.js.errors import APIError
 
 from forewarn.schemas import subjects
-from forewarn.schemas.events import WindowCancelled
+from forewarn.schemas.windows import WindowCancelled
 from forewarn.services.bus.broker import build_broker
 from forewarn.services.bus.publish import IdClaimed, Outgoing, id_key, keyed, publish
 from forewarn.services.platform.config import CommonSettings

@@ -20,7 +20,8 @@ from nats.js.errors import NotFoundError
 from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import BookWindow, HostSelector
-from forewarn.schemas.events import DeadLettered, WindowCancelled, WindowScheduled
+from forewarn.schemas.deadletters import DeadLettered
+from forewarn.schemas.windows import WindowCancelled, WindowScheduled
 from forewarn.services.bus.stream import FRONT_API
 from forewarn.services.scheduler.lifecycle import window_id_for
 

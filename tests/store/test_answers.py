@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
+from forewarn.schemas.answers import Answer, ReplyReceived
 from forewarn.schemas.commands import RescheduleWindow
-from forewarn.schemas.events import Answer, ReplyReceived
 from forewarn.services.answers import store as answers
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.platform.db import transaction

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import CancelWindow
-from forewarn.schemas.events import Contact, ImpactCause, ImpactResolved, TenantImpact
+from forewarn.schemas.impact import Contact, ImpactCause, ImpactResolved, TenantImpact
 from forewarn.services.impact import drift
 from forewarn.services.impact.resolve import encode_impact, resolve_impact
 from forewarn.services.inventory.load import load_inventory

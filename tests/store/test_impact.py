@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from forewarn.schemas.base import Impact
-from forewarn.schemas.events import ImpactCause, ImpactResolved, WindowView
+from forewarn.schemas.impact import ImpactCause, ImpactResolved
+from forewarn.schemas.windows import WindowView
 from forewarn.services.impact.resolve import resolve_impact
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from forewarn.schemas.base import Impact
-from forewarn.schemas.events import Contact, TenantImpact
+from forewarn.schemas.impact import Contact, TenantImpact
 from forewarn.services.mail import ledger
 from forewarn.services.mail.compose import Notice, notice_id
 from forewarn.services.mail.models import NoticeRecord

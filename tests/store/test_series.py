@@ -23,7 +23,8 @@ from forewarn.schemas.commands import (
     Recurrence,
     RescheduleWindow,
 )
-from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
+from forewarn.schemas.impact import AffectedResource, Contact, TenantImpact
+from forewarn.schemas.windows import WindowView
 from forewarn.services.ical.invitation import Organizer, build_calendar
 from forewarn.services.ical.text import serialize
 from forewarn.services.inventory.load import load_inventory
@@ -310,7 +311,7 @@ def test_a_series_moved_from_a_date_carries_on_as_a_new_series(loaded) -> None:
 
 
 def test_an_occurrence_s_webhook_says_which_occurrence_of_which_series(loaded) -> None:
-    from forewarn.schemas.events import ImpactCause, ImpactResolved
+    from forewarn.schemas.impact import ImpactCause, ImpactResolved
     from forewarn.services.webhooks.events import cloud_event
 
     booked = _book(loaded, "FREQ=MONTHLY;BYDAY=2TU;COUNT=2", datetime(2026, 12, 1, 21, 0, tzinfo=UTC))

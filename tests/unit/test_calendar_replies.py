@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from forewarn.schemas.events import Answer
+from forewarn.schemas.answers import Answer
 from forewarn.services.replies.parse import Delegation, read_answers, read_mail
 from tests import calendar_replies as mails
 from tests.calendar_replies import Invited

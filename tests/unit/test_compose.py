@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import AffectedResource, Contact, TenantImpact
+from forewarn.schemas.impact import AffectedResource, Contact, TenantImpact
 from forewarn.services.mail.compose import HEADERS, Composer, Notice, _text
 from tests.factories import START, make_window
 

@@ -19,15 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forewarn.schemas.answers import Answer, ReplyReceived
 from forewarn.schemas.base import Impact
-from forewarn.schemas.events import (
-    Answer,
-    Contact,
-    NoticeCounts,
-    ReplyReceived,
-    ReportPublished,
-    TenantImpact,
-)
+from forewarn.schemas.impact import Contact, TenantImpact
+from forewarn.schemas.notices import NoticeCounts, ReportPublished
 from forewarn.services.mail.compose import Notice
 from forewarn.services.mail.headers import bare_address, mailbox, one_line, text
 from forewarn.services.reporter.mail import compose_objection, compose_report

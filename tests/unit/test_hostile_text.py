@@ -28,7 +28,8 @@ from rich.console import Console
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, printable, unsafe_character
 from forewarn.schemas.commands import BookWindow, HostSelector
-from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowScheduled
+from forewarn.schemas.impact import AffectedResource, Contact, TenantImpact
+from forewarn.schemas.windows import WindowScheduled
 from forewarn.services.cli import render
 from forewarn.services.ical.feed import feed_calendar, public_event
 from forewarn.services.ical.invitation import Organizer

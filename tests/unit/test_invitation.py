@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState, printable, unsafe_character
-from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
+from forewarn.schemas.impact import AffectedResource, Contact, TenantImpact
+from forewarn.schemas.windows import WindowView
 from forewarn.services.ical.cache import Invitations
 from forewarn.services.ical.invitation import Organizer, build_calendar, event_uid
 from forewarn.services.ical.text import serialize

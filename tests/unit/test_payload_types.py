@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from forewarn.schemas.catalog import ALL
-from forewarn.schemas.events import WindowCompleted, WindowScheduled, WindowStarted
+from forewarn.schemas.windows import WindowCompleted, WindowScheduled, WindowStarted
 
 from ..factories import make_window
 

@@ -9,15 +9,8 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState, unsafe_character
-from forewarn.schemas.events import (
-    AffectedResource,
-    Component,
-    Contact,
-    ImpactCause,
-    ImpactResolved,
-    TenantImpact,
-    WindowView,
-)
+from forewarn.schemas.impact import AffectedResource, Contact, ImpactCause, ImpactResolved, TenantImpact
+from forewarn.schemas.windows import Component, WindowView
 from forewarn.services.ical.feed import public_event
 from forewarn.services.ical.invitation import (
     STATUS,

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from forewarn.schemas import subjects
+from forewarn.schemas.answers import Answer, ReplyReceived
 from forewarn.schemas.commands import RecordAnswer
-from forewarn.schemas.events import Answer, ReplyReceived
 from forewarn.services.answers.recorded import Refusals, record_answer
 
 from ..factories import make_window

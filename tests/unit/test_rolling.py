@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import AffectedResource, Contact, TenantImpact, WindowView
+from forewarn.schemas.impact import AffectedResource, Contact, TenantImpact
+from forewarn.schemas.windows import WindowView
 from forewarn.services.common import rolling
 
 T0 = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
@@ -112,7 +113,7 @@ def test_progress_counts_hosts() -> None:
 def test_a_rolling_window_s_webhooks_tell_each_tenant_its_own_progress() -> None:
     import json
 
-    from forewarn.schemas.events import ImpactCause, ImpactResolved
+    from forewarn.schemas.impact import ImpactCause, ImpactResolved
     from forewarn.services.webhooks.events import cloud_event, tenant_events
 
     early, late = _tenant("sto1-cmp-01", "sto1-cmp-02"), _tenant("sto1-cmp-11")

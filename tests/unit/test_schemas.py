@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
-from forewarn.schemas.events import ImpactResolved, ReminderDue, WindowDue
+from forewarn.schemas.impact import ImpactResolved
+from forewarn.schemas.timers import ReminderDue, WindowDue
 from forewarn.services.common.durations import format_duration, parse_duration
 from forewarn.services.contracts import export
 from forewarn.services.scheduler.lifecycle import window_id_for

@@ -6,12 +6,9 @@ from datetime import timedelta
 
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact, WindowState
-from forewarn.schemas.events import (
-    AffectedResource,
+from forewarn.schemas.impact import AffectedResource, ImpactCause, ImpactResolved, TenantImpact
+from forewarn.schemas.windows import (
     Component,
-    ImpactCause,
-    ImpactResolved,
-    TenantImpact,
     WindowCancelled,
     WindowCompleted,
     WindowScheduled,
