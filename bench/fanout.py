@@ -155,7 +155,7 @@ async def measure_notifier(n: int) -> dict:
     from forewarn.services.bus.broker import build_broker
     from forewarn.services.bus.stream import declare_streams
     from forewarn.services.mail import ledger
-    from forewarn.services.mail.compose import Notice
+    from forewarn.services.mail.notice import Notice
     from forewarn.services.notifier.service import Notifier
     from forewarn.services.notifier.settings import NotifierSettings
     from forewarn.services.platform.db import create_db_engine

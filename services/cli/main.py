@@ -16,6 +16,7 @@ except ImportError:  # pragma: no cover
 
 from ..common.text import said
 from . import (
+    book,
     database,
     dlq,
     forget,
@@ -59,7 +60,7 @@ def _options(
     """Maintenance windows and the customers they affect."""
 
 
-app.command()(windows.book)
+app.command()(book.book)
 app.command()(windows.reschedule)
 app.command()(windows.extend)
 app.command()(windows.cancel)

@@ -8,8 +8,8 @@ import typer
 
 from forewarn.schemas import subjects
 
+from .commands import JsonOpt, TimeoutOpt, WindowArg, ask, build
 from .common import Abort, fail, report
-from .windows import JsonOpt, TimeoutOpt, WindowArg, ask, build
 
 if TYPE_CHECKING:
     from .send import Answer

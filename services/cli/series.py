@@ -13,8 +13,8 @@ import typer
 
 from forewarn.schemas import subjects
 
+from .commands import JsonOpt, TimeoutOpt, build, run_command
 from .common import Abort, duration, fail, parse_time, report
-from .windows import JsonOpt, TimeoutOpt, build, run_command
 
 app = typer.Typer(help="Change a recurring window from one of its occurrences on.", no_args_is_help=True)
 

@@ -6,82 +6,16 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel
 
-from forewarn.schemas.base import unsafe_character
-
 from ..common.text import said
-from .models import FILE_SOURCE, Host, ResourceKind, Site, Tenant
+from .models import FILE_SOURCE, Host, Site, Tenant
+from .records import HostIn, Record, ResourceIn, SiteIn, TenantIn
 from .sync import Snapshot, sync
-
-LOCALES = ("en", "sv", "nb")
-
-
-def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Stockholm)") from None
-    return value
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _printable(cls, value: object) -> object:
-        # Every text of the inventory reaches mail headers, calendars and terminals.
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and (bad := unsafe_character(text)):
-                raise ValueError(f"holds the control or invisible character {bad}; remove it")
-        return value
-
-
-class SiteIn(_Record):
-    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str
-
-    _tz = field_validator("timezone")(_zone)
-
-
-class HostIn(_Record):
-    name: str = Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
-    site: str
-    role: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")
-    tags: list[str] = Field(default_factory=list)
-    zone: str = Field(default="", max_length=255)
-
-
-class ContactIn(_Record):
-    email: EmailStr
-    name: str = Field(default="", max_length=200)
-    mode: Literal["invite", "notice"] = "invite"
-
-
-class TenantIn(_Record):
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str
-    locale: Literal["en", "sv", "nb"] = "en"
-    contacts: list[ContactIn] = Field(default_factory=list)
-
-    _tz = field_validator("timezone")(_zone)
-
-
-class ResourceIn(_Record):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    kind: ResourceKind
-    host: str
-    tenant: str
 
 
 @dataclass(frozen=True)
@@ -111,7 +45,7 @@ class InventoryError(Exception):
         self.reasons = [(p.field, p.message) for p in problems]
 
 
-SECTIONS: dict[str, type[_Record]] = {
+SECTIONS: dict[str, type[Record]] = {
     "sites": SiteIn,
     "hosts": HostIn,
     "tenants": TenantIn,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pydantic import Field, ValidationError
 
 from ..common.text import plural
-from .load import LOCALES, ContactIn, HostIn, ResourceIn, SiteIn, TenantIn
+from .records import LOCALES, ContactIn, HostIn, ResourceIn, SiteIn, TenantIn
 from .sync import Snapshot
 
 TAG = "forewarn:"

@@ -21,32 +21,23 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import NatsBroker
-from faststream.rabbit import Channel, ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from sqlalchemy import Engine
 
-from forewarn.schemas import msgids, subjects
-from forewarn.schemas.deadletters import DeadLettered
-from forewarn.schemas.inventory import InventoryChanged, ServerChange
 from forewarn.schemas.windows import WindowView
 
-from ..bus.publish import Outgoing, publish
-from ..bus.reliability import PAYLOAD_KEEP
 from ..platform.config import StartupError, redact
 from ..platform.group_commit import GroupCommit
 from ..platform.ops import Metrics
-from . import follow, holds, notifications
+from . import follow, holds, notifications, tell
 from .cloud import CloudError, cloud_name, connect, sync_cloud
 from .openstack import source_of
 from .settings import InventorySettings
-from .sync import Change
+from .tell import NOVA_EXCHANGE, ROUTING_KEY
 
 log = logging.getLogger("forewarn.inventory")
 
-# Nova's notifications exchange, declared as Nova declares it (topic, not durable):
-# declaring it otherwise would be refused by the broker.
-NOVA_EXCHANGE = RabbitExchange("nova", type=ExchangeType.TOPIC, durable=False)
-ROUTING_KEY = "versioned_notifications.*"
 # One notification unacknowledged at a time. aio-pika hands each delivery to a task of
 # its own, and with more than one in flight they reach the handler out of order (a
 # server's delete before its create); one at a time, they come in Nova's order.
@@ -209,7 +200,9 @@ class InventoryService:
         log.info("inventory sync of %s: %d change(s), %d of servers", name, len(result.changes), len(servers))
         run = uuid.uuid4().hex
         if servers:
-            await self._publish(source_of(name), "sync", run, servers, result.hosts)
+            await tell.servers_changed(
+                self.broker, self.settings, source_of(name), "sync", run, servers, result.hosts
+            )
         # A server deleted while the sync read the cloud would otherwise come back from its snapshot.
         heard = self._heard.pop(name, [])
         if heard:
@@ -255,7 +248,7 @@ class InventoryService:
         try:
             moved = notifications.read(body)
         except notifications.NotANotification as exc:
-            await self._dead_letter(name, body, str(exc))
+            await tell.dead_letter(self.broker, self.settings, name, body, str(exc))
             return
         if moved is None:
             return
@@ -279,7 +272,9 @@ class InventoryService:
                 log.info("%s: %s", moved.event_type, applied.skipped)
             elif applied.changes:
                 publishing.append(
-                    self._publish(
+                    tell.servers_changed(
+                        self.broker,
+                        self.settings,
                         source,
                         "notification",
                         key,
@@ -291,43 +286,3 @@ class InventoryService:
         if publishing:
             await asyncio.gather(*publishing)
             await asyncio.to_thread(follow.apply, self.engine, source, moves)
-
-    async def _publish(
-        self,
-        source: str,
-        cause: str,
-        key: str,
-        changes: list[Change],
-        hosts: list[str],
-        *,
-        event_type: str = "",
-    ) -> None:
-        event = InventoryChanged(
-            source=source,
-            cause=cause,
-            event_type=event_type,
-            hosts=hosts,
-            changes=[ServerChange(id=c.key, change=c.kind, detail=c.detail) for c in changes],
-        )
-        out = Outgoing(
-            subjects.INVENTORY_CHANGED,
-            msgids.inventory(source, key),
-            event.model_dump_json().encode(),
-            ttl=self.settings.retention,
-        )
-        await publish(self.broker, out, timeout=self.settings.publish_timeout)
-
-    async def _dead_letter(self, cloud: str, body: bytes, reason: str) -> None:
-        """A message on Nova's topic that is not a notification: kept with its reason, never retried."""
-        consumer = f"inventory-{cloud}"
-        key = f"nova.{uuid.uuid5(uuid.NAMESPACE_URL, body.hex()).hex}"
-        letter = DeadLettered(
-            id=key,
-            subject=f"rabbitmq:{NOVA_EXCHANGE.name}/{ROUTING_KEY}",
-            consumer=consumer,
-            reason=reason,
-            payload=body[:PAYLOAD_KEEP].decode("utf-8", errors="replace"),
-        )
-        log.warning("dead-lettered a message from %s's notification bus: %s", cloud, reason)
-        out = Outgoing(subjects.dead_letter(consumer), f"dlq.{key}", letter.model_dump_json().encode())
-        await publish(self.broker, out, timeout=self.settings.publish_timeout)

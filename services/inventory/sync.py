@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,9 +17,7 @@ from sqlmodel import Session, SQLModel
 
 from ..platform.db import transaction
 from .models import Host, Resource, Site, Tenant, TenantContact
-
-if TYPE_CHECKING:
-    from .load import HostIn, ResourceIn, SiteIn, TenantIn
+from .records import HostIn, ResourceIn, SiteIn, TenantIn
 
 Kind = Literal["added", "changed", "moved", "removed"]
 SECTIONS = ("sites", "hosts", "tenants", "resources")

@@ -15,8 +15,8 @@ from forewarn.schemas.windows import WindowView
 
 from ..platform.db import again_on_conflict, in_chunks
 from ..privacy.pseudonyms import scrub
-from .compose import Notice, ledger_kind, notice_id, told_start
 from .models import NoticeRecord
+from .notice import Notice, ledger_kind, notice_id, told_start
 
 NOTICE = NoticeRecord.__table__
 

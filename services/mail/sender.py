@@ -31,8 +31,9 @@ from ..platform.group_commit import GroupCommit
 from ..platform.logs import about
 from ..platform.ops import Metrics
 from . import ledger
-from .compose import Composer, Notice, NoticeKind, notice_id
+from .compose import Composer
 from .mailer import Mailer, Permanent
+from .notice import Notice, NoticeKind, notice_id
 from .settings import MailSettings
 
 log = logging.getLogger("forewarn.mail")

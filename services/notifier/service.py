@@ -19,7 +19,7 @@ from ..bus import jetstream, timers
 from ..bus.publish import Outgoing
 from ..common import rolling
 from ..mail import ledger
-from ..mail.compose import NoticeKind
+from ..mail.notice import NoticeKind
 from ..mail.sender import NoticeSender
 from ..platform.logs import about
 from ..platform.ops import Metrics

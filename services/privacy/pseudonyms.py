@@ -13,7 +13,7 @@ import secrets
 
 
 def contact_key(address: str) -> str:
-    """The short hash a notice's key holds for its recipient (mail.compose.notice_id)."""
+    """The short hash a notice's key holds for its recipient (mail.notice.notice_id)."""
     return hashlib.sha256(address.lower().encode()).hexdigest()[:12]
 
 

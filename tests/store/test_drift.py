@@ -16,7 +16,7 @@ from forewarn.services.impact.resolve import encode_impact, resolve_impact
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Resource
 from forewarn.services.mail import ledger
-from forewarn.services.mail.compose import Notice
+from forewarn.services.mail.notice import Notice
 from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle, queries
 from forewarn.services.scheduler.freezes import FreezeCalendar

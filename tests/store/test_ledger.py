@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from forewarn.schemas.base import Impact
 from forewarn.schemas.impact import Contact, TenantImpact
 from forewarn.services.mail import ledger
-from forewarn.services.mail.compose import Notice, notice_id
 from forewarn.services.mail.models import NoticeRecord
+from forewarn.services.mail.notice import Notice, notice_id
 from tests.factories import make_window
 
 

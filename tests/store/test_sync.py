@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from forewarn.services.inventory import follow
-from forewarn.services.inventory.load import ContactIn, HostIn, ResourceIn, SiteIn, TenantIn, load_inventory
+from forewarn.services.inventory.load import load_inventory
 from forewarn.services.inventory.models import Host, Resource, Tenant, TenantContact
 from forewarn.services.inventory.notifications import ServerMoved
+from forewarn.services.inventory.records import ContactIn, HostIn, ResourceIn, SiteIn, TenantIn
 from forewarn.services.inventory.sync import Change, Snapshot, sync
 
 CLOUD = "openstack:sto"

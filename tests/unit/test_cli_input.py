@@ -204,10 +204,10 @@ def test_the_cli_adds_what_to_type_to_a_refusal() -> None:
 
 def test_book_by_aggregate_and_availability_zone_sends_those_selectors(monkeypatch) -> None:
     """--aggregate is a host tag (an OpenStack host's tags are its aggregates); --az a zone."""
-    from forewarn.services.cli import windows
+    from forewarn.services.cli import book
 
     sent = []
-    monkeypatch.setattr(windows, "run_command", lambda subject, command, **_: sent.append(command))
+    monkeypatch.setattr(book, "run_command", lambda subject, command, **_: sent.append(command))
     args = ["book", "--title", "t", "--impact", "outage", *WINDOW, "--aggregate", "gpu", "--az", "sto2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -216,10 +216,10 @@ def test_book_by_aggregate_and_availability_zone_sends_those_selectors(monkeypat
 
 def test_book_with_a_rule_sends_a_series_that_ends(monkeypatch) -> None:
     """--rrule with --count or --until becomes the booking's recurrence; --start may be a time of day."""
-    from forewarn.services.cli import windows
+    from forewarn.services.cli import book
 
     sent = []
-    monkeypatch.setattr(windows, "run_command", lambda subject, command, **_: sent.append(command))
+    monkeypatch.setattr(book, "run_command", lambda subject, command, **_: sent.append(command))
     base = [
         "book",
         "--title",

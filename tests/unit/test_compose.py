@@ -13,7 +13,9 @@ from icalendar import Calendar
 
 from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.impact import AffectedResource, Contact, TenantImpact
-from forewarn.services.mail.compose import HEADERS, Composer, Notice, _text
+from forewarn.services.mail.compose import Composer
+from forewarn.services.mail.mime import HEADERS, text_part
+from forewarn.services.mail.notice import Notice
 from tests.factories import START, make_window
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -237,4 +239,4 @@ def test_every_header_is_written_as_the_email_packages_own_folding_writes_it(
 @pytest.mark.parametrize("body", ["", "plain ASCII", "åäö – ø " * 300, "x" * 57, "x" * 58, "a\nb\r\nc"])
 @pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
 def test_a_text_part_is_what_mimetext_makes(body: str, subtype: str) -> None:
-    assert _text(body, subtype).as_bytes() == MIMEText(body, subtype, "utf-8", policy=HEADERS).as_bytes()
+    assert text_part(body, subtype).as_bytes() == MIMEText(body, subtype, "utf-8", policy=HEADERS).as_bytes()

@@ -23,8 +23,8 @@ from forewarn.schemas.answers import Answer, ReplyReceived
 from forewarn.schemas.base import Impact
 from forewarn.schemas.impact import Contact, TenantImpact
 from forewarn.schemas.notices import NoticeCounts, ReportPublished
-from forewarn.services.mail.compose import Notice
 from forewarn.services.mail.headers import bare_address, mailbox, one_line, text
+from forewarn.services.mail.notice import Notice
 from forewarn.services.reporter.mail import compose_objection, compose_report
 
 from ..factories import START, make_window

@@ -34,9 +34,10 @@ from forewarn.services.cli import render
 from forewarn.services.ical.feed import feed_calendar, public_event
 from forewarn.services.ical.invitation import Organizer
 from forewarn.services.ical.text import param_text
-from forewarn.services.inventory.load import ContactIn, ResourceIn
-from forewarn.services.mail.compose import Composer, Notice
+from forewarn.services.inventory.records import ContactIn, ResourceIn
+from forewarn.services.mail.compose import Composer
 from forewarn.services.mail.headers import one_line
+from forewarn.services.mail.notice import Notice
 from forewarn.services.statuspage.feeds import atom
 from forewarn.services.statuspage.state import StatusView
 
