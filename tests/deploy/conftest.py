@@ -2,9 +2,10 @@
 
 import pytest
 
-from .containers import forewarn_image
+from .containers import forewarn_image, preflight
 
 
 @pytest.fixture(scope="session")
 def image() -> str:
+    preflight()
     return forewarn_image()

@@ -27,6 +27,16 @@ STANDIN_BASE = "localhost/forewarn-standin-base:bookworm"
 STANDIN_PACKAGES = "postgresql,python3-aiosmtpd,wget,ca-certificates"
 
 
+def preflight() -> None:
+    """Each tool the deploy tests need, or one line saying what is missing and how to get it."""
+    for tool in ("podman", "runc", "mmdebstrap", "catatonit"):
+        assert shutil.which(tool), f"{tool} is missing: `make container-tools` installs it"
+    backend = podman("info", "--format", "{{.Host.NetworkBackend}}").stdout.strip()
+    assert backend != "cni" or Path("/usr/lib/cni/dnsname").exists(), (
+        "podman's CNI networks have no DNS here (no dnsname plugin): `make container-tools` installs it"
+    )
+
+
 def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
     """podman with the project's settings (runc, limits within the machine's)."""
     env = os.environ | {"CONTAINERS_CONF": str(ROOT / "deploy" / "containers.conf")}
