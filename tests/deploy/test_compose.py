@@ -27,6 +27,7 @@ from forewarn.services.bus.accounts import ADMIN, USERS
 
 from ..integration.smtp import free_port
 from .containers import ROOT, other_image, podman, until
+from .kube import passwords as nats_passwords
 
 pytestmark = pytest.mark.integration
 PODMAN_COMPOSE = str(Path(sys.executable).with_name("podman-compose"))
@@ -89,15 +90,7 @@ def _up_arguments() -> list[str]:
 
 @pytest.fixture(scope="module")
 def stack(image: str) -> Iterator[Stack]:
-    made = subprocess.run(
-        [str(Path(sys.executable).with_name("forewarn")), "nats-config", "--passwords"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    passwords = dict(
-        line.removeprefix("export ").split("  #")[0].split("=", 1)
-        for line in made.stderr.splitlines()
-        if line.startswith("export ")
-    )
+    passwords = nats_passwords()
     assert set(passwords) == {user.env for user in (*USERS, ADMIN)}
     status_port, catcher_port = free_port(), free_port()
     env = os.environ | passwords | {
