@@ -125,7 +125,10 @@ async def test_a_tenant_acknowledges_and_asks_for_another_time_from_its_notice(
         await tab.fill("#preferred", f"{day:%Y-%m-%d}T22:00")
         await tab.fill("#comment", "Our <b>release</b> runs that night.")
         await tab.get_by_role("button", name="Ask for this time").click()
-        await expect(tab.locator(".answered")).to_contain_text("request for another time is recorded")
+        # As for the acknowledgement: the page answers once the reporter has stored it.
+        await expect(tab.locator(".answered")).to_contain_text(
+            "request for another time is recorded", timeout=20_000
+        )
         await browser.close()
 
         answers = await eventually(lambda: _proposed(window_id))
