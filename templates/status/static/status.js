@@ -27,10 +27,21 @@
     for (const el of document.querySelectorAll("[data-zone]")) el.textContent = zone || "your time zone";
   }
 
+  // What the reader has typed into a form on this page: a live update must not wipe it.
+  let edited = false;
+  document.addEventListener("input", (event) => {
+    if (event.target.closest && event.target.closest("main form")) edited = true;
+  });
+
   // On a change, fetch this page again and swap in its <main>; at most a few times a second.
   let pending = null;
   function refresh() {
     if (pending) return;
+    if (edited) {
+      const note = document.querySelector("[data-live-note]");
+      if (note) note.textContent = "This page has changed since you opened it: reload to see it.";
+      return;
+    }
     pending = setTimeout(async () => {
       pending = null;
       try {
