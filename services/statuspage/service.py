@@ -189,9 +189,11 @@ class StatusPage:
     async def publish_reply(self, reply: ReplyReceived, *, until: datetime) -> None:
         """Have the reporter record a tenant's answer from the page's form (answers/recorded.py)."""
         asked = RecordAnswer(reply=reply, keep_until=until)
+        # The reporter waits up to publish_timeout for its own PubAck before it answers:
+        # the page waits for that and the round trip, or a slow but stored answer reads as lost.
         try:
             answer = await self.broker.request(
-                asked, subjects.RECORD_ANSWER, timeout=self.settings.publish_timeout
+                asked, subjects.RECORD_ANSWER, timeout=2 * self.settings.publish_timeout
             )
         except (TimeoutError, NatsTimeout, NoRespondersError) as exc:
             raise NotRecorded("no reporter answered") from exc

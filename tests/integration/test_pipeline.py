@@ -231,5 +231,10 @@ async def test_a_failing_handler_is_retried_and_nothing_is_lost(stack, env, js) 
     [impact] = await eventually(lambda: stream_messages(js, subjects.IMPACT_RESOLVED))
     assert len(attempts) == 2, "the failed message was not redelivered"
     assert json.loads(impact.data)["window"]["id"] == window_id_for(cmd.command_id)
-    info = await js.consumer_info(subjects.STREAM, "impact-scheduled")
-    assert info.num_ack_pending == 0 and info.num_redelivered == 0
+    # The ack follows the publish, so wait for it rather than read it at once.
+
+    async def settled():
+        info = await js.consumer_info(subjects.STREAM, "impact-scheduled")
+        return info.num_ack_pending == 0 and info.num_redelivered == 0
+
+    await eventually(settled, timeout=10)
