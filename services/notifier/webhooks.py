@@ -21,7 +21,6 @@ import httpx
 from faststream.exceptions import NackMessage
 from faststream.nats import NatsBroker
 from sqlalchemy import Engine
-from standardwebhooks.webhooks import Webhook
 
 from forewarn.schemas.base import utcnow
 from forewarn.schemas.impact import ImpactResolved
@@ -33,6 +32,7 @@ from ..platform.db import again_on_conflict, transaction
 from ..webhooks import store
 from ..webhooks.events import cloud_event, delivery_id, tenant_events
 from ..webhooks.sealing import NO_KEY, sealer_at_start
+from ..webhooks.sign import signed_headers
 from ..webhooks.targets import refusal
 from .settings import NotifierSettings
 
@@ -113,17 +113,8 @@ class WebhookSender:
         now = utcnow()
         if self.box is None:
             raise StartupError(NO_KEY)  # an endpoint added since this notifier started: retried
-        signature = " ".join(
-            Webhook(self.box.open(sealed)).sign(due.delivery_id, now, due.body)
-            for sealed in endpoint.signing_secrets(now)
-        )
-        headers = {
-            "content-type": "application/cloudevents+json; charset=utf-8",
-            "webhook-id": due.delivery_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signature,
-            "user-agent": "forewarn-webhooks",
-        }
+        secrets = [self.box.open(sealed) for sealed in endpoint.signing_secrets(now)]
+        headers = signed_headers(due.delivery_id, due.body, secrets, now)
         try:
             response = await self.client.post(endpoint.url, content=due.body.encode(), headers=headers)
         except httpx.HTTPError as exc:
