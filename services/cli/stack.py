@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..platform.names import SERVICES, mailbox_configured, openstack_configured
+from ..platform.names import SERVICES
 from .common import EXIT_ENV, console, err
 
 if TYPE_CHECKING:
@@ -41,8 +41,10 @@ def _logging(level: str | None) -> CommonSettings:
 def up(log_level: LogLevel = None) -> None:
     """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
     from ..bus.embedded import EmbeddedNats
+    from ..inventory.settings import InventorySettings
     from ..platform.config import EMBEDDED_NATS_PORT
     from ..privacy.files import private_folder
+    from ..replies.settings import RepliesSettings
 
     settings = _logging(log_level)
     # The store, the bus's passwords and the demo inbox live here: its owner's alone.
@@ -67,7 +69,10 @@ def up(log_level: LogLevel = None) -> None:
         raise
     try:
         # The inventory follows an OpenStack cloud, and the replies reader a mailbox: only when named.
-        optional = {"inventory": openstack_configured(), "replies": mailbox_configured()}
+        optional = {
+            "inventory": InventorySettings().follows_a_cloud,
+            "replies": RepliesSettings().reads_mailbox,
+        }
         if optional["replies"]:
             # The organizer's mailbox is read here: calendars may be asked to answer it.
             os.environ.setdefault("FOREWARN_RSVP", "1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,6 +11,9 @@ from pydantic import Field, SecretStr
 from ..common.durations import Duration
 from ..platform.config import CommonSettings, EmptyIsUnset
 from .openstack import Conventions
+
+# openstacksdk's own ways of naming a cloud, read by it, not by these settings.
+OPENSTACK_SDK_NAMES = ("OS_CLOUD", "OS_AUTH_URL")
 
 
 class InventorySettings(CommonSettings):
@@ -55,6 +59,11 @@ class InventorySettings(CommonSettings):
     def clouds(self) -> list[str]:
         """The clouds.yaml entries to sync; [] means OS_CLOUD or the OS_* variables."""
         return [c.strip() for c in self.openstack_clouds.split(",") if c.strip()]
+
+    @property
+    def follows_a_cloud(self) -> bool:
+        """Whether a cloud is named, here or for openstacksdk: then `forewarn up` runs the inventory."""
+        return bool(self.clouds) or any(os.environ.get(name) for name in OPENSTACK_SDK_NAMES)
 
     def notification_urls(self, clouds: list[str | None]) -> dict[str | None, str]:
         """Each cloud's notification bus: one URL for a single cloud, else NAME=URL pairs.

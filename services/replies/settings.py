@@ -46,3 +46,8 @@ class RepliesSettings(CommonSettings):
         ge=timedelta(seconds=1),
         description="How long one IMAP IDLE waits for new mail before the mailbox is checked anyway.",
     )
+
+    @property
+    def reads_mailbox(self) -> bool:
+        """Whether the organizer's mailbox is named: `forewarn up` then reads calendars' answers too."""
+        return self.imap_host is not None

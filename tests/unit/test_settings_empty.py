@@ -27,3 +27,28 @@ def test_an_empty_variable_leaves_an_optional_setting_unset(
     settings = CommonSettings if service == "common" else SETTINGS[service]
     monkeypatch.setenv(f"FOREWARN_{field.upper()}", "")
     assert getattr(settings(), field) is None
+
+
+@pytest.mark.parametrize(
+    ("variables", "inventory", "replies"),
+    [
+        ({}, False, False),
+        ({"FOREWARN_OPENSTACK_CLOUDS": " , ", "FOREWARN_IMAP_HOST": ""}, False, False),
+        ({"FOREWARN_OPENSTACK_CLOUDS": "sto,osl"}, True, False),
+        ({"OS_CLOUD": "sto"}, True, False),
+        ({"OS_AUTH_URL": "https://keystone.example.net/v3"}, True, False),
+        ({"FOREWARN_IMAP_HOST": "imap.example.net"}, False, True),
+    ],
+)
+def test_forewarn_up_runs_the_inventory_and_the_replies_reader_only_when_named(
+    variables: dict[str, str], inventory: bool, replies: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forewarn.services.inventory.settings import InventorySettings
+    from forewarn.services.replies.settings import RepliesSettings
+
+    for name in ("FOREWARN_OPENSTACK_CLOUDS", "OS_CLOUD", "OS_AUTH_URL", "FOREWARN_IMAP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert InventorySettings().follows_a_cloud is inventory
+    assert RepliesSettings().reads_mailbox is replies
