@@ -124,6 +124,13 @@ async def test_a_tenant_acknowledges_and_asks_for_another_time_from_its_notice(
         await tab.goto(propose)
         await tab.fill("#preferred", f"{day:%Y-%m-%d}T22:00")
         await tab.fill("#comment", "Our <b>release</b> runs that night.")
+        # A change to the page while the reader types does not wipe what was typed.
+        await cli_json(
+            "book", "--title", "Switch firmware", "--impact", "degraded", "--start", "+5d",
+            "--duration", "1h", "--hosts", "sto1-gpu-a2-01",
+        )  # fmt: skip
+        await expect(tab.locator("[data-live-note]")).to_contain_text("changed since you opened it")
+        await expect(tab.locator("#comment")).to_have_value("Our <b>release</b> runs that night.")
         await tab.get_by_role("button", name="Ask for this time").click()
         # As for the acknowledgement: the page answers once the reporter has stored it.
         await expect(tab.locator(".answered")).to_contain_text(

@@ -35,13 +35,13 @@
 
   // On a change, fetch this page again and swap in its <main>; at most a few times a second.
   let pending = null;
+  function stale() {
+    const note = document.querySelector("[data-live-note]");
+    if (note) note.textContent = "This page has changed since you opened it: reload to see it.";
+  }
   function refresh() {
     if (pending) return;
-    if (edited) {
-      const note = document.querySelector("[data-live-note]");
-      if (note) note.textContent = "This page has changed since you opened it: reload to see it.";
-      return;
-    }
+    if (edited) return stale();
     pending = setTimeout(async () => {
       pending = null;
       try {
@@ -51,6 +51,8 @@
         const fresh = next.querySelector("main");
         const main = document.querySelector("main");
         if (!fresh || !main) return;
+        // The reader may have begun typing while the page was fetched.
+        if (edited) return stale();
         localise(fresh);
         main.replaceChildren(...fresh.childNodes);
         document.title = next.title;
