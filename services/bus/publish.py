@@ -32,7 +32,7 @@ from .jetstream import message
 
 # A leader election in a cluster takes a few seconds; a restarting server a
 # little longer. Retrying with the same Nats-Msg-Id can never store twice.
-_TRANSIENT = (
+TRANSIENT = (
     nats.errors.TimeoutError,
     nats.errors.NoRespondersError,
     ServiceUnavailableError,
@@ -98,7 +98,7 @@ def keyed(msg_id: str, key: bytes | None) -> str:
     return f"{msg_id}#{hmac.new(key, msg_id.encode(), hashlib.sha256).hexdigest()[:16]}"
 
 
-@stamina.retry(on=_TRANSIENT, attempts=10, timeout=60.0)
+@stamina.retry(on=TRANSIENT, attempts=10, timeout=60.0)
 async def _store(broker: NatsBroker, out: Outgoing, *, timeout: float, schedule: Schedule | None) -> PubAck:
     headers = out.headers
     headers["Nats-Msg-Id"] = keyed(out.msg_id, broker.context.get("id_key"))

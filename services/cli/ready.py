@@ -43,6 +43,7 @@ def wait(
 
 async def _until_ready(limit: float) -> None:
     from ..bus import jetstream
+    from ..bus.publish import TRANSIENT
     from ..bus.readiness import unready_for_booking
     from ..platform.config import CommonSettings
     from .common import connected
@@ -57,7 +58,10 @@ async def _until_ready(limit: float) -> None:
                 # The services' consumers are across the account boundary from the CLI's login.
                 services = await jetstream.services_context(broker)
                 while loop.time() < deadline:
-                    why = await unready_for_booking(services, jetstream.context(broker))
+                    try:
+                        why = await unready_for_booking(services, jetstream.context(broker))
+                    except TRANSIENT as exc:  # a cluster electing its leader, say: ask again
+                        why = [f"JetStream did not answer ({type(exc).__name__})"]
                     if not why:
                         return
                     await asyncio.sleep(POLL_S)

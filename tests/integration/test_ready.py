@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from forewarn.services.platform.runtime import Stack
+from forewarn.services.runtime.stack import Stack
 
 from .conftest import cli_json, run_cli, running
 from .smtp import free_port
@@ -69,3 +69,23 @@ async def test_wait_tells_a_starting_stack_from_a_missing_one(env, js, monkeypat
     finally:
         starting.cancel()
         await impact.stop()
+
+
+async def test_wait_keeps_asking_a_server_whose_jetstream_does_not_answer(monkeypatch, tmp_path) -> None:
+    """As a cluster electing its leader answers at first: `wait` says so, not a traceback."""
+    import subprocess
+
+    from forewarn.services.bus.embedded import nats_server_binary
+
+    port = free_port()
+    # No -js: every JetStream request goes unanswered.
+    server = subprocess.Popen([nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)])
+    try:
+        monkeypatch.setenv("FOREWARN_NATS_URL", f"nats://127.0.0.1:{port}")
+        result = await run_cli("wait", "--timeout", "3s")
+        assert result.code == 1, result.err
+        assert "not ready after 3s: JetStream did not answer" in result.err
+        assert "Traceback" not in result.err
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
