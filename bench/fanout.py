@@ -159,7 +159,7 @@ async def measure_notifier(n: int) -> dict:
     from forewarn.services.notifier.service import Notifier
     from forewarn.services.notifier.settings import NotifierSettings
     from forewarn.services.platform.db import create_db_engine
-    from forewarn.services.platform.migrate import upgrade
+    from forewarn.services.runtime.migrate import upgrade
 
     settings = NotifierSettings()
     engine = create_db_engine(settings.db_url)

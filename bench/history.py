@@ -211,7 +211,7 @@ def import_floor(runs: int = 3) -> float:
 
     Every start pays this whatever the history holds: the floor for the start-up time.
     """
-    modules = ("cli.main", "platform.runtime", "statuspage.service")
+    modules = ("cli.main", "runtime.stack", "statuspage.service")
     code = "import " + ", ".join(f"forewarn.services.{module}" for module in modules)
     times = []
     for _ in range(runs):
@@ -265,7 +265,7 @@ def main() -> None:
     from forewarn.schemas.base import utcnow
     from forewarn.services.bus.embedded import EmbeddedNats
     from forewarn.services.platform.db import create_db_engine
-    from forewarn.services.platform.migrate import upgrade
+    from forewarn.services.runtime.migrate import upgrade
 
     now = utcnow()
     began = time.perf_counter()

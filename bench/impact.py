@@ -46,7 +46,7 @@ WHERE h.name IN (SELECT value FROM json_each(?))
 def generate(path: Path, hosts: int, resources: int, tenants: int) -> None:
     """Write the inventory with forewarn's own tables, in bulk."""
     from forewarn.services.platform.db import create_db_engine
-    from forewarn.services.platform.migrate import upgrade
+    from forewarn.services.runtime.migrate import upgrade
 
     engine = create_db_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -158,7 +158,7 @@ def main() -> None:
         return
 
     DATA.mkdir(exist_ok=True)
-    from forewarn.services.platform.migrate import HEAD
+    from forewarn.services.runtime.migrate import HEAD
 
     # Named for the schema too: a database kept from before a migration is not reused.
     path = DATA / f"impact-r{HEAD}-{args.hosts}-{args.resources}-{args.tenants}.db"

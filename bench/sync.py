@@ -137,7 +137,7 @@ def measure_forewarn(state: Path) -> dict:
     from forewarn.services.inventory.cloud import sync_cloud
     from forewarn.services.inventory.openstack import Conventions
     from forewarn.services.platform.db import create_db_engine
-    from forewarn.services.platform.migrate import upgrade
+    from forewarn.services.runtime.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_db_engine(f"sqlite:///{tmp}/forewarn.db")

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from forewarn.services.bus.embedded import nats_server_binary
 from forewarn.services.bus.stream import MAX_PAYLOAD
 from forewarn.services.platform.db import create_db_engine
-from forewarn.services.platform.migrate import upgrade
+from forewarn.services.runtime.migrate import upgrade
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from forewarn.schemas import subjects
 
 from ..platform.config import CommonSettings, StartupError
-from ..platform.ops import Metrics
+from ..platform.metrics import Metrics
 from .embedded import passwords
 from .inboxes import AnswerOnlyToInboxes
 from .metrics import metrics_middleware

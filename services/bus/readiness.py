@@ -10,6 +10,7 @@ compose and Kubernetes probes all ask this.
 
 from __future__ import annotations
 
+from faststream.nats import NatsBroker
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
@@ -77,3 +78,13 @@ async def unready_for_booking(services: JetStreamContext, view: JetStreamContext
         if not info.num_waiting:
             idle.append(f"no {service} is pulling from {name}")
     return list(dict.fromkeys(gone)) or idle
+
+
+def consumers_of(broker: NatsBroker) -> list[tuple[str, str]]:
+    """The durable consumers a broker reads, as (stream, consumer)."""
+    found = set()
+    for sub in broker.subscribers:
+        name = getattr(sub.config, "durable_name", None)
+        if name and sub.stream:
+            found.add((sub.stream.name, name))
+    return sorted(found)

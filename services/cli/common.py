@@ -167,9 +167,9 @@ def duration(option: str, text: str):
 
 def open_store(*, as_json: bool = False) -> Engine:
     """The database the settings name, migrated or checked as the settings say."""
-    from ..platform import migrate
     from ..platform.config import CommonSettings, StartupError
     from ..platform.db import create_db_engine
+    from ..runtime import migrate
 
     settings = CommonSettings()
     engine = create_db_engine(settings.db_url)

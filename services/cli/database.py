@@ -32,9 +32,9 @@ def upgrade(
     from sqlalchemy.exc import OperationalError
 
     from ..common.durations import parse_duration
-    from ..platform import migrate
     from ..platform.config import CommonSettings
     from ..platform.db import create_db_engine
+    from ..runtime import migrate
 
     try:
         patience = parse_duration(wait)
@@ -70,9 +70,9 @@ def current(as_json: JsonOpt = False) -> None:
     """Show the database's revision and the one this forewarn expects; exit 1 if they differ."""
     from sqlalchemy.exc import OperationalError
 
-    from ..platform import migrate
     from ..platform.config import CommonSettings
     from ..platform.db import create_db_engine
+    from ..runtime import migrate
 
     engine = create_db_engine(CommonSettings().db_url)
     try:

@@ -15,7 +15,7 @@ from .common import EXIT_ENV, console, err
 if TYPE_CHECKING:
     from ..mail.inbox import DemoInbox
     from ..platform.config import CommonSettings
-    from ..platform.runtime import Stack
+    from ..runtime.stack import Stack
 
 LEVELS = ("debug", "info", "warning", "error")
 LogLevel = Annotated[
@@ -119,7 +119,7 @@ def run(
 def _serve(names: list[str], *, ready: Callable[[Stack], None] | None = None) -> None:
     """Run services until a signal; an environment that is not ready is one clear error."""
     from ..platform.config import StartupError
-    from ..platform.runtime import serve
+    from ..runtime.stack import serve
 
     try:
         asyncio.run(serve(names, ready=ready))

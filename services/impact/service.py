@@ -19,6 +19,7 @@ from ..bus import jetstream, timers
 from ..bus.publish import Outgoing, publish_all
 from ..bus.retention import past_window
 from ..platform.logs import about
+from ..platform.registry import Service
 from . import drift
 from .resolve import ImpactMessage, encode_impact, resolve_impact
 from .settings import ImpactSettings
@@ -28,7 +29,7 @@ log = logging.getLogger("forewarn.impact")
 TOLD_EVERYONE = {ImpactCause.SCHEDULED, ImpactCause.RESCHEDULED, ImpactCause.EXTENDED}
 
 
-class ImpactResolver:
+class ImpactResolver(Service):
     """Holds the resolver's resources; built once at start-up."""
 
     def __init__(self, settings: ImpactSettings, engine: Engine, broker: NatsBroker) -> None:

@@ -29,7 +29,8 @@ from forewarn.schemas.windows import WindowView
 
 from ..platform.config import StartupError, redact
 from ..platform.group_commit import GroupCommit
-from ..platform.ops import Metrics
+from ..platform.metrics import Metrics
+from ..platform.registry import Service
 from . import follow, holds, notifications, tell
 from .cloud import CloudError, cloud_name, connect, sync_cloud
 from .openstack import source_of
@@ -53,7 +54,7 @@ def queue_name(cloud: str) -> str:
     return f"forewarn-inventory.{cloud}"
 
 
-class InventoryService:
+class InventoryService(Service):
     """Holds the inventory's resources: the store, the NATS broker, one RabbitMQ broker per cloud."""
 
     def __init__(

@@ -29,7 +29,7 @@ from ..bus.publish import Outgoing, publish
 from ..bus.retention import past_window
 from ..platform.group_commit import GroupCommit
 from ..platform.logs import about
-from ..platform.ops import Metrics
+from ..platform.metrics import Metrics
 from . import ledger
 from .compose import Composer
 from .mailer import Mailer, Permanent

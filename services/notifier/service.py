@@ -22,7 +22,8 @@ from ..mail import ledger
 from ..mail.notice import NoticeKind
 from ..mail.sender import NoticeSender
 from ..platform.logs import about
-from ..platform.ops import Metrics
+from ..platform.metrics import Metrics
+from ..platform.registry import Service
 from ..scheduler import queries
 from .settings import NotifierSettings
 from .webhooks import WebhookSender
@@ -48,7 +49,7 @@ PLAN_CHANGES = {
 }
 
 
-class Notifier:
+class Notifier(Service):
     """Holds the notifier's resources; built once at start-up."""
 
     def __init__(

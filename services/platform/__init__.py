@@ -1,2 +1,2 @@
-"""What runs every service: settings, the store and its migrations, logs, traces, /health and
-/metrics, and the runtime that builds and starts the services of one process."""
+"""What every service stands on: settings, the store, logs, traces, metrics, an HTTP server, and
+what the runtime asks of a service. It imports no service: the runtime (services/runtime/) composes them."""

@@ -28,7 +28,8 @@ from forewarn.schemas.answers import ReplyReceived
 from ..answers.published import publish_reply
 from ..platform.config import StartupError
 from ..platform.db import again_on_conflict, transaction
-from ..platform.ops import Metrics
+from ..platform.metrics import Metrics
+from ..platform.registry import Service
 from .mailbox import Mailbox
 from .match import NotAContact, record_delegation, reply_for
 from .models import MailboxCursor
@@ -55,7 +56,7 @@ class Read:
     delegated: bool = False  # a contact handed an invitation on
 
 
-class RepliesReader:
+class RepliesReader(Service):
     """Holds the mailbox connection and the store; reads until closed."""
 
     def __init__(

@@ -24,7 +24,8 @@ from ..mail.mailer import Permanent
 from ..mail.sender import NoticeSender
 from ..platform.db import again_on_conflict, transaction
 from ..platform.logs import about
-from ..platform.ops import Metrics
+from ..platform.metrics import Metrics
+from ..platform.registry import Service
 from ..scheduler import queries
 from .build import affected_tenants, build_report, failures, note_drift, take_part
 from .chat import OpsChat
@@ -37,7 +38,7 @@ log = logging.getLogger("forewarn.reporter")
 ENDINGS = {ImpactCause.COMPLETED, ImpactCause.CANCELLED}
 
 
-class Reporter:
+class Reporter(Service):
     """Holds the reporter's resources; built once at start-up."""
 
     def __init__(

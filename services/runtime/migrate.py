@@ -1,4 +1,4 @@
-"""The store's schema, moved forward by Alembic migrations (services/platform/migrations/)."""
+"""The store's schema, moved forward by Alembic migrations (services/runtime/migrations/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
-from .config import StartupError
+from ..platform.config import StartupError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -31,7 +31,7 @@ def _config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", "forewarn.services.platform:migrations")
+    config.set_main_option("script_location", "forewarn.services.runtime:migrations")
     config.attributes["connection"] = connection
     return config
 

@@ -7,25 +7,25 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
 
-from faststream.nats import NatsBroker, NatsRouter
+from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
 
 from ..bus import jetstream, readiness
 from ..bus.broker import build_broker, reachable, wait_for_streams
 from ..bus.stream import declare_streams
+from ..platform.config import CommonSettings, StartupError
+from ..platform.db import create_db_engine
+from ..platform.http import HttpServer
+from ..platform.metrics import Metrics
+from ..platform.names import SERVICES
+from ..platform.registry import Resources, Service, entry
+from ..platform.tracing import tracer_provider as tracer_provider_for
 from ..privacy.files import private_folder
 from . import migrate
-from .config import CommonSettings, StartupError
-from .db import create_db_engine
-from .names import SERVICES
-from .ops import HttpServer, Metrics, ops_app
-from .tracing import tracer_provider as tracer_provider_for
+from .health import ops_app, read_lag
 
 log = logging.getLogger("forewarn")
-
-# Services in start order: the scheduler first, since it declares the streams.
 
 
 class Stack:
@@ -41,6 +41,8 @@ class Stack:
         self.settings = CommonSettings()
         # One set of instruments per process: what its /metrics show.
         self.metrics = Metrics()
+        # Before each scrape, the lag of this process's consumers, as the server counts it now.
+        self.metrics.refreshers.append(lambda: read_lag(self.metrics, list(self.brokers.values())))
         name = "+".join(self.names)
         self.tracer_provider = tracer_provider or tracer_provider_for(self.settings, name)
         self.brokers: dict[str, NatsBroker] = {}
@@ -48,86 +50,18 @@ class Stack:
             broker = build_broker(
                 self.settings, name=service, metrics=self.metrics, tracer_provider=self.tracer_provider
             )
-            broker.include_router(self._router(service))
+            broker.include_router(entry(service).router(self._get(service)))
             self.brokers[service] = broker
         self.ops: HttpServer | None = None
-        self.running: dict[str, Any] = {}
+        self.running: dict[str, Service] = {}
+
+    def _get(self, name: str) -> Callable[[], Service]:
+        return lambda: self.running[name]
 
     @property
     def broker(self) -> NatsBroker:
         """The first service's broker (the scheduler's, when it runs here)."""
         return self.brokers[self.names[0]]
-
-    def _get(self, name: str) -> Callable[[], Any]:
-        return lambda: self.running[name]
-
-    # Each service's modules are imported only when it runs in this process: a
-    # status page of its own starts without OpenStack's SDK, the mail side or
-    # Babel, which take most of a second to import.
-
-    def _router(self, name: str) -> NatsRouter:
-        get = self._get(name)
-        if name == "scheduler":
-            from ..scheduler.handlers import scheduler_router
-
-            return scheduler_router(get)
-        if name == "impact":
-            from ..impact.handlers import impact_router
-
-            return impact_router(get)
-        if name == "notifier":
-            from ..notifier.handlers import notifier_router
-
-            return notifier_router(get)
-        if name == "reporter":
-            from ..reporter.handlers import reporter_router
-
-            return reporter_router(get)
-        if name == "inventory":
-            from ..inventory.handlers import inventory_router
-
-            return inventory_router(get)
-        # The status page follows the view itself (StatusPage.follow); the replies reader
-        # reads a mailbox and only publishes.
-        return NatsRouter()
-
-    def _build(self, name: str) -> Any:
-        """A service's resources, with its own settings class."""
-        broker = self.brokers[name]
-        if name == "scheduler":
-            from ..scheduler.service import Scheduler
-            from ..scheduler.settings import SchedulerSettings
-
-            return Scheduler(SchedulerSettings(), self.engine, broker)
-        if name == "impact":
-            from ..impact.service import ImpactResolver
-            from ..impact.settings import ImpactSettings
-
-            return ImpactResolver(ImpactSettings(), self.engine, broker)
-        if name == "reporter":
-            from ..reporter.service import Reporter
-            from ..reporter.settings import ReporterSettings
-
-            return Reporter(ReporterSettings(), self.engine, broker, metrics=self.metrics)
-        if name == "statuspage":
-            from ..statuspage.service import StatusPage
-            from ..statuspage.settings import StatusSettings
-
-            return StatusPage(StatusSettings(), self.engine, broker, self.metrics)
-        if name == "replies":
-            from ..replies.service import RepliesReader
-            from ..replies.settings import RepliesSettings
-
-            return RepliesReader(RepliesSettings(), self.engine, broker, self.metrics)
-        if name == "inventory":
-            from ..inventory.service import InventoryService
-            from ..inventory.settings import InventorySettings
-
-            return InventoryService(InventorySettings(), self.engine, broker, metrics=self.metrics)
-        from ..notifier.service import Notifier
-        from ..notifier.settings import NotifierSettings
-
-        return Notifier(NotifierSettings(), self.engine, broker, metrics=self.metrics)
 
     async def start(self) -> None:
         """Connect, build every service's resources, then start consuming."""
@@ -136,7 +70,8 @@ class Stack:
         self.engine = create_db_engine(self.settings.db_url)
         await asyncio.to_thread(migrate.prepare, self.engine, auto_migrate=self.settings.migrates_at_start)
         for name in self.names:
-            self.running[name] = self._build(name)
+            resources = Resources(self.engine, self.brokers[name], self.metrics)
+            self.running[name] = entry(name).build(resources)
         try:
             log.info(
                 "connecting to NATS at %s (for up to %gs)",
@@ -161,8 +96,7 @@ class Stack:
             for broker in self.brokers.values():
                 await broker.start()
             for service in self.running.values():
-                if hasattr(service, "start"):
-                    await service.start()
+                await service.start()
         except BaseException:
             await self.stop()
             raise
@@ -203,8 +137,7 @@ class Stack:
             with suppress(Exception):
                 await broker.stop()
         for service in self.running.values():
-            if hasattr(service, "close"):
-                await service.close()
+            await service.close()
         self.engine.dispose()
         if self.tracer_provider:
             self.tracer_provider.shutdown()  # sends the spans still buffered

@@ -30,6 +30,7 @@ from ..bus.deadletters import MaxDeliveries, record_gave_up
 from ..bus.publish import Outgoing, publish_all
 from ..platform.db import transaction
 from ..platform.logs import about
+from ..platform.registry import Service
 from . import lifecycle, timeline
 from .freezes import FreezeCalendar
 from .models import Window
@@ -39,7 +40,7 @@ from .settings import SchedulerSettings
 log = logging.getLogger("forewarn.scheduler")
 
 
-class Scheduler:
+class Scheduler(Service):
     """Holds the scheduler's resources; built once at start-up."""
 
     def __init__(self, settings: SchedulerSettings, engine: Engine, broker: NatsBroker) -> None:

@@ -25,7 +25,9 @@ from forewarn.schemas.commands import RecordAnswer, RecordAnswerResult
 from ..bus import jetstream
 from ..ical.invitation import Organizer
 from ..inventory.summary import summarize
-from ..platform.ops import HttpServer, Metrics
+from ..platform.http import HttpServer
+from ..platform.metrics import Metrics
+from ..platform.registry import Service
 from . import snapshot
 from .answering import NotRecorded
 from .api import Page, StatusApi
@@ -39,7 +41,7 @@ from .words import WORDS
 log = logging.getLogger("forewarn.statuspage")
 
 
-class StatusPage:
+class StatusPage(Service):
     """Holds the page's state and resources; built at start-up, serving after start()."""
 
     def __init__(self, settings: StatusSettings, engine: Engine, broker: NatsBroker, metrics: Metrics):

@@ -48,7 +48,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for data in (
         "forewarn/templates/notice.html.j2",
         "forewarn/schemas/asyncapi.json",
-        "forewarn/services/platform/migrations/script.py.mako",
+        "forewarn/services/runtime/migrations/script.py.mako",
         "forewarn/calendars/christmas-freeze.ics",
     ):
         assert data in names, data  # fmt: skip

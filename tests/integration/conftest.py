@@ -20,8 +20,8 @@ from nats.js.errors import NotFoundError
 from forewarn.schemas import subjects
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.platform.db import create_db_engine
-from forewarn.services.platform.migrate import upgrade
-from forewarn.services.platform.runtime import Stack
+from forewarn.services.runtime.migrate import upgrade
+from forewarn.services.runtime.stack import Stack
 
 from .smtp import Inbox, free_port
 

@@ -23,7 +23,7 @@ from forewarn.schemas.commands import BookWindow, HostSelector
 from forewarn.services.bus.broker import build_broker
 from forewarn.services.cli.send import send
 from forewarn.services.platform.config import CommonSettings
-from forewarn.services.platform.runtime import Stack
+from forewarn.services.runtime.stack import Stack
 
 from ..conftest import NatsServer
 from ..fleet import Recorder, make_fleet, stop_fleet

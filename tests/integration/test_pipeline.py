@@ -13,7 +13,7 @@ from sqlmodel import Session
 from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector
-from forewarn.services.platform.runtime import Stack
+from forewarn.services.runtime.stack import Stack
 from forewarn.services.scheduler.lifecycle import window_id_for
 from forewarn.services.scheduler.models import Window
 

@@ -10,8 +10,8 @@ import trustme
 from forewarn.services.bus.stream import MAX_PAYLOAD
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.platform.db import create_db_engine
-from forewarn.services.platform.migrate import upgrade
-from forewarn.services.platform.runtime import Stack
+from forewarn.services.runtime.migrate import upgrade
+from forewarn.services.runtime.stack import Stack
 
 from ..conftest import EXAMPLES, NatsServer
 from ..integration.conftest import cli_json, run_cli

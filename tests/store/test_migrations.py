@@ -12,10 +12,10 @@ from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from forewarn.services.cli.main import app
-from forewarn.services.platform import migrate
 from forewarn.services.platform.config import StartupError
 from forewarn.services.platform.db import create_db_engine
-from forewarn.services.platform.migrate import metadata
+from forewarn.services.runtime import migrate
+from forewarn.services.runtime.migrate import metadata
 
 
 def test_migrations_build_exactly_what_the_models_describe(engine) -> None:

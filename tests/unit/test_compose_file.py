@@ -19,7 +19,7 @@ from forewarn.services.impact.settings import ImpactSettings
 from forewarn.services.inventory.settings import InventorySettings
 from forewarn.services.notifier.settings import NotifierSettings
 from forewarn.services.platform.config import CommonSettings
-from forewarn.services.platform.runtime import SERVICES
+from forewarn.services.platform.names import SERVICES
 from forewarn.services.replies.settings import RepliesSettings
 from forewarn.services.reporter.settings import ReporterSettings
 from forewarn.services.scheduler.settings import SchedulerSettings

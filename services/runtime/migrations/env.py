@@ -1,4 +1,4 @@
-"""Alembic's entry point: always called by forewarn.services.platform.migrate, with a connection."""
+"""Alembic's entry point: always called by forewarn.services.runtime.migrate, with a connection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from alembic import context
 from sqlmodel.sql.sqltypes import AutoString
 
 from forewarn.services.platform.db import UtcDateTime
-from forewarn.services.platform.migrate import metadata
+from forewarn.services.runtime.migrate import metadata
 
 
 def _render(type_: str, obj: Any, _autogen: Any) -> str | bool:
