@@ -58,9 +58,11 @@ serve() {  # name, log file, command...
   echo $! > "$RUN/$name.pid"
 }
 
-uwsgi_app() {  # name, port, wsgi file
+uwsgi_app() {  # name, port, wsgi file, [uwsgi's workers: default one process of 4 threads]
+  local workers=${4:---processes 1 --threads 4}
+  # shellcheck disable=SC2086  # the workers are several words
   serve "$1" "$STATE/log/$1.log" /usr/bin/uwsgi --plugins python3 --http-socket "127.0.0.1:$2" \
-    --wsgi-file "$3" --processes 1 --threads 4 --master --die-on-term \
+    --wsgi-file "$3" $workers --master --die-on-term \
     --add-header "Connection: close" --buffer-size 65535
 }
 
@@ -226,8 +228,11 @@ CONF
   $manage cell_v2 create_cell --name cell1 --transport-url "$RABBIT" --database_connection "$DB/fwos_nova" >&3 2>&3
   $manage db sync >&3 2>&3
   cp /etc/nova/api-paste.ini "$dir/"
+  # nova-api waits for an RPC reply (enabling a compute service calls its host) with
+  # eventlet, which cannot take the reply in another uwsgi thread: the request then hung
+  # until rpc_response_timeout. So processes of one thread each, each loading its own app.
   OS_NOVA_CONFIG_DIR=$dir OS_NOVA_CONFIG_FILES="api-paste.ini;nova.conf;nova-db.conf" \
-    uwsgi_app nova-api 8774 /usr/bin/nova-api-wsgi
+    uwsgi_app nova-api 8774 /usr/bin/nova-api-wsgi "--processes 4 --threads 1 --lazy-apps"
   serve nova-conductor "$STATE/log/nova-conductor.log" $PY /usr/bin/nova-conductor $conf
   serve nova-scheduler "$STATE/log/nova-scheduler.log" $PY /usr/bin/nova-scheduler $conf
   for n in $(seq 1 "$hosts"); do

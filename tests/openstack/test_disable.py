@@ -17,6 +17,11 @@ def _service(cloud: Cloud, host: str):
     return service
 
 
+async def _is(cloud: Cloud, host: str, status: str) -> bool:
+    """Whether the host's compute service is so, asked off the event loop the services run on."""
+    return (await asyncio.to_thread(_service, cloud, host)).status == status
+
+
 async def test_a_window_disables_its_hosts_and_leaves_one_disabled_before_as_it_was(
     cloud_env: Cloud, bus: list, monkeypatch
 ) -> None:
@@ -43,7 +48,7 @@ async def test_a_window_disables_its_hosts_and_leaves_one_disabled_before_as_it_
                 "1h",
             )
             wid = booked["id"]
-            await eventually(lambda: _service(cloud_env, "cmp-01").status == "disabled", timeout=30)
+            await eventually(lambda: _is(cloud_env, "cmp-01", "disabled"), timeout=30)
             assert _service(cloud_env, "cmp-01").disabled_reason == f"forewarn {wid}: Firmware"
             assert _service(cloud_env, "cmp-02").disabled_reason == "hardware check"
 
@@ -64,7 +69,7 @@ async def test_a_window_disables_its_hosts_and_leaves_one_disabled_before_as_it_
             }
 
             await cli_json("complete", wid)
-            await eventually(lambda: _service(cloud_env, "cmp-01").status == "enabled", timeout=30)
+            await eventually(lambda: _is(cloud_env, "cmp-01", "enabled"), timeout=30)
             assert _service(cloud_env, "cmp-02").status == "disabled"
             assert _service(cloud_env, "cmp-02").disabled_reason == "hardware check"
     finally:
