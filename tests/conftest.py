@@ -162,17 +162,39 @@ GROUPS = {
 
 
 def group_of(nodeid: str) -> str:
-    """The worker's unit a test belongs to: its group, or the test alone."""
-    return next((name for prefix, name in GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+    """The worker's unit a test belongs to: its group, or its module.
+
+    A module's tests stay together, so a module-scoped fixture (a stack, a batch of CLI
+    runs) is set up once, not once on each worker that a parametrized test lands on."""
+    module = nodeid.split("::", 1)[0]
+    return next((name for prefix, name in GROUPS.items() if nodeid.startswith(prefix)), module)
+
+
+# The longest groups first, so that no worker starts one of them near the end of the run.
+# xdist gives each worker two units at the start, in this order, round the workers: the
+# four longest go to four workers, and the fifth joins the one with the shortest.
+LONGEST_FIRST = ("faults", "image", "openstack", "security", "embedded-port")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        group = group_of(item.nodeid)
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its own order
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """Each group to one worker, every other test to whichever is free.
+    """Each group, and each other module, to one worker: whichever is free.
 
     xdist's own `loadgroup` reads a suffix of the node id that pytest 9.2 no longer
     reports, so the groups are scheduled here, as scopes.
     """
     from xdist.scheduler import LoadScopeScheduling
+
+    # Keep the collection's order (the longest groups first): xdist would sort the units
+    # by how many tests each holds, and start the OpenStack group's dozen near the end.
+    config.option.loadscopereorder = False
 
     class ByGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
