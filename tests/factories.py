@@ -28,11 +28,10 @@ def make_window(**changes: object) -> WindowView:
 
 def book_in_store(engine, command_id: str, now: datetime, nodeset: str = "sto1-cmp-01") -> str:
     """A two-hour OUTAGE window two days ahead, booked into the store as the scheduler would; its id."""
-    import json
 
     from forewarn.schemas.commands import BookWindow, HostSelector
     from forewarn.services.platform.db import transaction
-    from forewarn.services.scheduler import lifecycle
+    from forewarn.services.scheduler import lifecycle, timeline
     from forewarn.services.scheduler.freezes import FreezeCalendar
     from forewarn.services.scheduler.rules import Rules
 
@@ -46,5 +45,6 @@ def book_in_store(engine, command_id: str, now: datetime, nodeset: str = "sto1-c
         hosts=HostSelector(nodeset=nodeset),
     )
     with transaction(engine) as session:
-        [out] = lifecycle.book(session, cmd, rules=rules, now=now)
-    return json.loads(out.payload)["window"]["id"]
+        [booked] = lifecycle.book(session, cmd, rules=rules, now=now)
+        timeline.record(session, cmd.command_id, [booked])
+    return booked.window.id

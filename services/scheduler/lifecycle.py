@@ -1,8 +1,9 @@
-"""The window state machine: commands and timers in, events out.
+"""The window state machine: commands and timers in, typed events out.
 
-Every transition runs inside one database transaction and returns the events
-to publish, which the same transaction records in the window's timeline
-(timeline.py). Every command's transition takes the same arguments:
+Every transition runs inside one database transaction and returns what
+happened, as the schemas' events; the caller records them in the window's
+timeline in the same transaction (timeline.py), which makes them messages.
+Every command's transition takes the same arguments:
 `(session, command, *, rules, now)`.
 """
 
@@ -27,6 +28,7 @@ from forewarn.schemas.windows import (
     Reason,
     WindowCancelled,
     WindowCompleted,
+    WindowEvent,
     WindowExtended,
     WindowProgressed,
     WindowRescheduled,
@@ -34,7 +36,6 @@ from forewarn.schemas.windows import (
     WindowStarted,
 )
 
-from ..bus.publish import Outgoing
 from ..common import rolling
 from . import rollout, series
 from .ids import window_id_for
@@ -42,7 +43,6 @@ from .models import Window, WindowHost
 from .queries import hosts_of, view
 from .rules import Rules, check_freezes, check_overlap, check_times
 from .selectors import select_hosts
-from .timeline import record, timer_cause
 
 # Timers fire within a second; a start this much later means the scheduler
 # was not there to see it.
@@ -66,7 +66,7 @@ def _bump(window: Window, now: datetime, **changes: object) -> None:
     window.updated_at = now
 
 
-def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """Validate a booking and store the window (a series: every occurrence), or raise Rejected."""
     if cmd.recurrence is not None:
         out, reasons = series.book_series(session, cmd, rules=rules, now=now)
@@ -106,7 +106,7 @@ def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> l
     session.flush()
     session.add_all(WindowHost(window_id=window.id, host=name) for name in names)
     event = WindowScheduled(window=view(window, names), command_id=cmd.command_id, occurred_at=now)
-    return [record(session, cmd.command_id, event, window=window)]
+    return [event]
 
 
 def _load(session: Session, window_id: str, *, field: str = "window_id") -> Window:
@@ -117,7 +117,7 @@ def _load(session: Session, window_id: str, *, field: str = "window_id") -> Wind
 
 
 def _require(window: Window, *states: WindowState, action: str) -> None:
-    if window.state not in {s.value for s in states}:
+    if window.state not in states:
         allowed = " or ".join(s.value for s in states)
         raise Rejected(
             [
@@ -129,7 +129,7 @@ def _require(window: Window, *states: WindowState, action: str) -> None:
         )
 
 
-def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """Move a scheduled window; the same rules as a booking apply."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.SCHEDULED, action="reschedule")
@@ -152,10 +152,10 @@ def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: da
         previous_start=previous[0],
         previous_end=previous[1],
     )
-    return [record(session, cmd.command_id, event, window=window)]
+    return [event]
 
 
-def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """Push the end of a scheduled or running window later."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="extend")
@@ -182,44 +182,44 @@ def extend(session: Session, cmd: ExtendWindow, *, rules: Rules, now: datetime) 
         previous_end=previous_end,
         by=cmd.by,
     )
-    return [record(session, cmd.command_id, event, window=window)]
+    return [event]
 
 
-def cancel(session: Session, cmd: CancelWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def cancel(session: Session, cmd: CancelWindow, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """Call off a window that has not ended."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.SCHEDULED, WindowState.IN_PROGRESS, action="cancel")
-    running = window.state == WindowState.IN_PROGRESS.value
-    _bump(window, now, state=WindowState.CANCELLED.value, ended_at=now if running else None)
+    running = window.state == WindowState.IN_PROGRESS
+    _bump(window, now, state=WindowState.CANCELLED, ended_at=now if running else None)
     event = WindowCancelled(
         window=view(window, hosts_of(session, window.id)),
         command_id=cmd.command_id,
         occurred_at=now,
         reason=cmd.reason,
     )
-    return [record(session, cmd.command_id, event, window=window)]
+    return [event]
 
 
-def complete(session: Session, cmd: CompleteWindow, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def complete(session: Session, cmd: CompleteWindow, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """End a running window early."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.IN_PROGRESS, action="complete")
     return [_complete_now(session, window, cmd.command_id, now)]
 
 
-def _complete_now(session: Session, window: Window, command_id: str, now: datetime) -> Outgoing:
+def _complete_now(session: Session, window: Window, command_id: str, now: datetime) -> WindowCompleted:
     """A running window completed on request (or by its last host done): early, if before its end."""
-    _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
+    _bump(window, now, state=WindowState.COMPLETED, ended_at=now)
     event = WindowCompleted(
         window=view(window, hosts_of(session, window.id)),
         command_id=command_id,
         occurred_at=now,
         early=now < window.end,
     )
-    return record(session, command_id, event, window=window)
+    return event
 
 
-def change_series(session: Session, cmd: ChangeSeries, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def change_series(session: Session, cmd: ChangeSeries, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """Call off, move or lengthen a series from a date on (see series.change_series)."""
     out, reasons = series.change_series(session, cmd, rules=rules, now=now)
     if reasons:
@@ -227,7 +227,7 @@ def change_series(session: Session, cmd: ChangeSeries, *, rules: Rules, now: dat
     return out
 
 
-def progress(session: Session, cmd: ReportProgress, *, rules: Rules, now: datetime) -> list[Outgoing]:
+def progress(session: Session, cmd: ReportProgress, *, rules: Rules, now: datetime) -> list[WindowEvent]:
     """Work on some hosts of a running rolling window began or is done; the last host done completes it."""
     window = _load(session, cmd.window_id)
     _require(window, WindowState.IN_PROGRESS, action="report progress on")
@@ -249,7 +249,7 @@ def progress(session: Session, cmd: ReportProgress, *, rules: Rules, now: dateti
         step=cmd.step,
         hosts=hosts,
     )
-    out = [record(session, cmd.command_id, event, window=window)]
+    out: list[WindowEvent] = [event]
     if rolling.all_done(batches):
         out.append(_complete_now(session, window, cmd.command_id, now))
     return out
@@ -263,36 +263,31 @@ def _stored(batches: list[Batch]) -> list[dict]:
     return [b.model_dump(mode="json") for b in batches]
 
 
-def start_due(session: Session, window_id: str, *, now: datetime, cause: str | None = None) -> list[Outgoing]:
+def start_due(session: Session, window_id: str, *, now: datetime) -> list[WindowEvent]:
     """The start timer fired: start the window, late if the scheduler missed its time."""
     window = session.get(Window, window_id, with_for_update=True)
     # A timer for a window moved later, cancelled or unknown is stale: ignore it.
-    if window is None or window.state != WindowState.SCHEDULED.value or window.start > now + CLOCK_GRACE:
+    if window is None or window.state != WindowState.SCHEDULED or window.start > now + CLOCK_GRACE:
         return []
     late_by = max(now - window.start, timedelta(0))
-    _bump(window, now, state=WindowState.IN_PROGRESS.value, started_at=now)
+    _bump(window, now, state=WindowState.IN_PROGRESS, started_at=now)
     event = WindowStarted(
         window=view(window, hosts_of(session, window.id)),
         occurred_at=now,
         late=late_by > LATE_AFTER,
         late_by=late_by,
     )
-    return [record(session, cause or timer_cause(window.id, "start"), event, window=window)]
+    return [event]
 
 
-def end_due(session: Session, window_id: str, *, now: datetime) -> list[Outgoing]:
+def end_due(session: Session, window_id: str, *, now: datetime) -> list[WindowEvent]:
     """The end timer fired: complete the window (starting it first if that was missed)."""
     window = session.get(Window, window_id, with_for_update=True)
-    if window is None or not WindowState(window.state).live or window.end > now + CLOCK_GRACE:
+    if window is None or not window.state.live or window.end > now + CLOCK_GRACE:
         return []
-    cause = timer_cause(window.id, "end")
     # Both edges passed unseen: say it started (late), then that it completed;
     # both belong to this timer, so a redelivery republishes both.
-    out = (
-        start_due(session, window_id, now=now, cause=cause)
-        if window.state == WindowState.SCHEDULED.value
-        else []
-    )
-    _bump(window, now, state=WindowState.COMPLETED.value, ended_at=now)
+    out = start_due(session, window_id, now=now) if window.state == WindowState.SCHEDULED else []
+    _bump(window, now, state=WindowState.COMPLETED, ended_at=now)
     event = WindowCompleted(window=view(window, hosts_of(session, window.id)), occurred_at=now)
-    return [*out, record(session, cause, event, window=window)]
+    return [*out, event]

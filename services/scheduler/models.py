@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, text
+from sqlalchemy import JSON, Column, Enum, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from forewarn.schemas.base import utcnow
+from forewarn.schemas.base import Impact, WindowState, utcnow
 
 from ..platform.db import UtcDateTime
 
 
 def _utc_column(**kwargs) -> Column:
     return Column(UtcDateTime(), **kwargs)
+
+
+def _enum_column(kind: type[StrEnum], length: int, **kwargs) -> Column:
+    """One of the schemas' values, kept as its text in a VARCHAR as it always was: no new database type."""
+    stored = Enum(kind, native_enum=False, length=length, values_callable=lambda k: [m.value for m in k])
+    return Column(stored, nullable=False, **kwargs)
 
 
 class WindowSeries(SQLModel, table=True):
@@ -44,8 +51,8 @@ class Window(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    impact: str = Field(max_length=32)
-    state: str = Field(index=True, max_length=16)
+    impact: Impact = Field(sa_column=_enum_column(Impact, 32))
+    state: WindowState = Field(sa_column=_enum_column(WindowState, 16, index=True))
     start: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
     end: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
     revision: int = 1

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from forewarn.schemas.base import Impact, WindowState
+from forewarn.schemas.base import WindowState
 from forewarn.schemas.impact import AffectedResource
 from forewarn.schemas.windows import Component, Occurrence, SeriesView, WindowView
 
@@ -36,8 +36,8 @@ def view(window: Window, hosts: list[str]) -> WindowView:
         id=window.id,
         title=window.title,
         description=window.description,
-        impact=Impact(window.impact),
-        state=WindowState(window.state),
+        impact=window.impact,
+        state=window.state,
         start=window.start,
         end=window.end,
         revision=window.revision,
@@ -113,7 +113,7 @@ def scheduled_on(session: Session, hosts: list[str]) -> list[tuple[str, int]]:
         rows = session.execute(
             select(Window.id, Window.revision)
             .join(WindowHost, WindowHost.window_id == Window.id)
-            .where(WindowHost.host.in_(chunk), Window.state == WindowState.SCHEDULED.value)
+            .where(WindowHost.host.in_(chunk), Window.state == WindowState.SCHEDULED)
         )
         found.update((window_id, revision) for window_id, revision in rows)
     return sorted(found.items())
@@ -127,7 +127,7 @@ def window_view(session: Session, window_id: str) -> WindowView | None:
 
 def live_revisions(session: Session) -> dict[str, int]:
     """Each window not yet ended (scheduled or in progress), with its current revision."""
-    live = (WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value)
+    live = (WindowState.SCHEDULED, WindowState.IN_PROGRESS)
     return dict(
         session.execute(select(Window.id, Window.revision).where(Window.state.in_(live))).tuples().all()
     )

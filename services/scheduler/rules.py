@@ -88,7 +88,7 @@ def check_overlap(
     """
     clashes: dict[str, list[str]] = {}
     titles: dict[str, Window] = {}
-    live = [WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value]
+    live = [WindowState.SCHEDULED, WindowState.IN_PROGRESS]
     for chunk in in_chunks(hosts):
         query = (
             select(Window, WindowHost.host)

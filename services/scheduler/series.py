@@ -13,9 +13,8 @@ from sqlmodel import Session
 
 from forewarn.schemas.base import WindowState
 from forewarn.schemas.commands import BookWindow, ChangeSeries, HostSelector, Recurrence
-from forewarn.schemas.windows import Reason, WindowCancelled, WindowScheduled
+from forewarn.schemas.windows import Reason, WindowCancelled, WindowEvent, WindowScheduled
 
-from ..bus.publish import Outgoing
 from ..common.hostnames import fold
 from .ids import window_id_for
 from .models import Window, WindowHost, WindowSeries
@@ -23,7 +22,6 @@ from .queries import hosts_of, view
 from .recurrence import expand, occurrence, skipped
 from .rules import Rules, check_freezes, check_overlap, check_times
 from .selectors import SelectedHost, select_hosts
-from .timeline import record
 
 
 def new_window(
@@ -42,8 +40,8 @@ def new_window(
         id=id,
         title=cmd.title,
         description=cmd.description,
-        impact=cmd.impact.value,
-        state=WindowState.SCHEDULED.value,
+        impact=cmd.impact,
+        state=WindowState.SCHEDULED,
         start=start,
         end=end,
         components=[{"site": s, "role": r} for s, r in components],
@@ -62,7 +60,7 @@ def series_id_for(command_id: str) -> str:
 
 def book_series(
     session: Session, cmd: BookWindow, *, rules: Rules, now: datetime, replacing: str | None = None
-) -> tuple[list[Outgoing], list[Reason]]:
+) -> tuple[list[WindowEvent], list[Reason]]:
     """Book every occurrence of a recurring window, skipping those in a change freeze; or say why not.
 
     Nothing is written unless every occurrence may be booked. `replacing`: the
@@ -127,16 +125,16 @@ def book_series(
     for window in windows:
         session.add_all(WindowHost(window_id=window.id, host=name) for name in names)
     session.flush()
-    out = []
+    out: list[WindowEvent] = []
     for window in windows:
         event = WindowScheduled(window=view(window, names), command_id=cmd.command_id, occurred_at=now)
-        out.append(record(session, cmd.command_id, event, window=window))
+        out.append(event)
     return out, []
 
 
 def change_series(
     session: Session, cmd: ChangeSeries, *, rules: Rules, now: datetime
-) -> tuple[list[Outgoing], list[Reason]]:
+) -> tuple[list[WindowEvent], list[Reason]]:
     """Call off, move or lengthen a series' occurrences from a date on; or say why not.
 
     The occurrences still scheduled from `since` on are cancelled and the series'
@@ -153,7 +151,7 @@ def change_series(
             .where(
                 Window.series_id == series.id,
                 Window.recurrence_id >= cmd.since,
-                Window.state == WindowState.SCHEDULED.value,
+                Window.state == WindowState.SCHEDULED,
             )
             .order_by(Window.recurrence_id)
         )
@@ -166,7 +164,7 @@ def change_series(
                 f"{cmd.since:%Y-%m-%d %H:%M}Z",
             )
         ]
-    out: list[Outgoing] = []
+    out: list[WindowEvent] = []
     if cmd.action != "cancel":
         booked, reasons = book_series(
             session, _rest(session, series, cut, cmd), rules=rules, now=now, replacing=series.id
@@ -181,7 +179,7 @@ def change_series(
     session.flush()
     reason = cmd.reason or f"Moved: from {cut[0].start:%Y-%m-%d} on, this maintenance follows a new series."
     for window in cut:
-        window.state = WindowState.CANCELLED.value
+        window.state = WindowState.CANCELLED
         window.revision += 1
         window.updated_at = now
         session.flush()
@@ -191,7 +189,7 @@ def change_series(
             occurred_at=now,
             reason=reason,
         )
-        out.append(record(session, cmd.command_id, event, window=window))
+        out.append(event)
     return out, []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +23,7 @@ from forewarn.schemas.commands import (
     RescheduleWindow,
 )
 from forewarn.schemas.timers import WindowDue
+from forewarn.schemas.windows import WindowEvent, WindowStarted
 
 from ..bus import timers
 from ..bus.deadletters import MaxDeliveries, record_gave_up
@@ -65,28 +65,28 @@ class Scheduler(Service):
         # A booking names no window yet: its id derives from the command id.
         window_id = getattr(command, "window_id", None) or lifecycle.window_id_for(command.command_id)
         with about(window_id=window_id):
-            outgoing = await asyncio.to_thread(self._apply_command, command)
-            await self._publish(outgoing, window_id)
-        return outgoing[0].payload
+            entries = await asyncio.to_thread(self._apply_command, command)
+            await self._publish(entries, window_id)
+        return entries[0].out.payload
 
     async def fire(self, due: WindowDue) -> None:
         """A timer fired: start or complete the window if it is still due."""
         with about(window_id=due.window_id):
-            outgoing = await asyncio.to_thread(self._apply_due, due)
-            await self._publish(outgoing, due.window_id)
+            entries = await asyncio.to_thread(self._apply_due, due)
+            await self._publish(entries, due.window_id)
 
     async def bury(self, advisory: MaxDeliveries) -> None:
         """A consumer gave up on a message: keep it as a dead letter."""
         await record_gave_up(self.broker, advisory, timeout=self.settings.publish_timeout)
 
-    async def _publish(self, outgoing: list[Outgoing], window_id: str | None) -> None:
-        await publish_all(self.broker, outgoing, timeout=self.settings.publish_timeout)
+    async def _publish(self, entries: list[timeline.Entry], window_id: str | None) -> None:
+        await publish_all(self.broker, [e.out for e in entries], timeout=self.settings.publish_timeout)
         # A series' booking or change touches several windows: each one's timers follow it.
-        touched = {json.loads(out.payload).get("window", {}).get("id") for out in outgoing} - {None}
-        for wid in sorted(touched | ({window_id} if window_id else set())):
+        touched = {e.window_id for e in entries if e.window_id} | ({window_id} if window_id else set())
+        for wid in sorted(touched):
             await self.sync_timers(wid)
 
-    def _apply_command(self, command: Payload) -> list[Outgoing]:
+    def _apply_command(self, command: Payload) -> list[timeline.Entry]:
         apply = _APPLY[type(command)]
         with transaction(self.engine) as session:
             _serialize(session)
@@ -95,12 +95,15 @@ class Scheduler(Service):
                 log.info("command %s was already applied; republishing its events", command.command_id)
                 return done
             try:
-                return apply(session, command, rules=self.rules, now=self.clock())
+                events = apply(session, command, rules=self.rules, now=self.clock())
             except lifecycle.Rejected as rejected:
                 log.info("rejected %s %s: %s", type(command).__name__, command.command_id, rejected)
-                return [timeline.reject(session, command, rejected.reasons)]
+                return timeline.record(
+                    session, command.command_id, [timeline.rejection(command, rejected.reasons)]
+                )
+            return timeline.record(session, command.command_id, events)
 
-    def _apply_due(self, due: WindowDue) -> list[Outgoing]:
+    def _apply_due(self, due: WindowDue) -> list[timeline.Entry]:
         cause = timeline.timer_cause(due.window_id, due.edge)
         with transaction(self.engine) as session:
             _serialize(session)
@@ -108,18 +111,18 @@ class Scheduler(Service):
             if done:
                 return done
             transition = lifecycle.start_due if due.edge == "start" else lifecycle.end_due
-            out = transition(session, due.window_id, now=self.clock())
-        for event in out:
-            if event.subject == subjects.STARTED and json.loads(event.payload)["late"]:
-                log.warning("window %s started late: the scheduler was down at its start", due.window_id)
-        return out
+            events = transition(session, due.window_id, now=self.clock())
+            entries = timeline.record(session, cause, events)
+        if any(isinstance(event, WindowStarted) and event.late for event in events):
+            log.warning("window %s started late: the scheduler was down at its start", due.window_id)
+        return entries
 
     async def sync_timers(self, window_id: str) -> None:
         """Make the stream's timers match the window: set while due, purge once past."""
         window = await asyncio.to_thread(self._get, window_id)
         if window is None:
             return
-        state = WindowState(window.state)
+        state = window.state
         for edge, at in (("start", window.start), ("end", window.end)):
             wanted = state is WindowState.SCHEDULED or (state is WindowState.IN_PROGRESS and edge == "end")
             if wanted:
@@ -143,7 +146,7 @@ class Scheduler(Service):
         await timers.clear_timers(self.broker, subjects.TIMER_STREAM, subjects.timer(window_id, edge))
 
     def _live(self) -> list[str]:
-        live = [WindowState.SCHEDULED.value, WindowState.IN_PROGRESS.value]
+        live = [WindowState.SCHEDULED, WindowState.IN_PROGRESS]
         with Session(self.engine) as session:
             return list(session.scalars(select(Window.id).where(Window.state.in_(live))))
 
@@ -160,7 +163,7 @@ def _serialize(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
 
 
-_APPLY: dict[type[Payload], Callable[..., list[Outgoing]]] = {
+_APPLY: dict[type[Payload], Callable[..., list[WindowEvent]]] = {
     BookWindow: lifecycle.book,
     RescheduleWindow: lifecycle.reschedule,
     ExtendWindow: lifecycle.extend,

@@ -11,7 +11,7 @@ from forewarn.schemas.commands import RescheduleWindow
 from forewarn.services.answers import store as answers
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.platform.db import transaction
-from forewarn.services.scheduler import lifecycle
+from forewarn.services.scheduler import lifecycle, timeline
 from forewarn.services.scheduler.freezes import FreezeCalendar
 from forewarn.services.scheduler.rules import Rules
 from tests.factories import book_in_store
@@ -74,18 +74,14 @@ def test_an_answer_to_an_earlier_plan_is_stale_but_a_start_makes_none_stale(
     load_inventory(engine=engine, path=example_inventory)
     window_id = book_in_store(engine, "cmd-answers-01", NOW)
     _record(engine, _reply(window_id, Answer.ACCEPTED, at=NOW))
+    moved = RescheduleWindow(
+        command_id="cmd-answers-02",
+        window_id=window_id,
+        start=NOW + timedelta(days=3),
+        end=NOW + timedelta(days=3, hours=2),
+    )
     with transaction(engine) as session:
-        lifecycle.reschedule(
-            session,
-            RescheduleWindow(
-                command_id="cmd-answers-02",
-                window_id=window_id,
-                start=NOW + timedelta(days=3),
-                end=NOW + timedelta(days=3, hours=2),
-            ),
-            rules=RULES,
-            now=NOW,
-        )
+        timeline.record(session, moved.command_id, lifecycle.reschedule(session, moved, rules=RULES, now=NOW))
     with Session(engine) as session:
         summary = answers.acknowledgements(session, window_id, ["t1"])
     assert summary.acknowledged == [] and [s["revision"] for s in summary.stale] == [1]
@@ -94,7 +90,9 @@ def test_an_answer_to_an_earlier_plan_is_stale_but_a_start_makes_none_stale(
         engine, _reply(window_id, Answer.DECLINED, at=NOW + timedelta(minutes=1), revision=2, comment="no")
     )
     with transaction(engine) as session:
-        lifecycle.start_due(session, window_id, now=NOW + timedelta(days=3))  # a new revision, not a new plan
+        # A new revision, not a new plan.
+        started = lifecycle.start_due(session, window_id, now=NOW + timedelta(days=3))
+        timeline.record(session, timeline.timer_cause(window_id, "start"), started)
     with Session(engine) as session:
         summary = answers.acknowledgements(session, window_id, ["t1"])
     assert [d["comment"] for d in summary.declined] == ["no"] and summary.stale == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from forewarn.schemas import subjects
-from forewarn.schemas.base import Impact
+from forewarn.schemas.base import Impact, WindowState
 from forewarn.schemas.commands import (
     BookWindow,
     CancelWindow,
@@ -18,6 +18,7 @@ from forewarn.schemas.commands import (
     HostSelector,
     RescheduleWindow,
 )
+from forewarn.schemas.windows import WindowCompleted, WindowRescheduled, WindowStarted
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle, timeline
@@ -58,6 +59,13 @@ def _apply(engine, fn, cmd, **kw):
         return fn(session, cmd, now=kw.pop("now", NOW), **kw)
 
 
+def _recorded(engine, fn, cmd, **kw) -> list[timeline.Entry]:
+    """A transition and its timeline in one transaction, as the scheduler applies a command."""
+    with transaction(engine) as session:
+        events = fn(session, cmd, now=kw.pop("now", NOW), **kw)
+        return timeline.record(session, cmd.command_id, events)
+
+
 def _reasons(engine, fn, cmd, **kw) -> list[str]:
     with pytest.raises(lifecycle.Rejected) as caught:
         _apply(engine, fn, cmd, **kw)
@@ -65,14 +73,15 @@ def _reasons(engine, fn, cmd, **kw) -> list[str]:
 
 
 def test_book_then_full_lifecycle(loaded, rules) -> None:
-    [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
-    event = json.loads(out.payload)
+    [entry] = _recorded(loaded, lifecycle.book, _book(), rules=rules)
+    event = json.loads(entry.out.payload)
     wid = event["window"]["id"]
-    assert out.subject == subjects.SCHEDULED and out.msg_id == f"{wid}.r1.scheduled"
+    assert entry.window_id == wid
+    assert entry.out.subject == subjects.SCHEDULED and entry.out.msg_id == f"{wid}.r1.scheduled"
     assert event["window"]["hosts"] == [f"sto1-cmp-0{i}" for i in range(1, 5)]
     assert event["window"]["components"] == [{"schema_version": 1, "site": "STO1", "role": "compute"}]
 
-    [out] = _apply(
+    [moved] = _apply(
         loaded,
         lifecycle.reschedule,
         RescheduleWindow(
@@ -83,37 +92,36 @@ def test_book_then_full_lifecycle(loaded, rules) -> None:
         ),
         rules=rules,
     )
-    assert out.subject == subjects.RESCHEDULED and json.loads(out.payload)["window"]["revision"] == 2
+    assert isinstance(moved, WindowRescheduled) and moved.window.revision == 2
 
-    [out] = _apply(
+    [extended] = _apply(
         loaded,
         lifecycle.extend,
         ExtendWindow(command_id="cmd-extend-1", window_id=wid, by=timedelta(minutes=30)),
         rules=rules,
     )
-    assert json.loads(out.payload)["window"]["end"].startswith("2026-11-28T16:30")
+    assert extended.window.end == datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
 
     with transaction(loaded) as s:
         assert lifecycle.start_due(s, wid, now=NOW + timedelta(hours=1)) == []  # not yet due: stale timer
     with transaction(loaded) as s:
         [started] = lifecycle.start_due(s, wid, now=NOW + timedelta(hours=2))
-    assert json.loads(started.payload)["late"] is False
-    assert json.loads(started.payload)["window"]["started_at"].startswith("2026-11-28T14:00")
+    assert isinstance(started, WindowStarted) and started.late is False
+    assert started.window.started_at == datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
     with transaction(loaded) as s:
         [done] = lifecycle.end_due(s, wid, now=NOW + timedelta(hours=4, minutes=30))
-    body = json.loads(done.payload)
     assert (
-        done.subject == subjects.COMPLETED
-        and body["window"]["state"] == "completed"
-        and body["window"]["revision"] == 5
+        isinstance(done, WindowCompleted)
+        and done.window.state == WindowState.COMPLETED
+        and done.window.revision == 5
     )
     # The plan and what happened, side by side: the report's overrun comes from these.
-    assert body["window"]["started_at"].startswith("2026-11-28T14:00")
-    assert body["window"]["ended_at"].startswith("2026-11-28T16:30")
+    assert done.window.started_at == datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+    assert done.window.ended_at == datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
 
 
 def test_redelivered_command_returns_recorded_events(loaded, rules) -> None:
-    first = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    first = _recorded(loaded, lifecycle.book, _book(), rules=rules)
     with transaction(loaded) as s:
         again = timeline.recorded(s, "cmd-book-0001")
     assert again == first
@@ -169,8 +177,8 @@ def test_overlap_is_refused_unless_allowed(loaded, rules) -> None:
 
 
 def test_illegal_transitions_are_refused_with_a_reason(loaded, rules) -> None:
-    [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
-    wid = json.loads(out.payload)["window"]["id"]
+    [booked] = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    wid = booked.window.id
     [reason] = _reasons(
         loaded, lifecycle.complete, CompleteWindow(command_id="cmd-complete-1", window_id=wid), rules=rules
     )
@@ -203,15 +211,15 @@ def test_illegal_transitions_are_refused_with_a_reason(loaded, rules) -> None:
 
 
 def test_missed_start_and_end_start_late_then_complete(loaded, rules) -> None:
-    [out] = _apply(loaded, lifecycle.book, _book(), rules=rules)
-    wid = json.loads(out.payload)["window"]["id"]
+    [booked] = _apply(loaded, lifecycle.book, _book(), rules=rules)
+    wid = booked.window.id
     with transaction(loaded) as s:
         started, completed = lifecycle.end_due(s, wid, now=NOW + timedelta(hours=5))
-    started = json.loads(started.payload)
-    assert started["late"] is True and started["late_by"] == "PT4H"
-    assert json.loads(completed.payload)["window"]["state"] == "completed"
+        timeline.record(s, timeline.timer_cause(wid, "end"), [started, completed])
+    assert started.late is True and started.late_by == timedelta(hours=4)
+    assert completed.window.state == WindowState.COMPLETED
     with transaction(loaded) as s:
-        assert [o.subject for o in timeline.recorded(s, timeline.timer_cause(wid, "end"))] == [
+        assert [e.out.subject for e in timeline.recorded(s, timeline.timer_cause(wid, "end"))] == [
             subjects.STARTED,
             subjects.COMPLETED,
         ]

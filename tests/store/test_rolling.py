@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from forewarn.schemas import subjects
 from forewarn.schemas.base import Impact
 from forewarn.schemas.commands import BookWindow, HostSelector, ReportProgress, RescheduleWindow, Rolling
+from forewarn.schemas.windows import WindowCompleted, WindowProgressed
 from forewarn.services.inventory.load import load_inventory
 from forewarn.services.platform.db import transaction
 from forewarn.services.scheduler import lifecycle
@@ -57,7 +56,7 @@ def _progress(wid: str, n: int, **fields) -> ReportProgress:
 
 def test_a_rolling_booking_without_an_end_ends_with_its_last_slot(loaded) -> None:
     [out] = _apply(loaded, lifecycle.book, _book())
-    window = json.loads(out.payload)["window"]
+    window = out.model_dump(mode="json")["window"]
     assert window["end"] == (START + 6 * SLOT).isoformat().replace("+00:00", "Z")
     assert window["batches"][0]["hosts"] == ["sto1-cmp-01", "sto1-cmp-02"]
     assert len(window["batches"]) == 6
@@ -86,7 +85,7 @@ def test_progress_moves_late_slots_and_the_last_host_completes(loaded) -> None:
     [out] = _apply(
         loaded, lifecycle.book, _book(batches=["sto1-cmp-[01-04]", "sto1-cmp-[05-08]", "sto1-cmp-[09-12]"])
     )
-    wid = json.loads(out.payload)["window"]["id"]
+    wid = out.model_dump(mode="json")["window"]["id"]
     assert _reasons(loaded, lifecycle.progress, _progress(wid, 1, step="done", batch=1)) == [
         f"window_id: cannot report progress on window {wid}: it is scheduled, not in_progress"
     ]
@@ -101,8 +100,8 @@ def test_progress_moves_late_slots_and_the_last_host_completes(loaded) -> None:
         _progress(wid, 3, step="done", batch=1),
         now=START + SLOT + timedelta(minutes=30),
     )
-    assert out.subject == subjects.PROGRESSED
-    window = json.loads(out.payload)["window"]
+    assert isinstance(out, WindowProgressed)
+    window = out.model_dump(mode="json")["window"]
     assert [b["announced"] for b in window["batches"]] == [1, 3, 3]
     assert window["end"] == (START + 3 * SLOT + timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
     _apply(loaded, lifecycle.progress, _progress(wid, 4, step="done", batch=2), now=START + 2 * SLOT)
@@ -112,19 +111,19 @@ def test_progress_moves_late_slots_and_the_last_host_completes(loaded) -> None:
         _progress(wid, 5, step="done", hosts="sto1-cmp-[09-12]"),
         now=START + 3 * SLOT,
     )
-    assert done.subject == subjects.COMPLETED and json.loads(done.payload)["early"] is True
+    assert isinstance(done, WindowCompleted) and done.early is True
 
 
 def test_rescheduling_moves_every_slot(loaded) -> None:
     [out] = _apply(loaded, lifecycle.book, _book())
-    wid = json.loads(out.payload)["window"]["id"]
+    wid = out.model_dump(mode="json")["window"]["id"]
     later = START + timedelta(days=1)
     [out] = _apply(
         loaded,
         lifecycle.reschedule,
         RescheduleWindow(command_id="cmd-resched-roll", window_id=wid, start=later, end=later + 6 * SLOT),
     )
-    batches = json.loads(out.payload)["window"]["batches"]
+    batches = out.model_dump(mode="json")["window"]["batches"]
     assert batches[0]["start"].startswith((later).strftime("%Y-%m-%dT%H:%M"))
     assert {b["announced"] for b in batches} == {2}
     short = RescheduleWindow(command_id="cmd-resched-short", window_id=wid, start=later, end=later + SLOT)

@@ -73,7 +73,9 @@ def _book(
         recurrence=Recurrence(rrule=rrule, timezone=zone),
     )
     with transaction(engine) as session:
-        return [json.loads(o.payload)["window"] for o in lifecycle.book(session, cmd, rules=RULES, now=NOW)]
+        return [
+            o.model_dump(mode="json")["window"] for o in lifecycle.book(session, cmd, rules=RULES, now=NOW)
+        ]
 
 
 def _view(engine, window_id: str) -> WindowView:
@@ -256,7 +258,7 @@ def test_a_series_called_off_from_a_date_ends_its_rule_there_in_one_update(loade
             rules=RULES,
             now=NOW,
         )
-    assert [json.loads(o.payload)["window"]["id"] for o in out] == [w["id"] for w in booked[3:]]
+    assert [o.model_dump(mode="json")["window"]["id"] for o in out] == [w["id"] for w in booked[3:]]
     first_cut = _view(loaded, booked[3]["id"])
     assert first_cut.state is WindowState.CANCELLED and first_cut.series.cut == fourth
     assert first_cut.series.rrule.endswith(f"UNTIL={fourth - timedelta(seconds=1):%Y%m%dT%H%M%SZ}")
@@ -285,7 +287,7 @@ def test_a_series_moved_from_a_date_carries_on_as_a_new_series(loaded) -> None:
             rules=RULES,
             now=NOW,
         )
-    events = [json.loads(o.payload) for o in out]
+    events = [o.model_dump(mode="json") for o in out]
     new = [e["window"] for e in events if e["window"]["series"]["id"] != old]
     assert [w["start"] for w in new] == [
         "2027-02-09T22:30:00Z",
