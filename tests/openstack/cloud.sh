@@ -162,8 +162,9 @@ CONF
   serve glance "$STATE/log/glance.log" $PY /usr/bin/glance-api --config-file "$dir/glance-api.conf"
 }
 
-nova() {
-  local dir=$STATE/nova hosts=$1
+nova_databases() {  # nova's configuration and databases: they need no other service, so they are
+  # made while keystone, placement and glance start (nova's schema is most of the start-up).
+  local dir=$STATE/nova
   mkdir -p "$dir/lock" "$dir/state"
   { cat <<CONF
 [DEFAULT]
@@ -227,6 +228,11 @@ CONF
   $manage cell_v2 map_cell0 --database_connection "$DB/fwos_nova_cell0" >&3 2>&3
   $manage cell_v2 create_cell --name cell1 --transport-url "$RABBIT" --database_connection "$DB/fwos_nova" >&3 2>&3
   $manage db sync >&3 2>&3
+}
+
+nova_serve() {  # its databases made by nova_databases
+  local dir=$STATE/nova hosts=$1
+  local conf="--config-file $dir/nova.conf --config-file $dir/nova-db.conf"
   cp /etc/nova/api-paste.ini "$dir/"
   # nova-api waits for an RPC reply (enabling a compute service calls its host) with
   # eventlet, which cannot take the reply in another uwsgi thread: the request then hung
@@ -251,6 +257,7 @@ start() {
   local began=$SECONDS
   log "databases and the RabbitMQ vhost"
   databases
+  nova_databases & local nova_schema=$!
   log "keystone"; keystone
   wait_http http://127.0.0.1:5000/v3 60
   cat > "$STATE/clouds.yaml" <<YAML
@@ -272,7 +279,8 @@ YAML
   serve neutron "$STATE/log/neutron.log" "$VENV_PY" "$HERE/neutron_standin.py" 9696
   log "placement, glance"; placement; glance
   wait_http http://127.0.0.1:8778 60; wait_http http://127.0.0.1:9292 60
-  log "nova with $hosts compute hosts"; nova "$hosts"
+  wait "$nova_schema" || { log "nova's databases could not be made; see $STATE/log/manage.log"; exit 1; }
+  log "nova with $hosts compute hosts"; nova_serve "$hosts"
   wait_http http://127.0.0.1:8774 120
   local dir=$STATE/nova
   local manage="$PY /usr/bin/nova-manage --config-file $dir/nova.conf --config-file $dir/nova-db.conf"
