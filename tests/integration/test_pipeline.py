@@ -179,7 +179,7 @@ async def test_window_due_while_the_scheduler_was_down_starts_late(env, js) -> N
         "--impact",
         "outage",
         "--start",
-        "+2s",
+        "+10s",  # room for a loaded machine's CLI and the stop before it
         "--duration",
         "1h",
         "--hosts",
@@ -187,8 +187,11 @@ async def test_window_due_while_the_scheduler_was_down_starts_late(env, js) -> N
         "--json",
     )
     wid = json.loads(booked.out)["id"]
+    start = datetime.fromisoformat(json.loads(booked.out)["start"])
     await stack.stop()
-    await asyncio.sleep(9)  # the start passes while no scheduler runs; the timer fires anyway
+    assert datetime.now(UTC) < start, "the scheduler was still running at the start"
+    # The start passes while no scheduler runs; the timer fires anyway.
+    await asyncio.sleep((start - datetime.now(UTC)).total_seconds() + 7)
     assert _state(env, wid) == "scheduled"
     stack = Stack(["scheduler", "impact"])
     await stack.start()
