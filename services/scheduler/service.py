@@ -98,9 +98,7 @@ class Scheduler(Service):
                 events = apply(session, command, rules=self.rules, now=self.clock())
             except lifecycle.Rejected as rejected:
                 log.info("rejected %s %s: %s", type(command).__name__, command.command_id, rejected)
-                return timeline.record(
-                    session, command.command_id, [timeline.rejection(command, rejected.reasons)]
-                )
+                events = [timeline.rejection(command, rejected.reasons)]
             return timeline.record(session, command.command_id, events)
 
     def _apply_due(self, due: WindowDue) -> list[timeline.Entry]:
