@@ -69,14 +69,30 @@ class Mailbox:
             client.uid_expunge([uid])
 
     def wait(self, seconds: float) -> bool:
-        """Wait for news of the mailbox with IDLE, at most this long; whether any came."""
+        """Wait for news of the mailbox with IDLE, at most this long; whether any came.
+
+        News that arrives between idle_check() and DONE comes back from idle_done():
+        it counts as much as what idle_check() saw.
+        """
         client = self._client()
         client.idle()
+        news: list = []
         try:
             news = client.idle_check(timeout=seconds)
         finally:
-            client.idle_done()
-        return bool(news)
+            _, late = client.idle_done()
+        return bool(news or late)
+
+    def has_new(self, uid_validity: int, last_uid: int) -> bool:
+        """Whether messages arrived past the cursor, asked of the server rather than of IDLE.
+
+        IDLE's EXISTS is a hint a server may send late or fold into another
+        response; UIDNEXT is the truth.
+        """
+        status = self._client().folder_status(self.settings.imap_mailbox, [b"UIDVALIDITY", b"UIDNEXT"])
+        if int(status[b"UIDVALIDITY"]) != uid_validity:
+            return True
+        return int(status[b"UIDNEXT"]) > last_uid + 1
 
     def close(self) -> None:
         if self.client is not None:

@@ -40,7 +40,7 @@ log = logging.getLogger("forewarn.replies")
 # What a mailbox that went away raises: the reader waits and connects again.
 _GONE = (OSError, IMAPClientError)
 # IDLE in slices this long, so that stopping never waits on the server.
-_SLICE = 2.0
+_SLICE = 1.0
 # Seconds before reading again after anything else went wrong.
 _AGAIN = 5
 
@@ -117,9 +117,13 @@ class RepliesReader(Service):
             raise
 
     async def _wait(self) -> None:
+        """IDLE until news or FOREWARN_IMAP_IDLE; after each slice, ask UIDNEXT whatever IDLE said."""
         left = self.settings.imap_idle.total_seconds()
         while left > 0 and not self._stopping.is_set():
             if await asyncio.to_thread(self.mailbox.wait, min(left, _SLICE)):
+                return
+            validity, last = await asyncio.to_thread(self._cursor)
+            if await asyncio.to_thread(self.mailbox.has_new, validity, last):
                 return
             left -= _SLICE
 

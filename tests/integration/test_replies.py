@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
+import re
 import signal
+import time
+from contextlib import suppress
 from email.message import EmailMessage
 
 import pytest
 from icalendar import Calendar
 from imapclient import IMAPClient
+from nats.aio.client import Client as Nats
 
 from forewarn.schemas import subjects
 from forewarn.schemas.answers import ReplyReceived
@@ -198,3 +203,69 @@ async def _in_progress(window_id: str) -> bool:
 async def _report(window_id: str) -> dict | None:
     result = await run_cli("report", window_id, "--json")
     return json.loads(result.out) if result.code == 0 else None
+
+
+async def test_an_answer_arriving_at_any_moment_is_read_within_seconds(
+    env, js, smtp, dovecot, nats_server, monkeypatch
+) -> None:
+    """With IDLE at its default of minutes, no answer may wait for the next mail to be noticed."""
+    inbox = smtp(Inbox())
+    for name, value in {
+        "FOREWARN_IMAP_HOST": "127.0.0.1",
+        "FOREWARN_IMAP_PORT": str(dovecot.port),
+        "FOREWARN_IMAP_TLS": "none",
+        "FOREWARN_IMAP_USERNAME": dovecot.user,
+        "FOREWARN_IMAP_PASSWORD": dovecot.password,
+        "FOREWARN_REMINDERS": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("FOREWARN_IMAP_IDLE", raising=False)
+    async with running("scheduler", "impact", "notifier"):
+        booked = await cli_json("book", "--title", "Kernel update", "--impact", "outage",
+                                "--start", "+2h", "--duration", "1h", "--hosts", HOSTS)  # fmt: skip
+        people = sum(t["contacts"] for t in (await cli_json("show", booked["id"]))["affected"])
+        invitations = await eventually(lambda: len(inbox.messages) == people and list(inbox.messages))
+    invited = [_invited(mail)[1] for mail in invitations]
+
+    arrived: list[float] = []
+    nc = Nats()
+    await nc.connect(nats_server.url)
+
+    async def seen(_msg) -> None:
+        arrived.append(time.monotonic())
+
+    await nc.subscribe(subjects.REPLY_RECEIVED, cb=seen)
+    reader = await _reader()
+    box = _mailbox(dovecot)
+    rng = random.Random(37)
+
+    def answer(n: int) -> bytes:
+        raw = mails.thunderbird(rng.choice(invited), "ACCEPTED")
+        return re.sub(rb"Message-ID: <[^>]+>", f"Message-ID: <answer-{n}@test>".encode(), raw, count=1)
+
+    try:
+        # A first answer, read once the reader is up: from then on it is idling.
+        await asyncio.to_thread(box.append, "INBOX", answer(0))
+        await eventually(lambda: arrived, timeout=30)
+        # Ten bursts of five, each at a random moment of the reader's IDLE slices (a second or
+        # two), some between two. The last of a burst has no later mail to wake the reader for it.
+        sent: list[float] = []
+        for _ in range(10):
+            await asyncio.sleep(rng.uniform(0, 2.5))
+            for _ in range(5):
+                await asyncio.to_thread(box.append, "INBOX", answer(len(sent) + 1))
+                sent.append(time.monotonic())
+                await asyncio.sleep(rng.uniform(0, 0.1))
+            with suppress(AssertionError):
+                await eventually(lambda: len(arrived) > len(sent), timeout=5, interval=0.02)
+            if len(arrived) <= len(sent):
+                break
+    finally:
+        box.logout()
+        reader.send_signal(signal.SIGTERM)
+        await reader.communicate()
+        await nc.close()
+    # The reader takes the mailbox oldest first: the n-th answer published is the n-th appended.
+    waits = [round(seen - at, 2) for at, seen in zip(sent, arrived[1:], strict=False)]
+    assert len(waits) == len(sent) == 50, f"{len(sent) - len(waits)} answers not read within 5 s: {waits}"
+    assert max(waits) < 5, waits
