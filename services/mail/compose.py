@@ -22,7 +22,7 @@ from ..ical.invitation import Organizer, location_of, method_for
 from .headers import one_line, set_data_headers
 from .mime import notice_mime
 from .notice import Notice, NoticeKind, is_master, notice_id
-from .wording import local_time, moved, ran, series_words, slots, span
+from .wording import extended, local_time, moved, ran, series_words, slots, span
 
 # Which template renders each kind of notice; all kinds share one layout today.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -93,6 +93,7 @@ class Composer:
             # A series: its occurrences (the booking's notice), or which one this is.
             "series": series_words(notice, tenant.timezone, locale),
             "moved": None,
+            "extended": None,
             "ran": None,
             "answer": None,
         }
@@ -104,6 +105,8 @@ class Composer:
             context["ran"] = span(*mine, tenant.timezone, locale) | {"overrun": None}
         if notice.previous_start and notice.previous_start != start:
             context["moved"] = moved(notice.previous_start, start, tenant.timezone, locale)
+        elif notice.previous_end and notice.previous_end != end:
+            context["extended"] = extended(notice.previous_end, end, tenant.timezone, locale)
         text_name, html_name = TEMPLATES[notice.kind]
         text = self.env.get_template(text_name).render(context)
         html = self.env.get_template(html_name).render(context)

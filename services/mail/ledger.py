@@ -16,7 +16,7 @@ from forewarn.schemas.windows import WindowView
 from ..platform.db import again_on_conflict, in_chunks
 from ..privacy.pseudonyms import scrub
 from .models import NoticeRecord
-from .notice import Notice, ledger_kind, notice_id, told_start
+from .notice import Notice, ledger_kind, notice_id, told_span
 
 NOTICE = NoticeRecord.__table__
 
@@ -31,11 +31,18 @@ class Outcome:
     reply: str
 
 
+class Told(NamedTuple):
+    """The start and end a contact was last told of (the end unknown for notices from before it was kept)."""
+
+    start: datetime
+    end: datetime | None
+
+
 class Claimed(NamedTuple):
-    """A claim, and the start the contact was last told of (None: never told before)."""
+    """A claim, and what the contact was last told (None: never told before)."""
 
     record: Claim
-    previous_start: datetime | None
+    previous: Told | None
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
             conn.execute(update(NOTICE).where(NOTICE.c.id.in_(chunk)).values(attempts=NOTICE.c.attempts + 1))
         new = {key: notice for key, notice in zip(keys, notices, strict=True) if key not in found}
         if new:
+            told = {key: told_span(notice) for key, notice in new.items()}
             conn.execute(
                 insert(NOTICE),
                 [
@@ -83,7 +91,8 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
                         sequence=window.revision,
                         state="pending",
                         attempts=1,
-                        start=told_start(notice),
+                        start=told[key][0],
+                        end=told[key][1],
                         message_id="",
                         reply="",
                         created_at=now,
@@ -92,7 +101,7 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
                     for key, notice in new.items()
                 ],
             )
-        previous = _previous_starts(conn, window, list({n.tenant.tenant_id: None for n in notices}))
+        previous = _previous_told(conn, window, list({n.tenant.tenant_id: None for n in notices}))
     return [
         Claimed(
             found.get(key) or Claim(key, "pending", "", ""),
@@ -102,17 +111,17 @@ def claim(engine: Engine, notices: Sequence[Notice]) -> list[Claimed]:
     ]
 
 
-def _previous_starts(
+def _previous_told(
     conn: Connection, window: WindowView, tenants: Sequence[str]
-) -> dict[tuple[str, str], datetime]:
-    """Per tenant and contact, the start their last sent notice of an earlier revision told.
+) -> dict[tuple[str, str], Told]:
+    """Per tenant and contact, the times their last sent notice of an earlier revision told.
 
     Only these tenants': a fan-out claims a batch at a time, and each batch reads its own.
     """
-    found: dict[tuple[str, str], datetime] = {}
+    found: dict[tuple[str, str], Told] = {}
     for chunk in in_chunks(tenants):
         rows = conn.execute(
-            select(NOTICE.c.tenant_id, NOTICE.c.contact, NOTICE.c.start)
+            select(NOTICE.c.tenant_id, NOTICE.c.contact, NOTICE.c.start, NOTICE.c.end)
             .where(
                 NOTICE.c.window_id == window.id,
                 NOTICE.c.tenant_id.in_(chunk),
@@ -121,7 +130,9 @@ def _previous_starts(
             )
             .order_by(NOTICE.c.sequence)
         )
-        found.update({(row.tenant_id, row.contact): row.start for row in rows})  # the highest sequence wins
+        found.update(
+            {(row.tenant_id, row.contact): Told(row.start, row.end) for row in rows}
+        )  # the highest sequence wins
     return found
 
 

@@ -31,6 +31,8 @@ class NoticeRecord(SQLModel, table=True):
     state: str = Field(default="pending", index=True, max_length=16)
     attempts: int = 0
     start: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Unknown for notices sent before forewarn kept it.
+    end: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     message_id: str = Field(default="", max_length=300)
     reply: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))

@@ -38,7 +38,8 @@ class Notice:
     window: WindowView
     tenant: TenantImpact
     contact: Contact
-    previous_start: datetime | None = None  # set when the window moved
+    previous_start: datetime | None = None  # the start and end last told, when told before
+    previous_end: datetime | None = None
     lead: int | None = None  # seconds before the start, for reminders and escalations
     drift: int | None = None  # which drift of the revision, for a tenant joining or leaving
 
@@ -51,9 +52,9 @@ def is_master(notice: Notice) -> bool:
     return notice.kind == "series" or (series.lead and notice.kind == "scheduled")
 
 
-def told_start(notice: Notice) -> datetime:
-    """The start this notice tells its tenant: in a rolling window, its own first slot's."""
-    return rolling.tenant_slot(notice.window, notice.tenant)[0]
+def told_span(notice: Notice) -> tuple[datetime, datetime]:
+    """The start and end this notice tells its tenant: in a rolling window, its own slots'."""
+    return rolling.tenant_slot(notice.window, notice.tenant)
 
 
 def ledger_kind(notice: Notice) -> str:

@@ -142,7 +142,8 @@ class NoticeSender:
             self.metrics.notices.labels(notice.kind, "already_" + record.state).inc()
             await self._publish_outcome(notice, record.state, record.message_id, record.reply)
             return
-        notice = replace(notice, previous_start=claimed.previous_start)
+        if claimed.previous:
+            notice = replace(notice, previous_start=claimed.previous.start, previous_end=claimed.previous.end)
         message = self.composer.compose(notice, stamp=utcnow())
         started = time.perf_counter()
         outcome = "error"

@@ -39,6 +39,29 @@ def moved(old: datetime, new: datetime, zone: str, locale: str) -> dict[str, str
     return shown
 
 
+def extended(old: datetime, new: datetime, zone: str, locale: str) -> dict[str, str]:
+    """The new end, and by how much it moved: 'extended by 30 minutes', or shortened."""
+    return {
+        "end": local_time(new, zone, locale),
+        "by": exact_duration(abs(new - old), locale),
+        "change": "longer" if new > old else "shorter",
+    }
+
+
+def exact_duration(delta: timedelta, locale: str) -> str:
+    """'1 hour 30 minutes': Babel alone rounds 90 minutes to '2 hours', which no extension may say."""
+    minutes = round(delta.total_seconds() / 60)
+    if minutes == 0:
+        return format_timedelta(delta, locale=locale, granularity="second")
+    hours, minutes = divmod(minutes, 60)
+    parts = [(timedelta(hours=hours), "hour"), (timedelta(minutes=minutes), "minute")]
+    return " ".join(
+        format_timedelta(part, locale=locale, granularity=unit, threshold=10**6)
+        for part, unit in parts
+        if part
+    )
+
+
 def ran(window: WindowView, zone: str, locale: str) -> dict[str, str | None] | None:
     """When the work really ran, and by how much it overran the plan, in the tenant's words."""
     if not (window.started_at and window.ended_at):

@@ -40,7 +40,7 @@ def test_a_batch_is_claimed_once_and_its_outcomes_recorded_together(engine) -> N
     notices = _notices(window, 1000)  # more than one IN (...) list holds
     claims = ledger.claim(engine, notices)
     assert [c.record.state for c in claims] == ["pending"] * 1000
-    assert {c.previous_start for c in claims} == {None}
+    assert {c.previous for c in claims} == {None}
     sent, refused = notices[:600], notices[600:601]
     ledger.finish(
         engine,
@@ -67,4 +67,4 @@ def test_a_contact_is_told_where_the_window_stood_in_the_last_revision_they_were
         ledger.finish(engine, [ledger.Outcome(notice_id(n), "sent", "", "250") for n in notices[:finished]])
     claims = ledger.claim(engine, _notices(third, 3))
     # t0 last heard of the second revision's start; t1 only of the first's; t2 never.
-    assert [c.previous_start for c in claims] == [second.start, first.start, None]
+    assert [c.previous for c in claims] == [(second.start, second.end), (first.start, first.end), None]

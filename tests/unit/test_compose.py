@@ -240,3 +240,74 @@ def test_every_header_is_written_as_the_email_packages_own_folding_writes_it(
 @pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
 def test_a_text_part_is_what_mimetext_makes(body: str, subtype: str) -> None:
     assert text_part(body, subtype).as_bytes() == MIMEText(body, subtype, "utf-8", policy=HEADERS).as_bytes()
+
+
+def _bodies(msg) -> tuple[str, str]:
+    """The plain and HTML text, as a mail client shows them (the HTML without its tags)."""
+    import html as html_module
+    import re
+
+    text, html = (p.get_content() for p in msg.get_payload()[0].get_payload()[:2])
+    shown = html_module.unescape(re.sub(r"<[^>]+>", " ", html))
+    return text, " ".join(shown.split())
+
+
+@pytest.mark.parametrize(
+    ("locale", "impact", "unavailable", "cancelled"),
+    [
+        ("en", "Impact", "Your resources will be unavailable.", "has been cancelled"),
+        ("sv", "Påverkan", "Era resurser kommer att vara otillgängliga.", "är inställt"),
+        ("nb", "Påvirkning", "Ressursene deres vil være utilgjengelige.", "avlyst"),
+    ],
+)
+def test_a_cancellation_says_nothing_of_an_impact_that_no_longer_comes(
+    composer: Composer, locale: str, impact: str, unavailable: str, cancelled: str
+) -> None:
+    scheduled = _bodies(_parse(composer.compose(_notice(locale=locale), stamp=STAMP)))
+    assert all(unavailable in body for body in scheduled)  # the phrase this test looks for is right
+    notice = _notice(locale=locale, kind="cancelled", state=WindowState.CANCELLED)
+    for body in _bodies(_parse(composer.compose(notice, stamp=STAMP))):
+        assert cancelled in body
+        assert unavailable not in body and f"{impact}:" not in body and f"{impact} " not in body
+
+
+@pytest.mark.parametrize(
+    ("locale", "longer", "shorter"),
+    [
+        (
+            "en",
+            "Now ends at Wed 2 Dec 2026 01:30 CET (extended by 1 hour 30 minutes).",
+            "Now ends at Tue 1 Dec 2026 23:30 CET (shortened by 30 minutes).",
+        ),
+        (
+            "sv",
+            "Slutar nu ons 2 dec. 2026 01:30 CET (förlängt med 1 timme 30 minuter).",
+            "Slutar nu tis 1 dec. 2026 23:30 CET (förkortat med 30 minuter).",
+        ),
+        (
+            "nb",
+            "Slutter nå ons. 2 des. 2026 01:30 CET (forlenget med 1 time 30 minutter).",
+            "Slutter nå tir. 1 des. 2026 23:30 CET (forkortet med 30 minutter).",
+        ),
+    ],
+)
+def test_an_extension_says_the_new_end_and_by_how_much(
+    composer: Composer, locale: str, longer: str, shorter: str
+) -> None:
+    planned_end = START + timedelta(hours=2)
+    for end, said in (
+        (planned_end + timedelta(minutes=90), longer),
+        (planned_end - timedelta(minutes=30), shorter),
+    ):
+        notice = _notice(kind="updated", locale=locale, end=end, revision=2)
+        notice = replace(notice, previous_start=START, previous_end=planned_end)
+        for body in _bodies(_parse(composer.compose(notice, stamp=STAMP))):
+            assert said in body
+    # A move says where it moved to, and nothing of an extension.
+    moved = replace(
+        _notice(kind="updated", locale=locale, start=START + timedelta(hours=1), revision=2),
+        previous_start=START,
+        previous_end=planned_end,
+    )
+    now_ends = composer.strings[locale]["extended"]["longer"].split("{")[0]
+    assert all(now_ends not in body for body in _bodies(_parse(composer.compose(moved, stamp=STAMP))))
