@@ -47,16 +47,19 @@ def forewarn(*args: str, check: bool = True, quiet: bool = False) -> subprocess.
     return result
 
 
-def wait_until_up(up: subprocess.Popen[str], timeout: float = 30) -> None:
+def wait_until_up(up: subprocess.Popen[str], log: Path, timeout: float = 60) -> None:
+    """Until `forewarn up` says it is up in its log; the lines it wrote so far are shown."""
     deadline = time.monotonic() + timeout
-    assert up.stdout is not None
-    for line in up.stdout:
-        sys.stdout.write("  │ " + line)
-        if "forewarn is up" in line:
+    shown = 0
+    while time.monotonic() < deadline and up.poll() is None:
+        lines = log.read_text(errors="replace").splitlines(keepends=True)
+        for line in lines[shown:]:
+            sys.stdout.write("  │ " + line)
+        shown = len(lines)
+        if any("forewarn is up" in line for line in lines):
             return
-        if time.monotonic() > deadline:
-            break
-    raise SystemExit("the stack did not come up; see the lines above")
+        time.sleep(0.2)
+    raise SystemExit(f"the stack did not come up; its log is {log}")
 
 
 def watch(window_id: str, end: datetime, status_url: str) -> None:
@@ -106,10 +109,11 @@ def main() -> None:
     forewarn("inventory", "show")
 
     console.print("\n[bold cyan]$ forewarn up[/]  (in the background)")
-    up = start_up()
+    up_log = data / "up.log"
+    up = start_up(up_log)
     tail = None
     try:
-        wait_until_up(up)
+        wait_until_up(up, up_log)
         tail_log = (data / "tail.log").open("w")
         tail = subprocess.Popen(
             [FOREWARN, "tail"], stdout=tail_log, stderr=subprocess.STDOUT, env=os.environ | {"COLUMNS": "200"}
@@ -149,6 +153,7 @@ def main() -> None:
             "+60s",
             "--duration",
             "60s",
+            "--short",  # a demo's minute, not a real window's hours
         )
         window_id = booked.stdout.split("Window ", 1)[1].split()[0]
         console.rule("The work needs longer: extend it, and every contact gets an update")
@@ -172,6 +177,7 @@ def main() -> None:
             mailbox.stop()
     sys.stdout.write((data / "tail.log").read_text())
     show_inbox(data / "inbox")
+    console.print(f"`forewarn up`'s log: {up_log}")
     console.rule("[green]demo finished: every process stopped")
 
 
@@ -322,11 +328,19 @@ def calendar_reply(invitation: EmailMessage) -> EmailMessage:
     return mail
 
 
-def start_up() -> subprocess.Popen[str]:
-    """`forewarn up` in a session of its own, so that stop() can end its nats-server too."""
-    return subprocess.Popen(
-        [FOREWARN, "up"], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
+def start_up(log: Path) -> subprocess.Popen[str]:
+    """`forewarn up` in a session of its own (so that stop() can end its nats-server too), logging to a file.
+
+    A file, not a pipe: a pipe nobody reads any more fills, and then blocks the stack.
+    """
+    with log.open("a") as out:
+        return subprocess.Popen(
+            [FOREWARN, "up", "--log-file", str(log)],
+            text=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop(*procs: subprocess.Popen[str] | None, timeout: float = 30) -> None:

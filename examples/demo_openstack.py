@@ -56,13 +56,13 @@ def main() -> None:
         forewarn("inventory", "hosts")
 
         console.print("\n[bold cyan]$ forewarn up[/]  (in the background; it follows Nova's notifications)")
-        up = start_up()
-        wait_until_up(up)
+        up = start_up(data / "up.log")
+        wait_until_up(up, data / "up.log")
 
         console.rule(f"A window on {HOST}: alpha and gamma have servers there")
         booked = forewarn(
             "book", "--title", f"{HOST}: BIOS update", "--impact", "outage", "--hosts", HOST,
-            "--start", "+75s", "--duration", "45s",
+            "--start", "+75s", "--duration", "45s", "--short",
         )  # fmt: skip
         window_id = booked.stdout.split("Window ", 1)[1].split()[0]
 
@@ -93,6 +93,7 @@ def main() -> None:
         console.print(f"forewarn stopped in {time.monotonic() - began:.1f} s")
         testcloud.stop()
     show_inbox(data / "inbox")
+    console.print(f"`forewarn up`'s log: {data / 'up.log'}")
     console.rule("[green]demo finished: forewarn and the cloud stopped")
 
 

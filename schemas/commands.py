@@ -95,6 +95,9 @@ class Recurrence(Payload):
     )
 
 
+SHORT = "A window shorter than the scheduler's FOREWARN_MIN_DURATION, on purpose."
+
+
 class BookWindow(Payload):
     """Book a maintenance window over a set of hosts."""
 
@@ -112,6 +115,7 @@ class BookWindow(Payload):
     allow_overlap: bool = Field(
         default=False, description="Allow overlap with other live windows on the same hosts."
     )
+    short: bool = Field(default=False, description=SHORT)
     requested_by: Line = Field(default="", max_length=200, examples=["ops@sto1-jump"])
     rolling: Rolling | None = Field(default=None, description="Take the hosts down in batches.")
     recurrence: Recurrence | None = Field(
@@ -134,7 +138,10 @@ class RescheduleWindow(Payload):
     command_id: str = CommandId
     window_id: str = WindowId
     start: UtcTime
-    end: UtcTime
+    end: UtcTime | None = Field(
+        default=None, description="The new end; left out, the window keeps its length."
+    )
+    short: bool = Field(default=False, description=SHORT)
     requested_by: Line = Field(default="", max_length=200)
 
 

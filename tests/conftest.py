@@ -21,6 +21,12 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PG_URL = os.environ.get("FOREWARN_TEST_DATABASE_URL")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests book windows of seconds, to wait seconds on their real timers; the services and
+    # CLIs they start inherit this. The guard itself is tested with its default.
+    os.environ.setdefault("FOREWARN_MIN_DURATION", "0s")
+
+
 class NatsServer:
     """A nats-server child process with JetStream in a temporary folder."""
 

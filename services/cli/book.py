@@ -9,7 +9,7 @@ import typer
 from forewarn.schemas import subjects
 
 from . import recurrence
-from .commands import JsonOpt, TimeoutOpt, build, end_from, run_command
+from .commands import JsonOpt, ShortOpt, TimeoutOpt, build, end_from, run_command
 from .common import Abort, duration, fail, fail_validation, parse_time, report
 
 IMPACTS = ("outage", "degraded", "reduced-redundancy", "no-impact")
@@ -61,6 +61,7 @@ def book(
     allow_overlap: Annotated[
         bool, typer.Option("--allow-overlap", help="Allow overlap with other live windows.")
     ] = False,
+    short: ShortOpt = False,
     batch_size: Annotated[
         int | None,
         typer.Option(
@@ -156,6 +157,7 @@ def book(
             end=end_at,
             hosts=selector,
             allow_overlap=allow_overlap,
+            short=short,
             rolling=rolling,
             recurrence=repeats,
         )

@@ -40,6 +40,9 @@ OPTION_OF = {
 }
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ShortOpt = Annotated[
+    bool, typer.Option("--short", help="A window shorter than FOREWARN_MIN_DURATION (15m), on purpose.")
+]
 TimeoutOpt = Annotated[float, typer.Option(metavar="SECONDS", help="Seconds to wait for the scheduler.")]
 WindowArg = Annotated[str, typer.Argument(metavar="ID", help="The window id, e.g. mw-7k2q9x4d.")]
 

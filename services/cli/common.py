@@ -57,7 +57,9 @@ class Abort(Exception):
         from forewarn.schemas.cli import CliError, CliReason
 
         reasons = [CliReason(field=field, message=message) for field, message in self.reasons]
-        return CliError(error=str(self).splitlines()[0], reasons=reasons).model_dump_json()
+        # The first line alone: "BookWindow rejected:" introduces the reasons, which are listed apart.
+        headline = str(self).splitlines()[0].removesuffix(":")
+        return CliError(error=headline, reasons=reasons).model_dump_json()
 
 
 _FIELD = re.compile(r"^(--[a-z-]+|[A-Z][A-Z0-9_]*|[a-z][a-z0-9_]*(\.[a-z0-9_\[\]]+)*): (.+)$", re.DOTALL)
@@ -111,8 +113,14 @@ def parse_time(option: str, text: str, tz: str | None, *, now: datetime | None =
     from ..common.durations import parse_duration
 
     if match := _RELATIVE.match(text.strip()):
+        unit_given(option, match.group(1))
         try:
-            return (now or datetime.now(UTC)) + parse_duration(match.group(1))
+            ahead = parse_duration(match.group(1))
+            at = (now or datetime.now(UTC)) + ahead
+            # '+1d' means a day from now to the minute, not to the microsecond; '+20s' means seconds.
+            if ahead % timedelta(minutes=1) == timedelta(0) and (at.second or at.microsecond):
+                at = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            return at
         except ValueError as exc:
             fail(option, str(exc))
         except OverflowError:
@@ -152,10 +160,18 @@ def zone(name: str) -> ZoneInfo:
         fail("--tz", f"{name!r} is not an IANA time zone (e.g. Europe/Stockholm)")
 
 
+def unit_given(option: str, text: str) -> None:
+    """A bare number is seconds to a machine and minutes to many a person: ask for the unit."""
+    number = text.strip()
+    if number.replace(".", "", 1).isdigit():
+        fail(option, f"{number!r} has no unit: write it as e.g. {number}m, {number}s or 1h{number}m")
+
+
 def duration(option: str, text: str):
     """A positive duration, or an input error naming the option."""
     from ..common.durations import parse_duration
 
+    unit_given(option, text)
     try:
         value = parse_duration(text)
     except ValueError as exc:

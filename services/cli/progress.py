@@ -72,7 +72,9 @@ def _show(answer: Answer, *, command_id: str, as_json: bool) -> None:
     done, total = rolling.progress(window)
     if as_json:
         dump(
-            window_json(event["window"], [], command_id=command_id)
+            window_json(
+                event["window"], [{"id": i} for i in {t.tenant_id: 0 for t in tenants}], command_id=command_id
+            )
             | {"cleared": [i for i, _ in cleared], "moved": [i for i, _ in moved]}
         )
         return

@@ -15,7 +15,7 @@ from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
 from ..common.text import plural
-from .common import Abort, console, open_store, report, safe
+from .common import Abort, console, open_store, report, safe, zone
 from .render import dump, print_answers, print_window, when, window_json
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..scheduler.models import WindowEventRecord
 
 STATES = [s.value for s in WindowState]
+LIVE = [s.value for s in WindowState if s.live]
 
 
 def list_windows(
@@ -32,9 +33,13 @@ def list_windows(
     site: Annotated[
         list[str] | None, typer.Option(metavar="SITE", help="Only windows touching this site.")
     ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Ended windows too: completed and cancelled.")] = False,
+    tz: Annotated[
+        str | None, typer.Option(metavar="ZONE", help="Show times in this zone (default UTC).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List windows, soonest first."""
+    """List the live windows (scheduled and in progress), soonest first."""
     from sqlalchemy import select
     from sqlmodel import Session
 
@@ -45,20 +50,21 @@ def list_windows(
         bad = [s for s in state or [] if s not in STATES]
         if bad:
             raise Abort(f"--state: {', '.join(bad)} is not one of {', '.join(STATES)}")
+        shown_in = zone(tz) if tz else None
     except Abort as exc:
         report(exc, as_json=as_json)
+    # Ended windows are history: shown when asked for, by --all or by their state.
+    wanted = state or (STATES if all_ else LIVE)
     # Site codes are upper case in the inventory; operators type them either way.
     sites = {s.upper() for s in site or []}
     with Session(open_store(as_json=as_json)) as session:
-        query = select(Window).order_by(Window.start)
-        if state:
-            query = query.where(Window.state.in_(state))
+        query = select(Window).where(Window.state.in_(wanted)).order_by(Window.start)
         windows = [w for w in session.scalars(query) if not sites or sites & set(w.sites)]
         booked = bool(windows) or session.scalars(select(Window.id).limit(1)).first() is not None
         if as_json:
             dump(
                 [
-                    window_json(view(w, hosts_of(session, w.id)).model_dump(mode="json"), [])
+                    window_json(view(w, hosts_of(session, w.id)).model_dump(mode="json"), None)
                     | {"sites": w.sites}
                     for w in windows
                 ]
@@ -69,7 +75,7 @@ def list_windows(
             table.add_row(
                 w.id,
                 w.state,
-                when(w.start, w.end),
+                when(w.start, w.end, shown_in),
                 w.impact,
                 ",".join(w.sites),
                 safe(w.title),
@@ -77,9 +83,11 @@ def list_windows(
             )
         if windows:
             console.print(table)
+        elif booked and not (state or sites or all_):
+            console.print("No live windows. `forewarn list --all` shows the ended ones too.")
         elif booked:
             filters = [*(f"--state {s}" for s in state or []), *(f"--site {s}" for s in sorted(sites))]
-            console.print(f"No windows match {' '.join(filters)}.")
+            console.print(f"No windows match {' '.join(filters or ['--all'])}.")
         else:
             console.print("No windows yet. Book one with `forewarn book`.")
 

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from .common import console, safe
 
+# Names a card lists before it only counts the rest.
+SHOWN = 12
 
-def when(start: datetime, end: datetime) -> str:
-    """'2026-12-01 22:00 → 2026-12-02 01:00 UTC (3h)'."""
+
+def when(start: datetime, end: datetime, tz: tzinfo | None = None) -> str:
+    """'2026-12-01 22:00 → 2026-12-02 01:00 UTC (3h)', in UTC or in the zone given."""
     from ..common.durations import format_duration
 
+    start, end = start.astimezone(tz or UTC), end.astimezone(tz or UTC)
     same_day = start.date() == end.date()
     end_text = f"{end:%H:%M}" if same_day else f"{end:%Y-%m-%d %H:%M}"
-    return f"{start:%Y-%m-%d %H:%M} → {end_text} UTC ({format_duration(end - start)})"
+    return f"{start:%Y-%m-%d %H:%M} → {end_text} {start:%Z} ({format_duration(end - start)})"
 
 
-def window_json(window: dict, tenants: list[dict], **extra: object) -> dict:
-    """The stable JSON shape of a window for scripts."""
-    return {
+def window_json(window: dict, tenants: list[dict] | None, **extra: object) -> dict:
+    """The stable JSON shape of a window for scripts.
+
+    Without tenants (a listing, which does not resolve each window's impact),
+    "tenants" is left out rather than given as an empty list that would mean "none".
+    """
+    shape = {
         "id": window["id"],
         "title": window["title"],
         "status": window["state"],
@@ -27,13 +35,16 @@ def window_json(window: dict, tenants: list[dict], **extra: object) -> dict:
         "start": _iso(window["start"]),
         "end": _iso(window["end"]),
         "hosts": window["hosts"],
-        "tenants": [t["id"] for t in tenants],
+        "tenants": [t["id"] for t in tenants or []],
         "revision": window["revision"],
         "description": window.get("description", ""),
         **_rolling_json(window),
         **_series_json(window),
         **extra,
     }
+    if tenants is None:
+        del shape["tenants"]
+    return shape
 
 
 def _series_json(window: dict) -> dict:
@@ -105,7 +116,9 @@ def print_window(window: dict, tenants: list[dict], *, headline: str) -> None:
     from ..scheduler.selectors import fold
 
     start, end = (datetime.fromisoformat(str(window[k])) for k in ("start", "end"))
-    names = ", ".join(safe(t["name"]) for t in tenants[:12]) + (", …" if len(tenants) > 12 else "")
+    names = ", ".join(safe(t["name"]) for t in tenants[:SHOWN])
+    if len(tenants) > SHOWN:
+        names += f" and {len(tenants) - SHOWN} more (--json lists them all)"
     console.print(headline)
     card(
         [
@@ -128,7 +141,9 @@ def _series_rows(window: dict) -> list[tuple[str, str]]:
         return []
     starts = [datetime.fromisoformat(str(o["start"])) for o in found["occurrences"]]
     this = datetime.fromisoformat(str(found["recurrence_id"]["start"]))
-    shown = ", ".join(f"{s:%Y-%m-%d %H:%M}" for s in starts[:6]) + (", …" if len(starts) > 6 else "")
+    shown = ", ".join(f"{s:%Y-%m-%d %H:%M}" for s in starts[:6])
+    if len(starts) > 6:
+        shown += f" and {len(starts) - 6} more"
     number = starts.index(this) + 1 if this in starts else "?"
     rows = [
         (

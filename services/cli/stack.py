@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -26,19 +27,34 @@ LogLevel = Annotated[
 ]
 
 
-def _logging(level: str | None) -> CommonSettings:
+LogFile = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="Append the log to this file instead of the terminal, for a stack run in the background.",
+    ),
+]
+
+
+def _logging(level: str | None, file: Path | None = None) -> CommonSettings:
     from ..platform.config import CommonSettings
     from ..platform.logs import configure_logging
 
     if level and level.lower() not in LEVELS:
         err.print(f"[bold red]error:[/] --log-level: {level!r} is not one of {', '.join(LEVELS)}")
         raise typer.Exit(2)
+    if file is not None:
+        try:
+            file.open("a").close()
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] --log-file: cannot write {file}: {exc.strerror}")
+            raise typer.Exit(2) from None
     settings = CommonSettings()
-    configure_logging(level or settings.log_level, settings.log_format)
+    configure_logging(level or settings.log_level, settings.log_format, file)
     return settings
 
 
-def up(log_level: LogLevel = None) -> None:
+def up(log_level: LogLevel = None, log_file: LogFile = None) -> None:
     """Run every service in this process; with no FOREWARN_NATS_URL, an embedded nats-server too."""
     from ..bus.embedded import EmbeddedNats
     from ..inventory.settings import InventorySettings
@@ -46,7 +62,7 @@ def up(log_level: LogLevel = None) -> None:
     from ..privacy.files import private_folder
     from ..replies.settings import RepliesSettings
 
-    settings = _logging(log_level)
+    settings = _logging(log_level, log_file)
     # The store, the bus's passwords and the demo inbox live here: its owner's alone.
     private_folder(settings.data_dir)
     nats = None
@@ -107,12 +123,13 @@ def _demo_inbox(settings: CommonSettings) -> DemoInbox | None:
 def run(
     service: Annotated[str, typer.Argument(metavar="SERVICE", help=f"One of {', '.join(SERVICES)}.")],
     log_level: LogLevel = None,
+    log_file: LogFile = None,
 ) -> None:
     """Run one service alone (as compose and scale-out do)."""
     if service not in SERVICES:
         err.print(f"[bold red]error:[/] SERVICE: {service!r} is not one of {', '.join(SERVICES)}")
         raise typer.Exit(2)
-    _logging(log_level)
+    _logging(log_level, log_file)
     _serve([service])
 
 

@@ -8,30 +8,33 @@ import typer
 
 from forewarn.schemas import subjects
 
-from .commands import JsonOpt, TimeoutOpt, WindowArg, build, end_from, run_command
+from .commands import JsonOpt, ShortOpt, TimeoutOpt, WindowArg, build, end_from, run_command
 from .common import Abort, duration, fail, parse_time, report
 
 
 def reschedule(
     window_id: WindowArg,
     start: Annotated[str, typer.Option(metavar="TIME", help="New start.")],
-    end: Annotated[str | None, typer.Option(metavar="TIME", help="New end; or --duration.")] = None,
+    end: Annotated[
+        str | None, typer.Option(metavar="TIME", help="New end; or --duration. Neither: the same length.")
+    ] = None,
     for_: Annotated[str | None, typer.Option("--duration", metavar="DURATION", help="New length.")] = None,
     tz: Annotated[
         str | None, typer.Option(metavar="ZONE", help="Time zone for times without offset.")
     ] = None,
+    short: ShortOpt = False,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
-    """Move a scheduled window to new times."""
+    """Move a scheduled window to new times; it keeps its length unless told another."""
     from forewarn.schemas.commands import RescheduleWindow
 
     try:
-        if (end is None) == (for_ is None):
-            fail("--end", "give either --end or --duration, not both or neither")
+        if end is not None and for_ is not None:
+            fail("--duration", "give either --end or --duration, not both")
         start_at = parse_time("--start", start, tz)
-        end_at = end_from(start_at, end, for_, tz)
-        command = build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at)
+        end_at = end_from(start_at, end, for_, tz) if (end or for_) else None
+        command = build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at, short=short)
     except Abort as exc:
         report(exc, as_json=as_json)
     run_command(subjects.RESCHEDULE, command, as_json=as_json, timeout=timeout, verb="rescheduled")

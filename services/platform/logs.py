@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Literal
 
 import stamina
@@ -51,9 +52,11 @@ class _QuietSupervisor(logging.Filter):
         return not str(record.msg).startswith("callback for Task-")
 
 
-def configure_logging(level: str, fmt: Literal["text", "json"] = "text") -> None:
-    """Lines on stderr at the given level: timestamped text, or one JSON object each."""
-    handler = logging.StreamHandler()
+def configure_logging(level: str, fmt: Literal["text", "json"] = "text", file: Path | None = None) -> None:
+    """Lines on stderr, or appended to a file, at the given level: timestamped text, or JSON objects."""
+    handler: logging.Handler = (
+        logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler()
+    )
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(

@@ -86,7 +86,7 @@ def book(session: Session, cmd: BookWindow, *, rules: Rules, now: datetime) -> l
         raise Rejected(reasons or [Reason(field="hosts", message="no host matches")])
     if batches and not reasons:
         reasons += rollout.check_fits(len(batches), batches[0].end - batches[0].start, cmd.start, end)
-    reasons += check_times(rules, cmd.start, end, now=now)
+    reasons += check_times(rules, cmd.start, end, now=now, short=cmd.short)
     reasons += check_freezes(rules, cmd.start, end)
     if names and not cmd.allow_overlap:
         reasons += check_overlap(session, names, cmd.start, end)
@@ -134,17 +134,19 @@ def reschedule(session: Session, cmd: RescheduleWindow, *, rules: Rules, now: da
     window = _load(session, cmd.window_id)
     _require(window, WindowState.SCHEDULED, action="reschedule")
     hosts = hosts_of(session, window.id)
-    reasons = check_times(rules, cmd.start, cmd.end, now=now) + check_freezes(rules, cmd.start, cmd.end)
-    reasons += check_overlap(session, hosts, cmd.start, cmd.end, exclude=window.id)
+    end = cmd.end or cmd.start + (window.end - window.start)
+    reasons = check_times(rules, cmd.start, end, now=now, short=cmd.short)
+    reasons += check_freezes(rules, cmd.start, end)
+    reasons += check_overlap(session, hosts, cmd.start, end, exclude=window.id)
     batches = _batches(window)
     if batches:
         per_batch = batches[0].end - batches[0].start
-        reasons += rollout.check_fits(len(batches), per_batch, cmd.start, cmd.end)
+        reasons += rollout.check_fits(len(batches), per_batch, cmd.start, end)
     if reasons:
         raise Rejected(reasons)
     previous = (window.start, window.end)
     moved = rolling.shifted(batches, cmd.start - window.start, revision=window.revision + 1)
-    _bump(window, now, start=cmd.start, end=cmd.end, batches=_stored(moved))
+    _bump(window, now, start=cmd.start, end=end, batches=_stored(moved))
     event = WindowRescheduled(
         window=view(window, hosts),
         command_id=cmd.command_id,

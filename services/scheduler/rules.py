@@ -31,13 +31,27 @@ class Rules:
     freezes: FreezeCalendar
     # How far a rolling window's slot may drift from what its tenants were told before they are told anew.
     slot_slack: timedelta = timedelta(minutes=15)
+    # Shorter windows are refused unless the command says it is short on purpose: a slip of
+    # the keyboard (--duration 90, in seconds) would otherwise mail every customer at once.
+    min_duration: timedelta = timedelta(0)
 
 
-def check_times(rules: Rules, start: datetime, end: datetime, *, now: datetime) -> list[Reason]:
+def check_times(
+    rules: Rules, start: datetime, end: datetime, *, now: datetime, short: bool = False
+) -> list[Reason]:
     """Times must be ordered, ahead by the minimum lead, and of sane length."""
     reasons = []
     if end <= start:
         reasons.append(Reason(field="end", message=f"must be after the start ({start:%Y-%m-%d %H:%M}Z)"))
+    elif not short and end - start < rules.min_duration:
+        reasons.append(
+            Reason(
+                field="end",
+                message=f"the window lasts {format_duration(end - start)}, shorter than "
+                f"{format_duration(rules.min_duration)} (FOREWARN_MIN_DURATION); "
+                "pass --short if it is meant to be",
+            )
+        )
     if start < now - CLOCK_SKEW:
         reasons.append(Reason(field="start", message=f"{start:%Y-%m-%d %H:%M}Z is in the past"))
     elif rules.min_lead and start < now + rules.min_lead - CLOCK_SKEW:

@@ -78,7 +78,7 @@ def book_series(
     if not booked:
         reasons.append(Reason(field="recurrence.rrule", message="every occurrence falls in a change freeze"))
         return [], reasons
-    reasons += check_times(rules, booked[0].start, booked[0].start + duration, now=now)
+    reasons += check_times(rules, booked[0].start, booked[0].start + duration, now=now, short=cmd.short)
     if names and not cmd.allow_overlap:
         for start in (b.start for b in booked):
             for reason in check_overlap(session, names, start, start + duration, exclude_series=replacing):

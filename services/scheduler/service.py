@@ -50,6 +50,7 @@ class Scheduler(Service):
         self.rules = Rules(
             min_lead=settings.min_lead,
             max_duration=settings.max_duration,
+            min_duration=settings.min_duration,
             slot_slack=settings.slot_slack,
             freezes=FreezeCalendar.from_dir(settings.freeze_dir),
         )

@@ -20,6 +20,11 @@ class SchedulerSettings(CommonSettings):
         default=timedelta(0), description="Minimum time between booking and start, e.g. 48h."
     )
     max_duration: Duration = Field(default=timedelta(days=14), description="Longest window accepted.")
+    min_duration: Duration = Field(
+        default=timedelta(minutes=15),
+        description="Shortest window accepted without --short: a guard against a duration typed "
+        "in the wrong unit.",
+    )
     slot_slack: Duration = Field(
         default=timedelta(minutes=15),
         description="How far a rolling window's batch may run from the slot its tenants were told "

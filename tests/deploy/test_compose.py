@@ -125,7 +125,9 @@ def stack(image: str) -> Iterator[Stack]:
 def test_a_booking_through_compose_invites_shows_and_survives_a_nats_node(stack: Stack) -> None:
     assert "loaded" in stack.cli("inventory", "load", "/app/examples/inventory.yaml")
     booking = ["--title", "Kernel update", "--impact", "outage", "--hosts", "sto1-cmp-01"]
-    booked = json.loads(stack.cli("book", *booking, "--start", "+50s", "--duration", "20s", "--json"))
+    booked = json.loads(
+        stack.cli("book", *booking, "--start", "+50s", "--duration", "20s", "--short", "--json")
+    )
     tenants = {tenant["name"] for tenant in booked["affected"]}
     assert tenants, booked
 

@@ -85,13 +85,15 @@ async def test_forewarn_up_from_the_wheel_invites_a_tenant(installed: Path, tmp_
     # Outside the checkout, so that nothing of it can be imported by accident.
     options = {"env": env, "cwd": str(tmp_path)}
     _run(forewarn, "inventory", "load", str(ROOT / "examples" / "inventory.yaml"), **options)
-    log = tmp_path / "up.log"
-    with log.open("wb") as out:
-        up = await asyncio.create_subprocess_exec(forewarn, "up", stdout=out, stderr=out, **options)
+    log, said = tmp_path / "up.log", tmp_path / "up.out"
+    with said.open("wb") as out:
+        up = await asyncio.create_subprocess_exec(
+            forewarn, "up", "--log-file", str(log), stdout=out, stderr=out, **options
+        )
     try:
         deadline = asyncio.get_running_loop().time() + 90
-        while b"forewarn is up" not in log.read_bytes():
-            assert up.returncode is None, log.read_text()
+        while b"forewarn is up" not in said.read_bytes():
+            assert up.returncode is None, said.read_text() + log.read_text()
             assert asyncio.get_running_loop().time() < deadline, log.read_text()
             await asyncio.sleep(0.2)
         booked = _run(
@@ -107,5 +109,7 @@ async def test_forewarn_up_from_the_wheel_invites_a_tenant(installed: Path, tmp_
         await asyncio.wait_for(up.wait(), 60)
         mail.stop()
     assert up.returncode == 0, log.read_text()
+    # The services' log went to the file; the terminal kept only what `up` says to its user.
+    assert " INFO    forewarn." in log.read_text() and " INFO " not in said.read_text()
     [invitation, *_] = inbox.of_kind("Maintenance scheduled")
     assert any(part.get_content_type() == "text/calendar" for part in invitation.walk())

@@ -52,6 +52,7 @@ async def test_scheduler_rejections(stack) -> None:
     assert clash.code == 2
     # The scheduler's refusal has the one --json shape of every refusal (no schema_version in it).
     jsonschema.validate(json.loads(clash.out), CLI_ERROR)
+    assert json.loads(clash.out)["error"] == "BookWindow rejected"  # the reasons follow apart, no colon
     reasons = json.loads(clash.out)["reasons"]
     assert reasons[0]["field"] == "hosts" and wid in reasons[0]["message"]
     early = await run_cli("complete", wid)

@@ -56,6 +56,9 @@ async def test_booking_goes_scheduled_in_progress_completed(stack, env, js) -> N
     assert data["status"] == "completed" and data["revision"] == 3
     assert [t["event"] for t in data["timeline"]] == ["scheduled", "started", "completed"]
     assert set(data["tenants"]) == set(booked["tenants"])
+    # A listing does not resolve each window: it leaves "tenants" out rather than say "none".
+    [listed] = [w for w in await cli_json("list", "--all") if w["id"] == wid]
+    assert "tenants" not in listed and listed["status"] == "completed"
 
     kinds = [m.subject for m in await stream_messages(js, subjects.WINDOW_EVENTS)]
     assert kinds == [subjects.SCHEDULED, subjects.STARTED, subjects.COMPLETED]

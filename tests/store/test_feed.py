@@ -117,3 +117,35 @@ def test_inventory_hosts_lists_what_a_booking_can_name(
     listed = json.loads(_cli("inventory", "hosts", "--site", "STO1", "--json"))
     assert {h["role"] for h in listed} == {"compute", "gpu"} and all(h["site"] == "STO1" for h in listed)
     assert _cli("inventory", "hosts", "--site", "sto9").strip() == "No hosts match --site sto9."
+
+
+def test_list_shows_live_windows_unless_asked_and_times_in_a_zone(
+    engine, example_inventory, monkeypatch, db_url
+) -> None:
+    monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
+    load_inventory(engine=engine, path=example_inventory)
+    live, ended = _book(engine, 3, "sto1-cmp-01"), _book(engine, 4, "sto1-cmp-02")
+    with transaction(engine) as session:
+        lifecycle.cancel(
+            session,
+            CancelWindow(command_id="list-cancel-1", window_id=ended, reason="x"),
+            rules=RULES,
+            now=utcnow(),
+        )
+    shown = _cli("list")
+    assert live in shown and ended not in shown
+    assert {live, ended} <= set(_cli("list", "--all").split())
+    assert ended in _cli("list", "--state", "cancelled") and live not in _cli("list", "--state", "cancelled")
+    assert [w["id"] for w in json.loads(_cli("list", "--json"))] == [live]
+    assert " UTC (2h)" in shown
+    assert " CET (2h)" in _cli("list", "--tz", "Europe/Stockholm")
+    with transaction(engine) as session:
+        lifecycle.cancel(
+            session,
+            CancelWindow(command_id="list-cancel-2", window_id=live, reason="x"),
+            rules=RULES,
+            now=utcnow(),
+        )
+    assert _cli("list").strip() == "No live windows. `forewarn list --all` shows the ended ones too."
+    result = CliRunner().invoke(app, ["list", "--tz", "Mars/Olympus"])
+    assert result.exit_code == 2 and "--tz: 'Mars/Olympus' is not an IANA time zone" in result.output

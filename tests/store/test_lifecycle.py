@@ -162,6 +162,41 @@ def test_minimum_lead(loaded) -> None:
     assert reasons[0].startswith("start: must be at least 2d ahead")
 
 
+def test_a_window_shorter_than_the_minimum_is_refused_unless_short_on_purpose(loaded) -> None:
+    from forewarn.services.scheduler.settings import SchedulerSettings
+
+    guarded = Rules(
+        min_lead=timedelta(0),
+        max_duration=timedelta(days=14),
+        min_duration=SchedulerSettings.model_fields["min_duration"].default,
+        freezes=FreezeCalendar([]),
+    )
+    typo = {"end": NOW + timedelta(hours=1, seconds=90)}  # `--duration 90`, meant as minutes
+    [reason] = _reasons(loaded, lifecycle.book, _book(**typo), rules=guarded)
+    assert reason == (
+        "end: the window lasts 1m30s, shorter than 15m (FOREWARN_MIN_DURATION); "
+        "pass --short if it is meant to be"
+    )
+    [booked] = _apply(loaded, lifecycle.book, _book(**typo, short=True), rules=guarded)
+    wid = booked.window.id
+    # A move keeps the window's length when no end is given, and is held to the same rule.
+    later = NOW + timedelta(hours=5)
+    [reason] = _reasons(
+        loaded,
+        lifecycle.reschedule,
+        RescheduleWindow(command_id="cmd-short-1", window_id=wid, start=later),
+        rules=guarded,
+    )
+    assert reason.startswith("end: the window lasts 1m30s, shorter than 15m")
+    [moved] = _apply(
+        loaded,
+        lifecycle.reschedule,
+        RescheduleWindow(command_id="cmd-short-2", window_id=wid, start=later, short=True),
+        rules=guarded,
+    )
+    assert (moved.window.start, moved.window.end) == (later, later + timedelta(seconds=90))
+
+
 def test_overlap_is_refused_unless_allowed(loaded, rules) -> None:
     _apply(loaded, lifecycle.book, _book(1), rules=rules)
     clash = _book(2, hosts=HostSelector(nodeset="sto1-cmp-[03-06]"))

@@ -58,7 +58,15 @@ WINDOW = ["--start", "+1h", "--duration", "1h"]
         (["extend", "mw-abcdefgh", "--by", "forever"], "--by", "is not a duration"),
         (["extend", "not-an-id", "--by", "30m"], "ID", "should match pattern"),
         (["cancel", "mw-abcdefgh", "--reason", ""], "--reason", "at least 1 character"),
-        (["reschedule", "mw-abcdefgh", "--start", "+1h"], "--end", "give either --end or --duration"),
+        (
+            ["reschedule", "mw-abcdefgh", "--start", "+1h", "--end", "+3h", "--duration", "2h"],
+            "--duration",
+            "give either --end or --duration, not both",
+        ),
+        # A bare number is refused, not read as seconds: `--duration 90` once booked 90 s.
+        (book("--start", "+1h", "--duration", "90"), "--duration", "'90' has no unit: write it as e.g. 90m"),
+        (book("--start", "+90", "--duration", "1h"), "--start", "'90' has no unit"),
+        (["extend", "mw-abcdefgh", "--by", "30"], "--by", "'30' has no unit"),
         (["list", "--state", "sleeping"], "--state", "is not one of"),
         (book(*WINDOW, "--batch-size", "2"), "--per-batch", "a rolling window needs the length"),
         (book(*WINDOW, "--per-batch", "40m"), "--batch-size", "needs --batch-size or --batch"),
@@ -243,3 +251,16 @@ def test_book_with_a_rule_sends_a_series_that_ends(monkeypatch) -> None:
     assert counted.start.astimezone(ZoneInfo("Europe/Oslo")).strftime("%H:%M") == "22:00"
     # The end of 30 June in Oslo (CEST), in UTC as RFC 5545 asks.
     assert until.recurrence.rrule == "FREQ=MONTHLY;BYDAY=2TU;UNTIL=20270630T215959Z"
+
+
+def test_a_relative_start_in_minutes_or_more_is_a_whole_minute() -> None:
+    from datetime import UTC, datetime
+
+    from forewarn.services.cli.common import parse_time
+
+    now = datetime(2026, 12, 8, 12, 0, 30, 500_000, tzinfo=UTC)
+    # Never earlier than asked: the next whole minute.
+    assert parse_time("--start", "+1d", None, now=now) == datetime(2026, 12, 9, 12, 1, tzinfo=UTC)
+    assert parse_time("--start", "+90m", None, now=now) == datetime(2026, 12, 8, 13, 31, tzinfo=UTC)
+    # Seconds asked for are seconds given.
+    assert parse_time("--start", "+20s", None, now=now) == now + timedelta(seconds=20)

@@ -30,7 +30,7 @@ CASES = [
     (["book", "--title", "Reboot\x1b[2J", "--impact", "outage", "--hosts", "h", *WINDOW], 2, "--title"),
     ([*BOOK, *WINDOW, "--bogus"], 2, "--bogus"),
     ([*BOOK, *WINDOW], 1, "command"),  # NATS is not there
-    (["reschedule", "mw-abcdefgh", "--start", "+1h"], 2, "--end"),
+    (["reschedule", "mw-abcdefgh", "--start", "+1h", "--duration", "90"], 2, "--duration"),
     (["extend", "mw-abcdefgh", "--by", "forever"], 2, "--by"),
     (["extend", "not-an-id", "--by", "1h"], 2, "ID"),
     (["cancel", "mw-abcdefgh", "--reason", ""], 2, "--reason"),
