@@ -16,6 +16,12 @@ class Component(Payload):
 
     site: str = Field(examples=["STO1"])
     role: str = Field(examples=["compute"])
+    site_name: Line = Field(
+        default="",
+        max_length=200,
+        description="The site's name, as customers know it.",
+        examples=["Stockholm 1, Kista"],
+    )
 
 
 class Batch(Payload):

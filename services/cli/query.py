@@ -127,7 +127,8 @@ def show(
             for r in session.scalars(
                 select(WindowEventRecord)
                 .where(WindowEventRecord.window_id == window.id)
-                .order_by(WindowEventRecord.revision)
+                # In time order: a refused command (revision 0) sits where it happened.
+                .order_by(WindowEventRecord.occurred_at, WindowEventRecord.revision)
             )
         ]
         data = view(window, hosts).model_dump(mode="json")
@@ -203,6 +204,9 @@ def _detail(record: WindowEventRecord) -> str:
         return f"started late by {event['late_by']}"
     if record.kind == "completed" and event.get("early"):
         return "completed early"
+    if record.kind == "rejected":
+        reasons = "; ".join(f"{r['field']}: {r['message']}" for r in event["reasons"])
+        return f"{event['command']} refused: {reasons}"
     if record.kind == "progressed":
         from ..common.hostnames import fold
 

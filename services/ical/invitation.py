@@ -87,10 +87,19 @@ class Organizer:
     # Whether attendees are asked to answer (RSVP=TRUE): only where the mailbox is read.
     rsvp: bool = False
 
+    @property
+    def name(self) -> str:
+        """The name the invitation's ORGANIZER and the mail's From both show."""
+        return f"{self.provider} maintenance"
+
 
 def location_of(window: WindowView) -> str:
-    """The sites a window touches, as the event's LOCATION."""
-    return ", ".join(sorted({c.site for c in window.components}))
+    """The sites a window touches, as the event's LOCATION: 'Stockholm 1, Kista (STO1)'.
+
+    Their names, which customers know; a window booked before names were kept has codes.
+    """
+    sites = {c.site: c.site_name for c in window.components}
+    return "; ".join(f"{name} ({code})" if name else code for code, name in sorted(sites.items()))
 
 
 def build_calendar(
@@ -238,7 +247,7 @@ def window_event(
     event.add("status", status)
     event.add("transp", "OPAQUE")
     sender = vCalAddress(f"mailto:{organizer.mailbox}")
-    sender.params["CN"] = vText(f"{organizer.provider} operations")
+    sender.params["CN"] = vText(organizer.name)
     event.add("organizer", sender)
     event.add("x-maintnote-provider", organizer.provider)
     event.add("x-maintnote-maintenance-id", text(window.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -54,6 +55,13 @@ SECTIONS: dict[str, type[Record]] = {
 KEYS = {"sites": "code", "hosts": "name", "tenants": "id", "resources": "id"}
 
 
+def _named(text: str, path: Path) -> io.StringIO:
+    """The text as a stream bearing the file's name: YAML's errors then name it, not '<unicode string>'."""
+    stream = io.StringIO(text)
+    stream.name = str(path)
+    return stream
+
+
 def read_inventory(path: Path) -> dict[str, list]:
     """Parse and validate a YAML or JSON inventory file, naming every bad record."""
     try:
@@ -64,7 +72,7 @@ def read_inventory(path: Path) -> dict[str, list]:
         problem = Problem(path, "file", f"not UTF-8 text (byte {exc.start}): not an inventory")
         raise InventoryError([problem]) from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(_named(text, path))
     except RecursionError:
         raise InventoryError([Problem(path, "file", "nested too deeply to be an inventory")]) from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -43,7 +43,9 @@ class Composer:
         mail_from: str,
         answers: AnswerLinks | None = None,
         rsvp: bool = False,
+        status_url: str | None = None,
     ) -> None:
+        self.status_url = status_url.rstrip("/") if status_url else None
         self.env = Environment(
             loader=FileSystemLoader(templates),
             autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
@@ -92,6 +94,10 @@ class Composer:
             "whole": span(window.start, window.end, tenant.timezone, locale),
             # A series: its occurrences (the booking's notice), or which one this is.
             "series": series_words(notice, tenant.timezone, locale),
+            # Where the window's public page is, when the status page's address is known.
+            "page": f"{self.status_url}/windows/{window.id}" if self.status_url else None,
+            # Only an invitation updates a calendar: a notice-mode attachment is for reading.
+            "invitation": contact.mode == "invite",
             "moved": None,
             "extended": None,
             "ran": None,
@@ -129,7 +135,7 @@ class Composer:
         set_data_headers(
             msg,
             subject=subject,
-            sender=(f"{self.provider} maintenance", self.mail_from),
+            sender=(self.organizer.name, self.mail_from),
             to=(contact.name, contact.email),
         )
         msg["Date"] = format_datetime(stamp)

@@ -54,6 +54,7 @@ class NoticeSender:
         metrics: Metrics | None = None,
         answers: AnswerLinks | None = None,
         rsvp: bool = False,
+        status_url: str | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -65,6 +66,7 @@ class NoticeSender:
             mail_from=settings.mail_from,
             answers=answers,
             rsvp=rsvp,
+            status_url=status_url,
         )
         self.mailer = Mailer(settings)
         # Compose just in time: a fan-out to thousands holds only this many mails in memory.

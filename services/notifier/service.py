@@ -64,7 +64,13 @@ class Notifier(Service):
         self.engine = engine
         self.broker = broker
         self.sender = NoticeSender(
-            settings, engine, broker, metrics=metrics, answers=settings.answer_links(), rsvp=settings.rsvp
+            settings,
+            engine,
+            broker,
+            metrics=metrics,
+            answers=settings.answer_links(),
+            rsvp=settings.rsvp,
+            status_url=settings.status_url,
         )
         self.webhooks = WebhookSender(settings, engine, broker)
 

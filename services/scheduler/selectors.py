@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ClusterShell.NodeSet import NodeSet, NodeSetException
 from sqlalchemy import select
@@ -24,6 +24,7 @@ class SelectedHost:
     name: str
     site: str
     role: str
+    site_name: str = ""  # "Stockholm 1, Kista", as customers know the site
 
 
 _GROUP = re.compile(r"\[([^\]]*)\]")
@@ -134,5 +135,10 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
             )
     if not hosts and not reasons:
         reasons.append(Reason(field="hosts", message="the selectors together match no host"))
-    hosts.sort(key=lambda h: h.name)
-    return (hosts if not reasons else []), reasons
+    if reasons:
+        return [], reasons
+    codes = sorted({h.site for h in hosts})
+    sites = {
+        code: name for code, name in session.execute(select(Site.code, Site.name).where(Site.code.in_(codes)))
+    }
+    return sorted((replace(h, site_name=sites.get(h.site, "")) for h in hosts), key=lambda h: h.name), []

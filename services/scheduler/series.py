@@ -36,6 +36,7 @@ def new_window(
 ) -> Window:
     """A scheduled window as a booking describes it, over these hosts."""
     components = sorted({(h.site, h.role) for h in hosts})
+    site_names = {h.site: h.site_name for h in hosts}
     return Window(
         id=id,
         title=cmd.title,
@@ -44,7 +45,7 @@ def new_window(
         state=WindowState.SCHEDULED,
         start=start,
         end=end,
-        components=[{"site": s, "role": r} for s, r in components],
+        components=[{"site": s, "role": r, "site_name": site_names[s]} for s, r in components],
         sites=sorted({s for s, _ in components}),
         requested_by=cmd.requested_by,
         created_at=now,

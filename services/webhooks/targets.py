@@ -58,7 +58,9 @@ def refusal(url: str, allowed: list[IPv4Network | IPv6Network]) -> str | None:
         return f"host {parts.hostname!r} does not resolve ({exc})"
     for *_, address in found:
         if why := _special(ip_address(address[0]), allowed):
-            return f"{parts.hostname} is {why}; an operator can allow its network with FOREWARN_WEBHOOK_ALLOW"
+            # "127.0.0.1 is a loopback address", "hooks.example resolves to 10.0.0.5, a private address"
+            said = f"is {why}" if parts.hostname == address[0] else f"resolves to {address[0]}, {why}"
+            return f"{parts.hostname} {said}; an operator can allow its network with FOREWARN_WEBHOOK_ALLOW"
     return None
 
 
@@ -83,8 +85,20 @@ def _special(ip: IPv4Address | IPv6Address, allowed: list[IPv4Network | IPv6Netw
             continue
         for net in SPECIAL:
             if a.version == net.version and a in net:
-                shown = f"{ip} (which carries {a})" if a is not ip else str(ip)
-                return (
-                    f"{shown}, in the special-purpose range {net} (loopback, private, link-local or reserved)"
-                )
+                kind = f"{_kind(a)} (special-purpose range {net})"
+                return kind if a is ip else f"an address that carries {a}, {kind}"
     return None
+
+
+def _kind(ip: IPv4Address | IPv6Address) -> str:
+    """What a special-purpose address is for, in a word an operator knows."""
+    for test, kind in (
+        (ip.is_unspecified, "the unspecified address"),
+        (ip.is_loopback, "a loopback address"),
+        (ip.is_link_local, "a link-local address"),
+        (ip.is_multicast, "a multicast address"),
+        (ip.is_private, "a private address"),
+    ):
+        if test:
+            return kind
+    return "a reserved address"

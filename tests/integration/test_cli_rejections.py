@@ -57,3 +57,10 @@ async def test_scheduler_rejections(stack) -> None:
     assert reasons[0]["field"] == "hosts" and wid in reasons[0]["message"]
     early = await run_cli("complete", wid)
     assert early.code == 2 and f"cannot complete window {wid}: it is scheduled, not in_progress" in early.err
+    # The refusal sits in the window's timeline where it happened, with its reason.
+    await run_cli("extend", wid, "--by", "30m")
+    timeline = json.loads((await run_cli("show", wid, "--json")).out)["timeline"]
+    assert [t["event"] for t in timeline] == ["scheduled", "rejected", "extended"]
+    assert timeline[1]["detail"] == (
+        f"CompleteWindow refused: window_id: cannot complete window {wid}: it is scheduled, not in_progress"
+    )

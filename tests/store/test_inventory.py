@@ -137,8 +137,12 @@ def test_bad_inventory_names_file_record_field_and_loads_nothing(engine, tmp_pat
 def test_unreadable_file_is_an_error(engine, tmp_path: Path) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text("sites: [unclosed")
-    with pytest.raises(InventoryError, match=r"broken\.yaml: not valid"):
+    with pytest.raises(InventoryError, match=r"broken\.yaml: not valid") as caught:
         load_inventory(engine=engine, path=bad)
+    # The parser's own words name the file too, not "<unicode string>".
+    assert f'in "{bad}", line 1' in str(caught.value.problems) and "<unicode" not in str(
+        caught.value.problems
+    )
     with pytest.raises(InventoryError, match="cannot read"):
         load_inventory(engine=engine, path=tmp_path / "missing.yaml")
     binary = tmp_path / "ls.yaml"

@@ -79,7 +79,9 @@ def test_book_then_full_lifecycle(loaded, rules) -> None:
     assert entry.window_id == wid
     assert entry.out.subject == subjects.SCHEDULED and entry.out.msg_id == f"{wid}.r1.scheduled"
     assert event["window"]["hosts"] == [f"sto1-cmp-0{i}" for i in range(1, 5)]
-    assert event["window"]["components"] == [{"schema_version": 1, "site": "STO1", "role": "compute"}]
+    assert event["window"]["components"] == [
+        {"schema_version": 1, "site": "STO1", "role": "compute", "site_name": "Stockholm 1, Kista"}
+    ]
 
     [moved] = _apply(
         loaded,

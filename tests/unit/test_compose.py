@@ -311,3 +311,39 @@ def test_an_extension_says_the_new_end_and_by_how_much(
     )
     now_ends = composer.strings[locale]["extended"]["longer"].split("{")[0]
     assert all(now_ends not in body for body in _bodies(_parse(composer.compose(moved, stamp=STAMP))))
+
+
+@pytest.mark.parametrize("locale", ["en", "sv", "nb"])
+def test_a_notice_links_its_page_names_its_site_and_signs_as_its_organizer(locale: str) -> None:
+    from forewarn.schemas.windows import Component
+
+    linked = Composer(
+        TEMPLATES,
+        provider="cloud.example.net",
+        mail_from="maintenance@cloud.example.net",
+        status_url="https://status.cloud.example.net/",
+    )
+    words = linked.strings[locale]
+    components = [Component(site="STO1", role="compute", site_name="Stockholm 1, Kista")]
+    notice = _notice(locale=locale, components=components)
+    msg = _parse(linked.compose(notice, stamp=STAMP))
+    page = "https://status.cloud.example.net/windows/mw-abc12345"
+    text, html = msg.get_payload()[0].get_payload()[:2]
+    assert f"{words['page']}: {page}" in text.get_content() and f'href="{page}"' in html.get_content()
+    event = Calendar.from_ical(msg.get_payload()[1].get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(event["LOCATION"]) == "Stockholm 1, Kista (STO1)"
+    assert all("Stockholm 1, Kista (STO1)" in body for body in _bodies(msg))
+    assert msg["From"].addresses[0].display_name == event["ORGANIZER"].params["CN"]
+    # An invitation promises to keep the calendar current; a notice-mode mail does not.
+    promise = words["footer"].split(". ", 1)[1]
+    assert all(promise in body for body in _bodies(msg))
+    reading = _parse(linked.compose(_notice(locale=locale, mode="notice"), stamp=STAMP))
+    assert all(promise not in body for body in _bodies(reading))
+    assert all(words["footer_notice"].split(". ", 1)[1] in body for body in _bodies(reading))
+    # Without the page's address, no link.
+    bare = _parse(
+        Composer(TEMPLATES, provider="cloud.example.net", mail_from="m@x.example").compose(
+            notice, stamp=STAMP
+        )
+    )
+    assert all(words["page"] not in body for body in _bodies(bare))

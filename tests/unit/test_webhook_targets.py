@@ -56,3 +56,14 @@ def test_an_allowed_network_is_allowed_however_it_is_written() -> None:
     assert refusal("http://[64:ff9b::a01:203]/hook", allowed) is None
     # Allowing one address a Teredo address carries does not allow the other.
     assert refusal("http://[2001:0:a01:203:8000:63bf:80ff:fffe]/hook", allowed)
+
+
+def test_a_refusal_says_what_the_address_is_for() -> None:
+    assert refusal("http://127.0.0.1/hook", []).startswith("127.0.0.1 is a loopback address")
+    assert refusal("http://localhost/hook", []).startswith(
+        "localhost resolves to 127.0.0.1, a loopback address"
+    )
+    assert refusal("http://10.1.2.3/hook", []).startswith("10.1.2.3 is a private address")
+    assert refusal("http://[::ffff:169.254.169.254]/", []).startswith(
+        "::ffff:169.254.169.254 is an address that carries 169.254.169.254, a link-local address"
+    )
