@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from dovecot import Dovecot, start_dovecot
 from icalendar import Calendar, Event, vCalAddress
 from imapclient import IMAPClient
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -37,7 +39,8 @@ console = Console()
 def forewarn(*args: str, check: bool = True, quiet: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the CLI as an operator would, echoing the command line (unless quiet)."""
     if not quiet:
-        console.print(f"\n[bold cyan]$ forewarn {' '.join(args)}[/]")
+        # Quoted as a shell needs it, so that a line can be pasted back.
+        console.print(f"\n[bold cyan]$ {escape(shlex.join(['forewarn', *args]))}[/]", soft_wrap=True)
     result = subprocess.run([FOREWARN, *args], text=True, capture_output=True)
     if not quiet:
         sys.stdout.write(result.stdout)
@@ -198,6 +201,7 @@ def rolling(inbox: Path) -> None:
         "20s",
         "--start",
         "+20s",
+        "--short",
     )
     window_id = booked.stdout.split("Window ", 1)[1].split()[0]
     first = wait_for_notices(inbox, f"<{window_id}.", ".scheduled.")
