@@ -12,7 +12,7 @@ TEST_WORKERS ?= 4
 # Root installs system packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser mailserver openstack calendars kubernetes container-tools image test lint demo demo-openstack schemas bench clean
+.PHONY: docs say-test-packages say-demo-packages install browser mailserver openstack calendars kubernetes container-tools image test lint demo demo-openstack schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,14 +79,25 @@ image: $(STAMP) container-tools
 	@deploy/image.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check services schemas tests bench examples
+	$(BIN)/ruff check services schemas tests bench examples docs/hooks
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint browser mailserver openstack calendars kubernetes container-tools
+# The documentation site (MkDocs, Material) into .site/; --strict fails on a broken link or a
+# page left out of the nav. Its reference pages are written from the code as it builds.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Said before anything is installed: what these targets add to the machine, and why (README).
+say-test-packages:
+	@echo "make test installs, where missing, with apt-get: dovecot-imapd (a mailbox), chromium (the browser test), Debian's OpenStack (the test cloud), nodejs and npm (ical.js), kubernetes-client (kustomize), podman and its tools (the image); see README.md"
+say-demo-packages:
+	@echo "make demo installs, where missing, with apt-get: dovecot-imapd (the organizer's mailbox); see README.md"
+
+test: say-test-packages $(STAMP) lint docs browser mailserver openstack calendars kubernetes container-tools
 	$(BIN)/python -m forewarn.services.contracts --check
 	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15
 
-demo: $(STAMP) mailserver
+demo: say-demo-packages $(STAMP) mailserver
 	$(BIN)/python examples/demo.py
 
 # The OpenStack story, against the test cloud of tests/openstack: sync, book, a

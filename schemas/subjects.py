@@ -68,7 +68,7 @@ REPLY_RECEIVED = "maint.reply.received"
 REPLIES = "maint.reply.>"
 # The status page asks the reporter to record an answer from a link; no stream holds it. The
 # reporter checks it and stores the ReplyReceived, so whatever else arrives here (a copy, the
-# server's JSON) is refused and never stored (docs/security.md, "Two accounts").
+# server's JSON) is refused and never stored (docs/internals/security.md, "Two accounts").
 RECORD_ANSWER = "maint.answer.record"
 
 # One completion report per window that ended: only the reporter publishes it.

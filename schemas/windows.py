@@ -45,7 +45,7 @@ class Occurrence(Payload):
     """One occurrence of a series: when it starts, and the local time the rule gave it.
 
     The local time is what RECURRENCE-ID and EXDATE name; on a night a DST change
-    skips or repeats it, it is not the start's own local time (see the README).
+    skips or repeats it, it is not the start's own local time (see the docs: Recurring series).
     """
 
     start: UtcTime

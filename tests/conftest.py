@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,18 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests book windows of seconds, to wait seconds on their real timers; the services and
     # CLIs they start inherit this. The guard itself is tested with its default.
     os.environ.setdefault("FOREWARN_MIN_DURATION", "0s")
+    # A test that names no FOREWARN_DATA_DIR keeps its state here, not in the user's own
+    # data folder (~/.local/share/forewarn), and it goes with the session.
+    config.stash[_XDG] = tempfile.mkdtemp(prefix="forewarn-tests-")
+    os.environ["XDG_DATA_HOME"] = config.stash[_XDG]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _XDG in config.stash:
+        shutil.rmtree(config.stash[_XDG], ignore_errors=True)
+
+
+_XDG = pytest.StashKey[str]()
 
 
 class NatsServer:
@@ -159,6 +173,7 @@ GROUPS = {
     "tests/openstack/": "openstack",
     "tests/security/test_default_setup.py": "embedded-port",
     "tests/deploy/test_wheel.py": "embedded-port",
+    "tests/integration/test_docs.py": "embedded-port",
     "tests/security/": "security",
     "tests/faults/": "faults",
     "tests/deploy/test_image.py": "image",

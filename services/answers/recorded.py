@@ -3,7 +3,7 @@
 The status page asks; the reporter checks what it was sent and stores only a
 ReplyReceived that reads as one. Nothing else that arrives on the subject is
 stored, so no copy of a message and no answer of the server's own can loop
-back into MAINT through it (docs/security.md, "Two accounts").
+back into MAINT through it (docs/internals/security.md, "Two accounts").
 """
 
 from __future__ import annotations

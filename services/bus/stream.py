@@ -134,7 +134,7 @@ async def declare_streams(
             why = refused.description or ""
             hint = (
                 f"A {config.name} made by an earlier forewarn took message schedules, which JetStream "
-                "cannot turn off: see 'Upgrading' in the README"
+                "cannot turn off: see 'Upgrading' in the docs (Deploying: Production)"
                 if "schedul" in why
                 else "If the server lacks room for every stream's limit, lower FOREWARN_STREAM_MAX_BYTES"
             )

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -181,13 +182,36 @@ def duration(option: str, text: str):
     return value
 
 
-def open_store(*, as_json: bool = False) -> Engine:
-    """The database the settings name, migrated or checked as the settings say."""
+def missing_store(settings: CommonSettings) -> Path | None:
+    """The SQLite file the settings name, if it does not exist yet; None for one that does, or a server."""
+    if settings.database_url:
+        return None
+    path = settings.data_dir / "forewarn.db"
+    return None if path.exists() else path
+
+
+def open_store(*, as_json: bool = False, creates: bool = False) -> Engine:
+    """The database the settings name, migrated or checked as the settings say.
+
+    Only a command that fills the store (`inventory load` and `sync`) makes it: any other,
+    run from the wrong place or with another FOREWARN_DATA_DIR, says where it looked
+    instead of answering from a new, empty store.
+    """
     from ..platform.config import CommonSettings, StartupError
     from ..platform.db import create_db_engine
     from ..runtime import migrate
 
     settings = CommonSettings()
+    if not creates and (path := missing_store(settings)):
+        report(
+            Abort(
+                f"no store at {path} (FOREWARN_DATA_DIR is {settings.data_dir}): load an inventory "
+                "there with `forewarn inventory load`, start the stack with `forewarn up`, or set "
+                "FOREWARN_DATA_DIR or FOREWARN_DATABASE_URL to the one in use",
+                code=EXIT_ENV,
+            ),
+            as_json=as_json,
+        )
     engine = create_db_engine(settings.db_url)
     try:
         migrate.prepare(engine, auto_migrate=settings.migrates_at_start)
@@ -222,6 +246,8 @@ async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIte
         await asyncio.wait_for(broker.connect(), timeout=5)
     except Exception as exc:  # nats raises several kinds; all mean the same to the user
         where = settings.shown_servers
+        if _refused_login(exc):
+            raise Abort(f"NATS at {where} refused the login: {_looked(settings)}", code=EXIT_ENV) from None
         hint = "start the stack with `forewarn up`" if not settings.nats_url else "check FOREWARN_NATS_URL"
         why = "no answer within 5s" if isinstance(exc, TimeoutError) else type(exc).__name__
         raise Abort(f"cannot reach NATS at {where} ({why}): {hint}", code=EXIT_ENV) from None
@@ -231,3 +257,32 @@ async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIte
         await broker.stop()
         if tracing:
             tracing.shutdown()
+
+
+def _refused_login(exc: BaseException) -> bool:
+    """Whether the server answered, and said no to who we said we were."""
+    from nats.errors import AuthorizationError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, AuthorizationError) or "authorization violation" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _looked(settings: CommonSettings) -> str:
+    """Where the CLI found the credentials it used, or looked for them in vain."""
+    from ..bus.embedded import PASSWORDS
+
+    if settings.nats_user:
+        return f"FOREWARN_NATS_USER ({settings.nats_user}) and FOREWARN_NATS_PASSWORD were used"
+    found = settings.data_dir / PASSWORDS
+    if settings.nats_url:
+        return "no FOREWARN_NATS_USER and FOREWARN_NATS_PASSWORD are set for it"
+    if found.exists():
+        return f"the password in {found} was used; is this stack's FOREWARN_DATA_DIR another?"
+    return (
+        f"no credentials in {found}, where `forewarn up` writes them: set FOREWARN_DATA_DIR to "
+        "the folder of the running stack"
+    )

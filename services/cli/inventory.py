@@ -26,7 +26,7 @@ def load(
     """Upsert an inventory file in one transaction: all of it, or none."""
     from ..inventory.load import InventoryError, load_inventory
 
-    engine = open_store(as_json=as_json)
+    engine = open_store(as_json=as_json, creates=True)
     try:
         counts = load_inventory(engine=engine, path=file)
     except InventoryError as exc:
@@ -145,7 +145,7 @@ def sync_source(
         report(Abort(f"SOURCE: {source!r} is not one of {', '.join(SOURCES)}"), as_json=as_json)
     settings = InventorySettings()
     conventions = settings.conventions()
-    engine = open_store(as_json=as_json)
+    engine = open_store(as_json=as_json, creates=True)
     results = []
     for name in cloud or settings.clouds or [None]:
         try:

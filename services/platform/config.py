@@ -6,12 +6,14 @@ variables configure `forewarn up`, `forewarn run SERVICE` and compose.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from platformdirs import user_data_path
 from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,17 @@ from ..common.durations import Duration
 # The embedded nats-server listens here when FOREWARN_NATS_URL is unset, and
 # the CLI looks here too; not 4222, so a system NATS on the same host is left alone.
 EMBEDDED_NATS_PORT = 4290
+
+
+def default_data_dir() -> Path:
+    """Where state lives unless FOREWARN_DATA_DIR says: one place per user, whatever the folder.
+
+    A system service that systemd gives a StateDirectory= (/var/lib/forewarn) uses that;
+    anyone else their own data folder (~/.local/share/forewarn on Linux).
+    """
+    if state := os.environ.get("STATE_DIRECTORY", "").split(":")[0]:
+        return Path(state)
+    return user_data_path("forewarn")
 
 
 def _none_if_empty(value: object) -> object:
@@ -57,15 +70,21 @@ class CommonSettings(BaseSettings):
         default=None,
         description="NATS server URL(s), comma-separated. Unset: the embedded server.",
     )
-    nats_user: Annotated[str | None, EmptyIsUnset] = None
-    nats_password: Annotated[SecretStr | None, EmptyIsUnset] = None
+    nats_user: Annotated[str | None, EmptyIsUnset] = Field(
+        default=None, description="This service's own NATS user (see Deploying: NATS users)."
+    )
+    nats_password: Annotated[SecretStr | None, EmptyIsUnset] = Field(
+        default=None, description="That user's password."
+    )
     nats_ca_file: Annotated[Path | None, EmptyIsUnset] = Field(
         default=None, description="CA that signed the NATS servers' certificates: connect over TLS."
     )
     nats_cert_file: Annotated[Path | None, EmptyIsUnset] = Field(
         default=None, description="Client certificate, for servers that ask."
     )
-    nats_key_file: Annotated[Path | None, EmptyIsUnset] = None
+    nats_key_file: Annotated[Path | None, EmptyIsUnset] = Field(
+        default=None, description="The client certificate's private key."
+    )
     database_url: Annotated[str | None, EmptyIsUnset] = Field(
         default=None, description="SQLAlchemy URL. Unset: SQLite in the data dir."
     )
@@ -74,7 +93,12 @@ class CommonSettings(BaseSettings):
         description="Migrate the database at start. Unset: yes on SQLite, no elsewhere "
         "(run `forewarn db upgrade` as a release step).",
     )
-    data_dir: Path = Field(default=Path(".forewarn"), description="Embedded state lives here.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="The store (SQLite), the embedded nats-server's files and the bus's passwords. "
+        "Unset: systemd's STATE_DIRECTORY for a system service, else the user's data folder "
+        "(~/.local/share/forewarn on Linux), whatever the current folder.",
+    )
     provider: str = Field(
         default="cloud.example.net",
         description="The operator's domain, used in ids and calendar UIDs.",
@@ -88,7 +112,9 @@ class CommonSettings(BaseSettings):
     metrics_port: Annotated[int | None, EmptyIsUnset] = Field(
         default=None, ge=0, le=65535, description="Serve /metrics and /health here; 0 picks a free port."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="The least serious log lines written."
+    )
     log_format: Literal["text", "json"] = Field(default="text", description="json: one JSON object per line.")
     otlp_endpoint: Annotated[str | None, EmptyIsUnset] = Field(
         default=None,
@@ -97,7 +123,9 @@ class CommonSettings(BaseSettings):
     nats_connect_timeout: float = Field(
         default=30.0, gt=0, description="Seconds a service tries to reach NATS at start before it exits 1."
     )
-    stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_replicas: int = Field(
+        default=1, ge=1, le=5, description="Replicas of each stream on a NATS cluster."
+    )
     stream_max_bytes: ByteSize = Field(
         default=ByteSize(1024**3),
         ge=64 * 1024**2,

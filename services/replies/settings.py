@@ -20,13 +20,19 @@ class RepliesSettings(CommonSettings):
         description="The IMAP server of the organizer's mailbox (FOREWARN_MAIL_FROM), "
         "where calendars send their answers. Unset: answers from calendars are not read.",
     )
-    imap_port: int = Field(default=993, ge=1, le=65535)
-    imap_tls: Literal["tls", "starttls", "none"] = "tls"
+    imap_port: int = Field(default=993, ge=1, le=65535, description="The IMAP server's port.")
+    imap_tls: Literal["tls", "starttls", "none"] = Field(
+        default="tls", description="How the IMAP server is reached."
+    )
     imap_ca_file: Annotated[Path | None, EmptyIsUnset] = Field(
         default=None, description="CA bundle that signed the IMAP server's certificate. Unset: the system's."
     )
-    imap_username: Annotated[str | None, EmptyIsUnset] = None
-    imap_password: Annotated[SecretStr | None, EmptyIsUnset] = None
+    imap_username: Annotated[str | None, EmptyIsUnset] = Field(
+        default=None, description="The mailbox's login."
+    )
+    imap_password: Annotated[SecretStr | None, EmptyIsUnset] = Field(
+        default=None, description="Its password."
+    )
     imap_mailbox: str = Field(
         default="INBOX", max_length=200, description="The folder calendars' replies arrive in."
     )

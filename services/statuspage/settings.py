@@ -27,7 +27,10 @@ class StatusSettings(CommonSettings, AnswerSettings):
         default=timedelta(seconds=30),
         description="How often the page stores its view, so a start reads only the stream since.",
     )
-    templates_dir: Path = Field(default=Path(templates.__file__).parent)
+    templates_dir: Path = Field(
+        default=Path(templates.__file__).parent,
+        description="The templates; the status page's are in status/.",
+    )
 
     def public_url(self, port: int | None = None) -> str:
         """Where people reach the page, without a trailing slash."""

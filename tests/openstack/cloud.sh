@@ -23,16 +23,25 @@ RABBIT="rabbit://fwos:$PASSWORD@127.0.0.1:5672/$RABBIT_VHOST"
 KEYSTONE=http://127.0.0.1:5000/v3
 # One cloud at a time on this machine (its ports are fixed): its daemons' pids.
 RUN=/tmp/forewarn-openstack.run
+# Debian's switch that keeps packages' scripts from starting daemons (a test names another).
+POLICY_RC=${FOREWARN_POLICY_RC:-/usr/sbin/policy-rc.d}
 
 log() { echo "[openstack $(date +%T)] $*" >&2; }
 
 install() {
-  if [ -x /usr/bin/nova-compute ] && [ -x /usr/bin/keystone-manage ] && [ -x /usr/bin/glance-api ]; then
+  if [ -z "${FOREWARN_REINSTALL:-}" ] && [ -x /usr/bin/nova-compute ] && [ -x /usr/bin/keystone-manage ] \
+      && [ -x /usr/bin/glance-api ]; then
     return
   fi
-  # No daemon may start from the packages' scripts: this script starts its own.
-  [ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod +x /usr/sbin/policy-rc.d
+  # No daemon may start from the packages' scripts: this script starts its own. The policy
+  # holds only while they install, and goes with them: a host keeps no trace of it, and the
+  # packages an operator installs later start their services as Debian means them to.
+  local ours=""
+  if [ ! -e "$POLICY_RC" ]; then
+    printf '#!/bin/sh\n# forewarn test cloud: removed when its packages are installed\nexit 101\n' > "$POLICY_RC"
+    chmod +x "$POLICY_RC"
+    ours=1
+  fi
   for pkg in keystone placement-api glance-api glance-common nova-common placement-common; do
     short=${pkg%-api}; short=${short%-common}
     echo "$pkg $short/configure_db boolean false"
@@ -40,8 +49,12 @@ install() {
   done | debconf-set-selections
   export DEBIAN_FRONTEND=noninteractive
   log "installing $PKGS"
+  local status=0
   apt-get install -y -q --no-install-recommends $PKGS >/dev/null \
-    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $PKGS >/dev/null; }
+    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $PKGS >/dev/null; } \
+    || status=$?
+  if [ -n "$ours" ]; then rm -f "$POLICY_RC"; fi
+  return $status
 }
 
 wait_http() {  # url, seconds

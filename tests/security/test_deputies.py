@@ -168,7 +168,7 @@ AIMED_AT = (
 @pytest.mark.parametrize("login", ["statuspage", "cli"])
 async def test_what_a_front_login_makes_the_server_publish_stays_in_the_front(bus: Bus, login: str) -> None:
     """The server answers a JetStream request on the reply subject the asker names, and a push
-    consumer delivers where its maker says, without checking either (docs/security.md). The
+    consumer delivers where its maker says, without checking either (docs/internals/security.md). The
     front's logins are in an account of their own, so neither reaches the services' streams."""
     window_id = await bus.book()
     before = Counter(bus.fleet.mail.handler.received)

@@ -1,4 +1,4 @@
-"""The whole permission model, held to docs/security.md.
+"""The whole permission model, held to docs/internals/security.md.
 
 A nats-server runs with the configuration `forewarn nats-config` writes. For
 every login, the test publishes on every subject forewarn uses, on every
@@ -29,7 +29,7 @@ from forewarn.services.bus.stream import FRONT_API, SERVICES_API, VIEW_DELIVERY
 from .conftest import NatsServer
 
 pytestmark = pytest.mark.integration
-DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "internals" / "security.md"
 LOGINS = [user.login for user in (*USERS, ADMIN)]
 ACCOUNTS = (SERVICES_ACCOUNT, FRONT_ACCOUNT)
 ACCOUNT_OF = {user.login: user.account for user in (*USERS, ADMIN)}
@@ -42,7 +42,7 @@ FAMILIES = ("cmd", "window", "impact", "notice", "reply", "report", "inventory",
 
 
 def documented() -> dict[str, dict[str, set[str]]]:
-    """The permissions block of docs/security.md, placeholders filled in, per login."""
+    """The permissions block of docs/internals/security.md, placeholders filled in, per login."""
     text = DOC.read_text()
     block = re.search(r"<!-- permissions:.*?-->\n```yaml\n(.*?)```", text, re.DOTALL)
     assert block, f"{DOC} has no permissions block"

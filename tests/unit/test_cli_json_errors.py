@@ -16,6 +16,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from forewarn.services.platform.db import create_db_engine
+from forewarn.services.runtime.migrate import upgrade
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "json" / "CliError.json").read_text())
 FOREWARN = str(Path(sys.executable).with_name("forewarn"))
@@ -55,11 +58,16 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[subprocess.CompletedProcess[str]]:
+    data = tmp_path_factory.mktemp("data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOREWARN_")} | {
         "FOREWARN_NATS_URL": "nats://127.0.0.1:9",
         "FOREWARN_NATS_CONNECT_TIMEOUT": "2",
-        "FOREWARN_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "FOREWARN_DATA_DIR": str(data),
     }
+    # An empty store, as a first `forewarn up` leaves it: each refusal is about its own input.
+    engine = create_db_engine(f"sqlite:///{data / 'forewarn.db'}")
+    upgrade(engine)
+    engine.dispose()
     # Two at a time: each is a process that starts Python and the CLI.
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(lambda case: _run(case[0], env), CASES))
@@ -82,3 +90,17 @@ def test_a_refused_setting_is_json_too(tmp_path: Path) -> None:
     printed = json.loads(done.stdout)
     jsonschema.validate(printed, SCHEMA)
     assert done.returncode == 2 and printed["reasons"][0]["field"] == "FOREWARN_PROVIDER"
+
+
+def test_a_read_without_a_store_says_where_it_looked_and_makes_none(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOREWARN_")} | {
+        "FOREWARN_DATA_DIR": str(tmp_path / "nothing-here"),
+    }
+    for args in (["list"], ["show", "mw-abcdefgh"], ["inventory", "show"], ["report", "mw-abcdefgh"]):
+        done = _run(args, env)
+        printed = json.loads(done.stdout)
+        jsonschema.validate(printed, SCHEMA)
+        assert done.returncode == 1 and printed["error"].startswith(
+            f"no store at {tmp_path / 'nothing-here' / 'forewarn.db'}"
+        ), (args, printed)
+    assert not (tmp_path / "nothing-here").exists()

@@ -6,6 +6,8 @@ notifier once read FOREWARN_ANSWER_SECRET="" as a secret too short, and would no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from forewarn.services.platform.config import CommonSettings
@@ -52,3 +54,16 @@ def test_forewarn_up_runs_the_inventory_and_the_replies_reader_only_when_named(
         monkeypatch.setenv(name, value)
     assert InventorySettings().follows_a_cloud is inventory
     assert RepliesSettings().reads_mailbox is replies
+
+
+def test_state_lives_in_one_place_per_user_whatever_the_folder(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("FOREWARN_DATA_DIR", raising=False)
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.chdir(tmp_path)
+    assert CommonSettings().data_dir == tmp_path / "share" / "forewarn"
+    # A system service that systemd gives a StateDirectory= keeps its state there.
+    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/forewarn")
+    assert CommonSettings().data_dir == Path("/var/lib/forewarn")
+    monkeypatch.setenv("FOREWARN_DATA_DIR", str(tmp_path / "mine"))
+    assert CommonSettings().data_dir == tmp_path / "mine"
