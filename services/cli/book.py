@@ -11,6 +11,7 @@ from forewarn.schemas import subjects
 from . import recurrence
 from .commands import JsonOpt, ShortOpt, TimeoutOpt, build, end_from, run_command
 from .common import Abort, duration, fail, fail_validation, parse_time, report
+from .confirm import YesOpt
 
 IMPACTS = ("outage", "degraded", "reduced-redundancy", "no-impact")
 _ROLL = "Rolling windows"
@@ -99,6 +100,7 @@ def book(
             metavar="DATE", help="Recurring: no occurrence after this date.", rich_help_panel=_SERIES
         ),
     ] = None,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
@@ -163,7 +165,9 @@ def book(
         )
     except Abort as exc:
         report(exc, as_json=as_json)
-    run_command(subjects.BOOK, command, as_json=as_json, timeout=timeout, verb="scheduled")
+    run_command(
+        subjects.BOOK, command, as_json=as_json, timeout=timeout, verb="scheduled", asks="Book", yes=yes
+    )
 
 
 def _rolling(batch_size: int | None, batches: list[str], per_batch: str | None) -> dict | None:

@@ -44,7 +44,16 @@ ShortOpt = Annotated[
     bool, typer.Option("--short", help="A window shorter than FOREWARN_MIN_DURATION (15m), on purpose.")
 ]
 TimeoutOpt = Annotated[float, typer.Option(metavar="SECONDS", help="Seconds to wait for the scheduler.")]
-WindowArg = Annotated[str, typer.Argument(metavar="ID", help="The window id, e.g. mw-7k2q9x4d.")]
+
+
+def window_id(value: str) -> str:
+    """Window ids are lower case; one read aloud or copied from a ticket may not be."""
+    return value.strip().lower()
+
+
+WindowArg = Annotated[
+    str, typer.Argument(metavar="ID", help="The window id, e.g. mw-7k2q9x4d.", callback=window_id)
+]
 
 
 def _who() -> str:
@@ -86,9 +95,23 @@ def ask(subject: str, command: Payload, *, as_json: bool, timeout: float) -> Ans
     return answer
 
 
-def run_command(subject: str, command: Payload, *, as_json: bool, timeout: float, verb: str) -> None:
+def run_command(
+    subject: str,
+    command: Payload,
+    *,
+    as_json: bool,
+    timeout: float,
+    verb: str,
+    asks: str = "",
+    yes: bool = False,
+) -> None:
+    """Send the command and show the window it left; `asks` ("Book") a person at a terminal first."""
     from .render import dump, print_window, window_json
 
+    if asks:
+        from .confirm import ask_first
+
+        ask_first(command, asks, yes=yes, as_json=as_json)
     answer = ask(subject, command, as_json=as_json, timeout=timeout)
     window = answer.event["window"]
     tenants = [{"id": t.tenant_id, "name": t.name} for part in answer.impact for t in part.tenants]

@@ -28,6 +28,7 @@ from . import (
     reports,
     series,
     stack,
+    tail,
     tenants,
     webhooks,
     windows,
@@ -39,7 +40,7 @@ app = typer.Typer(
     help="Maintenance windows and the customers they affect.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -68,7 +69,7 @@ app.command()(windows.complete)
 app.command()(progress.progress)
 app.command("list")(query.list_windows)
 app.command()(query.show)
-app.command()(query.tail)
+app.command()(tail.tail)
 app.command()(query.calendar)
 app.command("report")(reports.report_window)
 app.command()(stack.up)

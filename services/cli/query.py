@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from forewarn.schemas import subjects
 from forewarn.schemas.base import WindowState
 
 from ..common.text import plural
+from .commands import WindowArg
 from .common import Abort, console, open_store, report, safe, zone
 from .render import dump, print_answers, print_window, when, window_json
 
@@ -93,7 +91,7 @@ def list_windows(
 
 
 def show(
-    window_id: Annotated[str, typer.Argument(metavar="ID")],
+    window_id: WindowArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one window: its hosts, affected tenants and timeline."""
@@ -212,60 +210,6 @@ def _detail(record: WindowEventRecord) -> str:
 
         return f"{fold(event['hosts'])} {event['step']}"
     return ""
-
-
-def tail(
-    from_start: Annotated[
-        bool, typer.Option("--from-start", help="Replay the stream from its start.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-) -> None:
-    """Print the live event stream until interrupted."""
-    from nats.js.api import DeliverPolicy
-
-    from ..bus import jetstream
-    from ..platform.config import CommonSettings
-    from .common import connected
-
-    async def go() -> None:
-        async with connected(CommonSettings()) as broker:
-            js = jetstream.context(broker)
-            policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
-            sub = await js.subscribe(
-                subjects.ALL, stream=subjects.VIEW_STREAM, ordered_consumer=True, deliver_policy=policy
-            )
-            async for msg in sub.messages:
-                _print_event(msg.subject, msg.data, msg.metadata.timestamp, as_json=as_json)
-
-    try:
-        asyncio.run(go())
-    except Abort as exc:
-        report(exc, as_json=as_json)
-    except KeyboardInterrupt:
-        pass
-
-
-def _print_event(subject: str, data: bytes, stored: datetime, *, as_json: bool) -> None:
-    from ..scheduler.selectors import fold
-
-    try:
-        event = json.loads(data)
-    except ValueError:
-        event = {"raw": data[:200].decode("utf-8", "replace")}
-    if as_json:
-        print(json.dumps({"subject": subject, "stored_at": stored.isoformat(), "event": event}), flush=True)
-        return
-    window = event.get("window") or {}
-    at = f"{stored:%Y-%m-%d %H:%M:%S}"
-    summary = window.get("id") or event.get("window_id") or event.get("command_id") or ""
-    if subject == subjects.IMPACT_RESOLVED:
-        summary += f" {event.get('tenant_count')} tenants, {event.get('resource_count')} resources"
-    elif subject == subjects.REJECTED:
-        summary += " " + "; ".join(f"{r['field']}: {r['message']}" for r in event.get("reasons", []))
-    elif window:
-        hosts = fold(window.get("hosts", []))
-        summary += f" {window.get('state')} r{window.get('revision')} {window.get('title')!r} on {hosts}"
-    console.print(f"[dim]{at}[/] [bold]{safe(subject)}[/] {safe(summary)}", highlight=False, soft_wrap=True)
 
 
 def calendar(

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from ..common.text import plural
+from .commands import WindowArg
 from .common import Abort, console, open_store, report, safe
 from .render import card, dump, print_answers, when
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def report_window(
-    window_id: Annotated[str, typer.Argument(metavar="ID")],
+    window_id: WindowArg,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON, with every tenant and failure.")
     ] = False,

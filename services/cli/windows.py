@@ -10,6 +10,7 @@ from forewarn.schemas import subjects
 
 from .commands import JsonOpt, ShortOpt, TimeoutOpt, WindowArg, build, end_from, run_command
 from .common import Abort, duration, fail, parse_time, report
+from .confirm import YesOpt
 
 
 def reschedule(
@@ -23,6 +24,7 @@ def reschedule(
         str | None, typer.Option(metavar="ZONE", help="Time zone for times without offset.")
     ] = None,
     short: ShortOpt = False,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
@@ -37,12 +39,21 @@ def reschedule(
         command = build(RescheduleWindow, window_id=window_id, start=start_at, end=end_at, short=short)
     except Abort as exc:
         report(exc, as_json=as_json)
-    run_command(subjects.RESCHEDULE, command, as_json=as_json, timeout=timeout, verb="rescheduled")
+    run_command(
+        subjects.RESCHEDULE,
+        command,
+        as_json=as_json,
+        timeout=timeout,
+        verb="rescheduled",
+        asks="Move",
+        yes=yes,
+    )
 
 
 def extend(
     window_id: WindowArg,
     by: Annotated[str, typer.Option(metavar="DURATION", help="How much longer, e.g. 30m.")],
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
@@ -53,12 +64,15 @@ def extend(
         command = build(ExtendWindow, window_id=window_id, by=duration("--by", by))
     except Abort as exc:
         report(exc, as_json=as_json)
-    run_command(subjects.EXTEND, command, as_json=as_json, timeout=timeout, verb="extended")
+    run_command(
+        subjects.EXTEND, command, as_json=as_json, timeout=timeout, verb="extended", asks="Extend", yes=yes
+    )
 
 
 def cancel(
     window_id: WindowArg,
     reason: Annotated[str, typer.Option(metavar="TEXT", help="Why, for customers.")],
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = 15.0,
 ) -> None:
@@ -69,7 +83,9 @@ def cancel(
         command = build(CancelWindow, window_id=window_id, reason=reason)
     except Abort as exc:
         report(exc, as_json=as_json)
-    run_command(subjects.CANCEL, command, as_json=as_json, timeout=timeout, verb="cancelled")
+    run_command(
+        subjects.CANCEL, command, as_json=as_json, timeout=timeout, verb="cancelled", asks="Cancel", yes=yes
+    )
 
 
 def complete(window_id: WindowArg, as_json: JsonOpt = False, timeout: TimeoutOpt = 15.0) -> None:

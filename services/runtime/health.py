@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from faststream.nats import NatsBroker
 from nats.js.errors import NotFoundError
@@ -13,13 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from forewarn import schemas
+
 from ..bus import jetstream
 from ..bus.readiness import consumers_of, missing
 from ..platform.metrics import Metrics
 
 
-def ops_app(by_login: dict[str, NatsBroker], metrics: Metrics) -> Starlette:
-    """/metrics for Prometheus; /health for orchestrators.
+def ops_app(by_login: dict[str, NatsBroker], metrics: Metrics, servers: list[str]) -> Starlette:
+    """/metrics for Prometheus; /health for orchestrators; /docs/asyncapi.json for the operator's tools.
 
     `/health` (and `/health/live`) is 200 while NATS answers: a liveness probe.
     `/health/ready` is 200 once every stream and durable consumer this process
@@ -57,14 +62,31 @@ def ops_app(by_login: dict[str, NatsBroker], metrics: Metrics) -> Starlette:
     async def scrape(request: Request) -> Response:
         return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
+    async def asyncapi(request: Request) -> Response:
+        return JSONResponse(asyncapi_document(servers))
+
     return Starlette(
         routes=[
             Route("/health", live),
             Route("/health/live", live),
             Route("/health/ready", ready),
             Route("/metrics", scrape),
+            # Every subject and payload, commands and dead letters included: the operator's, not the public's.
+            Route("/docs/asyncapi.json", asyncapi),
         ]
     )
+
+
+def asyncapi_document(servers: list[str]) -> dict:
+    """The AsyncAPI document, its servers the NATS servers this process really uses (no password)."""
+    doc = json.loads((Path(schemas.__file__).parent / "asyncapi.json").read_text(encoding="utf-8"))
+    doc["servers"] = {
+        f"nats-{n}": {"host": urlsplit(url).netloc.rpartition("@")[2], "protocol": "nats"}
+        for n, url in enumerate(servers, start=1)
+    }
+    for channel in doc.get("channels", {}).values():
+        channel["servers"] = [{"$ref": f"#/servers/{name}"} for name in doc["servers"]]
+    return doc
 
 
 async def _missing(by_login: dict[str, NatsBroker]) -> list[str]:

@@ -120,7 +120,7 @@ class Stack:
             ) from None
 
     async def _serve_ops(self) -> None:
-        self.ops = HttpServer(ops_app(self.brokers, self.metrics))
+        self.ops = HttpServer(ops_app(self.brokers, self.metrics, self.settings.servers))
         await self.ops.start(
             self.settings.metrics_host,
             self.settings.metrics_port or 0,

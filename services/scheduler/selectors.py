@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, replace
 
 from ClusterShell.NodeSet import NodeSet, NodeSetException
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from forewarn.schemas.commands import HostSelector
@@ -27,6 +28,7 @@ class SelectedHost:
     site_name: str = ""  # "Stockholm 1, Kista", as customers know the site
 
 
+_DIGITS = re.compile(r"\D")
 _GROUP = re.compile(r"\[([^\]]*)\]")
 _TOP_COMMA = re.compile(r",(?![^\[]*\])")
 
@@ -49,6 +51,23 @@ def _count(item: str) -> int:
     return 1
 
 
+def _near(session: Session, unknown: list[str], most: int = 3) -> list[str]:
+    """Known hosts whose names are close to a few mistyped ones; none for a whole range of unknowns."""
+    if len(unknown) > most:
+        return []
+    known = list(session.scalars(select(Host.name)))
+    near = set()
+    for name in unknown:
+        # A slip in the letters (sto1-cpm-01), not another number: sto1-cmp-17 is no sto1-cmp-16.
+        digits = _DIGITS.sub("", name)
+        near |= {
+            match
+            for match in difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.8)
+            if _DIGITS.sub("", match) == digits
+        }
+    return sorted(near)
+
+
 def select_hosts(session: Session, selector: HostSelector) -> tuple[list[SelectedHost], list[Reason]]:
     """Hosts matching every selector given, sorted by name, and the reasons none may."""
     reasons: list[Reason] = []
@@ -65,22 +84,24 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
             return [], [Reason(field="hosts.nodeset", message=f"cannot parse {selector.nodeset!r}: {exc}")]
         if len(nodes) > MAX_HOSTS:
             return [], [Reason(field="hosts.nodeset", message=f"{len(nodes)} hosts is more than {MAX_HOSTS}")]
-        names = list(nodes)
+        # Host names are DNS names: STO1-CMP-01 is sto1-cmp-01.
+        names = {name.lower(): name for name in nodes}
         rows = []
-        for chunk in in_chunks(names):
+        for chunk in in_chunks(list(names)):
             rows.extend(
                 session.execute(
-                    select(Host.name, Host.site, Host.role, Host.tags, Host.zone).where(Host.name.in_(chunk))
+                    select(Host.name, Host.site, Host.role, Host.tags, Host.zone).where(
+                        func.lower(Host.name).in_(chunk)
+                    )
                 )
             )
-        unknown = sorted(set(names) - {row.name for row in rows})
+        found = {row.name.lower() for row in rows}
+        unknown = sorted(name for lowered, name in names.items() if lowered not in found)
         if unknown:
-            reasons.append(
-                Reason(
-                    field="hosts.nodeset",
-                    message=f"{len(unknown)} host(s) not in the inventory: {fold(unknown)}",
-                )
-            )
+            message = f"{len(unknown)} host(s) not in the inventory: {fold(unknown)}"
+            if near := _near(session, unknown):
+                message += f"; did you mean {' or '.join(near)}?"
+            reasons.append(Reason(field="hosts.nodeset", message=message))
     if selector.sites:
         known = set(session.scalars(select(Site.code)))
         missing = sorted(set(selector.sites) - known)

@@ -36,7 +36,7 @@ from .live import Broadcast
 from .settings import StatusSettings
 from .state import StatusView
 from .web import build_app
-from .words import WORDS
+from .words import WORDS, when
 
 log = logging.getLogger("forewarn.statuspage")
 
@@ -63,6 +63,8 @@ class StatusPage(Service):
             loader=FileSystemLoader(settings.templates_dir / "status"), autoescape=True, trim_blocks=True
         )
         self.templates.globals["words"] = WORDS
+        # One time format on every page and in every timeline entry.
+        self.templates.filters["when"] = when
         self.caught_up = False
         # Where people reach the page (links use it), and where it listens; set by start().
         self.url = settings.public_url()

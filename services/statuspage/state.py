@@ -281,11 +281,11 @@ class StatusView:
     def upcoming(self) -> list[PublicWindow]:
         return sorted((w for w in self.windows.values() if w.state is WindowState.SCHEDULED), key=_by_start)
 
-    def recent(self, now: datetime, days: int) -> list[PublicWindow]:
-        """Windows that ended (completed or cancelled) within the last `days`, newest first."""
+    def recent(self, now: datetime, days: int, state: WindowState) -> list[PublicWindow]:
+        """Windows that ended in this state (completed, or cancelled) in the last `days`, newest first."""
         since = now - timedelta(days=days)
-        ended = [w for w in self.windows.values() if w.finished_at and w.finished_at >= since]
-        return sorted(ended, key=lambda w: w.finished_at, reverse=True)
+        ended = [w for w in self.windows.values() if w.state is state and (w.finished_at or now) >= since]
+        return sorted(ended, key=lambda w: w.finished_at or now, reverse=True)
 
     def component_list(self) -> list[ComponentState]:
         return [self.components[key] for key in sorted(self.components)]

@@ -7,7 +7,6 @@ here: this port is public, and metrics name consumers and count notices.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,13 +21,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from forewarn import schemas
-from forewarn.schemas.base import utcnow
+from forewarn.schemas.base import WindowState, utcnow
 
 from ..ical.invitation import Organizer
 from .answering import AnsweringPage, answer_routes
 from .api import StatusApi
-from .asyncapi import operations
 from .feeds import atom, public_calendar, tenant_calendar, tenant_windows
 from .live import Broadcast
 from .settings import StatusSettings
@@ -104,7 +101,9 @@ def build_app(page: Page) -> ASGIApp:
             "index.html.j2",
             in_progress=view.in_progress(),
             upcoming=view.upcoming(),
-            recent=view.recent(utcnow(), page.settings.status_recent_days),
+            recent=view.recent(utcnow(), page.settings.status_recent_days, WindowState.COMPLETED),
+            # Called off: never under "Recently completed", but said, for those who saw it booked.
+            called_off=view.recent(utcnow(), page.settings.status_recent_days, WindowState.CANCELLED),
             components=view.component_list(),
             status=page.api.status(),
         )
@@ -188,13 +187,6 @@ def build_app(page: Page) -> ASGIApp:
         body = {"status": state, "stream_seq": page.view.last_seq}
         return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})
 
-    async def asyncapi_json(request: Request) -> Response:
-        return Response(_asyncapi_text(), media_type="application/json")
-
-    async def asyncapi_page(request: Request) -> Response:
-        doc = json.loads(_asyncapi_text())
-        return html("asyncapi.html.j2", info=doc["info"], version=doc["asyncapi"], operations=operations(doc))
-
     async def not_found(request: Request, exc: Exception) -> Response:
         code = getattr(exc, "status_code", 500)
         return html("error.html.j2", code, error=code)
@@ -210,8 +202,6 @@ def build_app(page: Page) -> ASGIApp:
         Route("/t/{token}/calendar.ics", tenant_ics),
         *answer_routes(page),
         Route("/health", health),
-        Route("/docs/asyncapi", asyncapi_page),
-        Route("/docs/asyncapi.json", asyncapi_json),
         Mount("/static", _Static(directory=static), name="static"),
     ]
     return SecurityHeaders(Starlette(routes=routes, exception_handlers={HTTPException: not_found}))
@@ -224,7 +214,3 @@ class _Static(StaticFiles):
         if "\x00" in path:
             return "", None
         return super().lookup_path(path)
-
-
-def _asyncapi_text() -> str:
-    return (Path(schemas.__file__).parent / "asyncapi.json").read_text(encoding="utf-8")

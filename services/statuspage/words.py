@@ -6,9 +6,9 @@ the timeline. They describe times, impact and state, never who is affected.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from babel.dates import format_timedelta
+from babel.dates import format_datetime, format_timedelta
 
 from forewarn.schemas.windows import (
     WindowCancelled,
@@ -47,8 +47,8 @@ WORDS = {
 
 
 def when(at: datetime) -> str:
-    """A time as the page shows it: minutes, in UTC."""
-    return f"{at:%Y-%m-%d %H:%M} UTC"
+    """A time as the page shows it everywhere: 'Tue 1 Dec 2026 21:00 UTC', 24-hour, with its zone."""
+    return f"{format_datetime(at, 'EEE d MMM yyyy HH:mm', tzinfo=UTC, locale='en')} UTC"
 
 
 def span(delta: timedelta) -> str:

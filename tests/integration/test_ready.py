@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -54,6 +55,11 @@ async def test_wait_tells_a_starting_stack_from_a_missing_one(env, js, monkeypat
         ready, said = await asyncio.to_thread(_get, port, "/health/ready")
         assert live == 200 and body["status"] == "ok" and not body["ready"]
         assert ready == 503 and any("stream" in m for m in said["missing"]), said
+        # The events' documentation is the operator's, on this port, and names the server really used.
+        found, doc = await asyncio.to_thread(_get, port, "/docs/asyncapi.json")
+        used = os.environ["FOREWARN_NATS_URL"].removeprefix("nats://")
+        assert found == 200 and [s["host"] for s in doc["servers"].values()] == [used]
+        assert "maint.cmd.book" in {c["address"] for c in doc["channels"].values()}
         monkeypatch.delenv("FOREWARN_METRICS_PORT")
         waiting = asyncio.create_task(run_cli("wait", "--timeout", "60s", "--json"))
         async with running("scheduler", "notifier"):

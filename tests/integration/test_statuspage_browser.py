@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import async_playwright, expect
 
@@ -22,7 +24,10 @@ async def test_a_booked_window_appears_goes_live_and_completes_without_a_reload(
     monkeypatch.setenv("FOREWARN_REMINDERS", "")
     async with running("scheduler", "impact", "statuspage") as stack, async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(chromium), args=FLAGS)
-        page = await browser.new_page(timezone_id="Europe/Oslo", viewport={"width": 1100, "height": 900})
+        # A reader whose browser says en-US, whose clock would be 12-hour if left to itself.
+        page = await browser.new_page(
+            timezone_id="Europe/Oslo", locale="en-US", viewport={"width": 1100, "height": 900}
+        )
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
@@ -39,7 +44,9 @@ async def test_a_booked_window_appears_goes_live_and_completes_without_a_reload(
         card = page.locator(f"article:has(a[href='/windows/{booked['id']}'])")
         await expect(card).to_contain_text("Scheduled", timeout=5000)
         # Shown in the viewer's zone (Oslo), not in UTC.
-        assert "UTC" not in await card.locator("time").first.inner_text()
+        shown = await card.locator("time").first.inner_text()
+        assert "UTC" not in shown
+        assert re.search(r"\b\d{2}:\d{2}\b", shown) and not re.search(r"\b(AM|PM)\b", shown), shown
 
         await expect(card).to_contain_text("In progress", timeout=10000)
         await expect(page.locator("h1")).to_have_text("Service Under Maintenance")

@@ -134,6 +134,7 @@ def test_list_shows_live_windows_unless_asked_and_times_in_a_zone(
         )
     shown = _cli("list")
     assert live in shown and ended not in shown
+    assert f"Window {live}" in _cli("show", f" {live.upper()}")  # as read out of a ticket
     assert {live, ended} <= set(_cli("list", "--all").split())
     assert ended in _cli("list", "--state", "cancelled") and live not in _cli("list", "--state", "cancelled")
     assert [w["id"] for w in json.loads(_cli("list", "--json"))] == [live]

@@ -158,6 +158,22 @@ def test_booking_rules(loaded, rules, changes, expected) -> None:
     assert any(r.startswith(expected) for r in reasons), reasons
 
 
+def test_host_names_match_in_any_case_and_a_slip_of_the_keys_gets_a_suggestion(loaded, rules) -> None:
+    [booked] = _apply(
+        loaded, lifecycle.book, _book(hosts=HostSelector(nodeset="STO1-CMP-[01-02]")), rules=rules
+    )
+    assert booked.window.hosts == ["sto1-cmp-01", "sto1-cmp-02"]
+    [typo] = _reasons(
+        loaded, lifecycle.book, _book(2, hosts=HostSelector(nodeset="sto1-cpm-05")), rules=rules
+    )
+    assert typo == "hosts.nodeset: 1 host(s) not in the inventory: sto1-cpm-05; did you mean sto1-cmp-05?"
+    # Another number is no slip: nothing to suggest for hosts that do not exist.
+    [beyond] = _reasons(
+        loaded, lifecycle.book, _book(3, hosts=HostSelector(nodeset="sto1-cmp-[17-18]")), rules=rules
+    )
+    assert beyond == "hosts.nodeset: 2 host(s) not in the inventory: sto1-cmp-[17-18]"
+
+
 def test_minimum_lead(loaded) -> None:
     strict = Rules(min_lead=timedelta(hours=48), max_duration=timedelta(days=14), freezes=FreezeCalendar([]))
     reasons = _reasons(loaded, lifecycle.book, _book(), rules=strict)

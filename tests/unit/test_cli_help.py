@@ -60,3 +60,23 @@ def test_list_loads_the_store_but_not_the_bus_or_alembic(tmp_path, monkeypatch) 
     env = {**os.environ}
     run_list = "from forewarn.services.cli.main import app\napp(['list'], standalone_mode=False)"
     assert _loaded(run_list, env) == ["sqlalchemy", "sqlmodel"]
+
+
+def test_the_shell_completes_commands_and_options() -> None:
+    forewarn = os.path.join(os.path.dirname(sys.executable), "forewarn")
+
+    def complete(words: str) -> list[str]:
+        env = os.environ | {
+            "_FOREWARN_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        }
+        done = subprocess.run([forewarn], env=env, capture_output=True, text=True, timeout=60)
+        return done.stdout.split()
+
+    assert complete("forewarn resch") == ["reschedule"]
+    assert {"--state", "--site"} <= set(complete("forewarn list --s"))
+    script = subprocess.run(
+        [forewarn, "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+    )
+    assert "_forewarn_completion" in script.stdout

@@ -82,6 +82,9 @@ def test_a_cancelled_window_is_over_and_says_so() -> None:
     window = view.windows["mw-gone"]
     assert window.status == "completed" and window.state is WindowState.CANCELLED
     assert not view.upcoming() and "cancelled" in window.updates[-1].body
+    # It never ran: the page's "Recently completed" does not list it.
+    assert view.recent(window.finished_at, 7, WindowState.COMPLETED) == []
+    assert view.recent(window.finished_at, 7, WindowState.CANCELLED) == [window]
     doc = StatusApi(view, Page("Status", "https://status.example.net")).maintenance(window)
     assert doc["resolved_at"] and doc["incident_updates"][0]["status"] == "completed"
 

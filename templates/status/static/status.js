@@ -4,12 +4,15 @@
 
 (function () {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // The reader's language and zone, always on a 24-hour clock, as the server writes times.
   const format = new Intl.DateTimeFormat(undefined, {
     weekday: "short", day: "numeric", month: "short", year: "numeric",
-    hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
   });
 
-  const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  const clock = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
   const day = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" });
 
   // Show every <time datetime> in the reader's own time zone; a range ending
