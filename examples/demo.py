@@ -181,6 +181,10 @@ def main() -> None:
     sys.stdout.write((data / "tail.log").read_text())
     show_inbox(data / "inbox")
     console.print(f"`forewarn up`'s log: {up_log}")
+    console.print(
+        f"the demo's data (store, mails, log) is left in {data} for you to look at; "
+        f"`rm -r {data}` removes it"
+    )
     console.rule("[green]demo finished: every process stopped")
 
 

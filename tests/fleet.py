@@ -79,6 +79,8 @@ class Recorder:
 
     def __init__(self) -> None:
         self.received: Counter[tuple[str, str, int]] = Counter()
+        # The same, per window: what one window's notices did, whatever other windows' still do.
+        self.by_window: Counter[tuple[str, str, str, int]] = Counter()
         self.attempts: Counter[tuple[str, str]] = Counter()
 
     def verdict(self, rcpt: str, message_id: str) -> str | None:
@@ -92,8 +94,9 @@ class Recorder:
         refusal = self.verdict(rcpt, message_id)
         if refusal:
             return refusal
-        _window, _tenant, kind, seq, *_ = message_id.strip("<>").split("@")[0].split(".")
+        window, _tenant, kind, seq, *_ = message_id.strip("<>").split("@")[0].split(".")
         self.received[(rcpt, kind, int(seq.removeprefix("r")))] += 1
+        self.by_window[(window, rcpt, kind, int(seq.removeprefix("r")))] += 1
         return "250 OK"
 
     @property

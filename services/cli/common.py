@@ -6,7 +6,7 @@ import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -254,7 +254,9 @@ async def connected(settings: CommonSettings, *, login: str = "cli") -> AsyncIte
     try:
         yield broker
     finally:
-        await broker.stop()
+        # A command's work is done: a server slow to see the connection go may not hold it up.
+        with suppress(TimeoutError):
+            await asyncio.wait_for(broker.stop(), timeout=5)
         if tracing:
             tracing.shutdown()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
@@ -37,6 +39,12 @@ def tail(
     from .common import connected
 
     async def go() -> None:
+        # Ctrl-C (or a SIGTERM) ends the loop, and the subscription is let go of before the
+        # connection: cancelling the whole run instead could leave nats-py's consumer task behind.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         async with connected(CommonSettings()) as broker:
             js = jetstream.context(broker)
             policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
@@ -44,20 +52,24 @@ def tail(
                 subjects.ALL, stream=subjects.VIEW_STREAM, ordered_consumer=True, deliver_policy=policy
             )
             notices = Notices()
-            while True:
-                try:
-                    msg = await asyncio.wait_for(sub.messages.__anext__(), timeout=QUIET_S)
-                except TimeoutError:
-                    notices.flush()
-                    continue
-                stored = msg.metadata.timestamp
-                if as_json:
-                    print_json(msg.subject, msg.data, stored)
-                elif msg.subject in OUTCOMES and not verbose:
-                    notices.add(msg.subject, msg.data, stored)
-                else:
-                    notices.flush()
-                    print_event(msg.subject, msg.data, stored)
+            try:
+                while not stop.is_set():
+                    msg = await _next(sub, stop)
+                    if msg is None:
+                        notices.flush()
+                        continue
+                    stored = msg.metadata.timestamp
+                    if as_json:
+                        print_json(msg.subject, msg.data, stored)
+                    elif msg.subject in OUTCOMES and not verbose:
+                        notices.add(msg.subject, msg.data, stored)
+                    else:
+                        notices.flush()
+                        print_event(msg.subject, msg.data, stored)
+            finally:
+                notices.flush()
+                with suppress(Exception):
+                    await asyncio.wait_for(sub.unsubscribe(), timeout=2)
 
     try:
         asyncio.run(go())
@@ -65,6 +77,20 @@ def tail(
         report(exc, as_json=as_json)
     except KeyboardInterrupt:
         pass
+
+
+async def _next(sub, stop: asyncio.Event):
+    """The next message, or None after QUIET_S without one, or once told to stop."""
+    message = asyncio.ensure_future(sub.messages.__anext__())
+    stopping = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({message, stopping}, timeout=QUIET_S, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if message in done:
+        return message.result()
+    message.cancel()
+    with suppress(asyncio.CancelledError, StopAsyncIteration):
+        await message
+    return None
 
 
 @dataclass

@@ -53,7 +53,7 @@ async def test_a_command_cannot_aim_the_schedulers_answer_at_an_event_subject(bu
     )
     await cli.close()
     # The booking itself is honoured: every contact is invited, once.
-    await bus.mails(before, kind="scheduled", sequence=1)
+    await bus.mails(window_id_for(command.command_id), kind="scheduled", sequence=1)
     await _handled(bus, "scheduler-book")
     assert await bus.stored(subjects.STREAM, target) == completed_before
     code, out, err = await bus.fleet.cli("show", window_id_for(command.command_id), "--json")
