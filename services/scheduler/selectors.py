@@ -84,19 +84,19 @@ def select_hosts(session: Session, selector: HostSelector) -> tuple[list[Selecte
             return [], [Reason(field="hosts.nodeset", message=f"cannot parse {selector.nodeset!r}: {exc}")]
         if len(nodes) > MAX_HOSTS:
             return [], [Reason(field="hosts.nodeset", message=f"{len(nodes)} hosts is more than {MAX_HOSTS}")]
-        # Host names are DNS names: STO1-CMP-01 is sto1-cmp-01.
-        names = {name.lower(): name for name in nodes}
+        names = list(nodes)
+        columns = (Host.name, Host.site, Host.role, Host.tags, Host.zone)
         rows = []
-        for chunk in in_chunks(list(names)):
-            rows.extend(
-                session.execute(
-                    select(Host.name, Host.site, Host.role, Host.tags, Host.zone).where(
-                        func.lower(Host.name).in_(chunk)
-                    )
-                )
-            )
+        for chunk in in_chunks(names):
+            rows.extend(session.execute(select(*columns).where(Host.name.in_(chunk))))
+        # Host names are DNS names: STO1-CMP-01 is sto1-cmp-01. Asked only for the names the
+        # index did not find as typed, so a booking in the inventory's own case stays a lookup.
+        missed = {name.lower(): name for name in set(names) - {row.name for row in rows}}
+        for chunk in in_chunks(list(missed)):
+            rows.extend(session.execute(select(*columns).where(func.lower(Host.name).in_(chunk))))
+        rows = list({row.name: row for row in rows}.values())  # STO1-CMP-01 and sto1-cmp-01 are one
         found = {row.name.lower() for row in rows}
-        unknown = sorted(name for lowered, name in names.items() if lowered not in found)
+        unknown = sorted(name for lowered, name in missed.items() if lowered not in found)
         if unknown:
             message = f"{len(unknown)} host(s) not in the inventory: {fold(unknown)}"
             if near := _near(session, unknown):

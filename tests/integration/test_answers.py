@@ -136,6 +136,13 @@ async def test_a_tenant_acknowledges_and_asks_for_another_time_from_its_notice(
         await expect(tab.locator(".answered")).to_contain_text(
             "request for another time is recorded", timeout=20_000
         )
+        # A change now is told, and the answer stays: fetched again, the address would show the form.
+        await cli_json(
+            "book", "--title", "Cooling work", "--impact", "degraded", "--start", "+6d",
+            "--duration", "1h", "--hosts", "sto1-gpu-a2-01",
+        )  # fmt: skip
+        await expect(tab.locator("[data-live-note]")).to_contain_text("changed since you opened it")
+        await expect(tab.locator(".answered")).to_contain_text("request for another time is recorded")
         await browser.close()
 
         answers = await eventually(lambda: _proposed(window_id))

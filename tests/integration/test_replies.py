@@ -71,6 +71,20 @@ def _mailbox(dovecot) -> IMAPClient:
     return client
 
 
+def _read_from(dovecot, monkeypatch, **more: str) -> None:
+    """Point the replies reader at the test's mailbox, with these settings besides."""
+    for name, value in {
+        "FOREWARN_IMAP_HOST": "127.0.0.1",
+        "FOREWARN_IMAP_PORT": str(dovecot.port),
+        "FOREWARN_IMAP_TLS": "none",
+        "FOREWARN_IMAP_USERNAME": dovecot.user,
+        "FOREWARN_IMAP_PASSWORD": dovecot.password,
+        "FOREWARN_REMINDERS": "",
+        **more,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 async def _reader() -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         FOREWARN,
@@ -86,17 +100,7 @@ async def test_calendar_answers_are_read_once_through_a_kill_and_shown_everywher
     env, js, smtp, dovecot, monkeypatch
 ) -> None:
     inbox = smtp(Inbox())
-    for name, value in {
-        "FOREWARN_IMAP_HOST": "127.0.0.1",
-        "FOREWARN_IMAP_PORT": str(dovecot.port),
-        "FOREWARN_IMAP_TLS": "none",
-        "FOREWARN_IMAP_USERNAME": dovecot.user,
-        "FOREWARN_IMAP_PASSWORD": dovecot.password,
-        "FOREWARN_IMAP_IDLE": "2s",
-        "FOREWARN_STATUS_PORT": "0",
-        "FOREWARN_REMINDERS": "",
-    }.items():
-        monkeypatch.setenv(name, value)
+    _read_from(dovecot, monkeypatch, FOREWARN_IMAP_IDLE="2s", FOREWARN_STATUS_PORT="0")
     async with running("scheduler", "impact", "notifier", "reporter", "statuspage") as stack:
         booked = await cli_json("book", "--title", "Kernel update", "--impact", "outage",
                                 "--start", "+20s", "--duration", "1h", "--hosts", HOSTS)  # fmt: skip
@@ -210,15 +214,7 @@ async def test_an_answer_arriving_at_any_moment_is_read_within_seconds(
 ) -> None:
     """With IDLE at its default of minutes, no answer may wait for the next mail to be noticed."""
     inbox = smtp(Inbox())
-    for name, value in {
-        "FOREWARN_IMAP_HOST": "127.0.0.1",
-        "FOREWARN_IMAP_PORT": str(dovecot.port),
-        "FOREWARN_IMAP_TLS": "none",
-        "FOREWARN_IMAP_USERNAME": dovecot.user,
-        "FOREWARN_IMAP_PASSWORD": dovecot.password,
-        "FOREWARN_REMINDERS": "",
-    }.items():
-        monkeypatch.setenv(name, value)
+    _read_from(dovecot, monkeypatch)
     monkeypatch.delenv("FOREWARN_IMAP_IDLE", raising=False)
     async with running("scheduler", "impact", "notifier"):
         booked = await cli_json("book", "--title", "Kernel update", "--impact", "outage",

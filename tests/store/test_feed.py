@@ -40,17 +40,21 @@ def _book(engine, n: int, hosts: str) -> str:
     return lifecycle.window_id_for(cmd.command_id)
 
 
+def _cancel(engine, window_id: str, command_id: str) -> None:
+    with transaction(engine) as session:
+        lifecycle.cancel(
+            session,
+            CancelWindow(command_id=command_id, window_id=window_id, reason="x"),
+            rules=RULES,
+            now=utcnow(),
+        )
+
+
 def test_feed_lists_the_tenants_windows_with_cancellations(engine, example_inventory) -> None:
     load_inventory(engine=engine, path=example_inventory)
     kept = _book(engine, 1, "sto1-cmp-[01-04]")
     dropped = _book(engine, 2, "sto1-cmp-[01-04]")
-    with transaction(engine) as session:
-        lifecycle.cancel(
-            session,
-            CancelWindow(command_id="feed-cancel-1", window_id=dropped, reason="x"),
-            rules=RULES,
-            now=utcnow(),
-        )
+    _cancel(engine, dropped, "feed-cancel-1")
     with Session(engine) as session:
         (tenant,) = session.scalars(select(Resource.tenant).where(Resource.host == "sto1-cmp-01").limit(1))
         mine = set(
@@ -125,13 +129,7 @@ def test_list_shows_live_windows_unless_asked_and_times_in_a_zone(
     monkeypatch.setenv("FOREWARN_DATABASE_URL", db_url)
     load_inventory(engine=engine, path=example_inventory)
     live, ended = _book(engine, 3, "sto1-cmp-01"), _book(engine, 4, "sto1-cmp-02")
-    with transaction(engine) as session:
-        lifecycle.cancel(
-            session,
-            CancelWindow(command_id="list-cancel-1", window_id=ended, reason="x"),
-            rules=RULES,
-            now=utcnow(),
-        )
+    _cancel(engine, ended, "list-cancel-1")
     shown = _cli("list")
     assert live in shown and ended not in shown
     assert f"Window {live}" in _cli("show", f" {live.upper()}")  # as read out of a ticket
@@ -140,13 +138,7 @@ def test_list_shows_live_windows_unless_asked_and_times_in_a_zone(
     assert [w["id"] for w in json.loads(_cli("list", "--json"))] == [live]
     assert " UTC (2h)" in shown
     assert " CET (2h)" in _cli("list", "--tz", "Europe/Stockholm")
-    with transaction(engine) as session:
-        lifecycle.cancel(
-            session,
-            CancelWindow(command_id="list-cancel-2", window_id=live, reason="x"),
-            rules=RULES,
-            now=utcnow(),
-        )
+    _cancel(engine, live, "list-cancel-2")
     assert _cli("list").strip() == "No live windows. `forewarn list --all` shows the ended ones too."
     result = CliRunner().invoke(app, ["list", "--tz", "Mars/Olympus"])
     assert result.exit_code == 2 and "--tz: 'Mars/Olympus' is not an IANA time zone" in result.output

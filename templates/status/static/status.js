@@ -44,7 +44,8 @@
   }
   function refresh() {
     if (pending) return;
-    if (edited) return stale();
+    // A page that is not a view of the stream (an answer, and its form) is never fetched again.
+    if (edited || document.querySelector("main[data-live=off]")) return stale();
     pending = setTimeout(async () => {
       pending = null;
       try {
